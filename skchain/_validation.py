@@ -1,0 +1,93 @@
+"""Input checks shared by skchain's estimators.
+
+Every error names the stage that refused the input and what it expected, so
+that a failure deep inside a ``Pipeline`` or a ``GridSearchCV`` still says
+which block of the chain to look at.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils.validation import validate_data
+
+__all__ = ["validate_float32", "column_labels"]
+
+
+def column_labels(estimator, n_columns):
+    """Names to quote in messages: the fitted feature names, else positions."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is not None and len(names) == n_columns:
+        return [str(name) for name in names]
+    return [f"column {i}" for i in range(n_columns)]
+
+
+def _check_dataframe_dtypes(X, stage):
+    if not hasattr(X, "dtypes"):
+        return
+    bad = [
+        str(name)
+        for name, dtype in X.dtypes.items()
+        if not (np.issubdtype(np.dtype(dtype), np.number) or np.dtype(dtype) == bool)
+        if not _is_numeric_extension(dtype)
+    ]
+    if bad:
+        raise TypeError(
+            f"{stage}: column(s) {bad} are not numeric; expected numeric columns"
+            " (encode categorical columns before this stage)"
+        )
+
+
+def _is_numeric_extension(dtype):
+    # pandas extension dtypes (Int64, Float32, boolean) are numeric too.
+    kind = getattr(dtype, "kind", None)
+    return kind in ("i", "u", "f", "b")
+
+
+def validate_float32(estimator, X, *, reset, stage):
+    """Validate ``X`` as a finite 2-D float32 array and record or check its width.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        Receives ``n_features_in_`` and ``feature_names_in_`` when ``reset``
+        is true, and is checked against them otherwise (scikit-learn's own
+        ``validate_data`` does both).
+    X : array-like of shape (n_samples, n_features)
+        Input. Integers and float64 are cast to float32 once; float32 input
+        that is already C-contiguous is not copied.
+    reset : bool
+        True in ``fit``, False afterwards.
+    stage : str
+        The stage to name in error messages.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_features), dtype float32
+    """
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{stage}: got a sparse matrix; expected a dense 2-D array or DataFrame"
+        )
+    _check_dataframe_dtypes(X, stage)
+    try:
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype=np.float32,
+            ensure_all_finite=False,
+            order="C",
+        )
+    except ValueError as exc:
+        raise ValueError(f"{stage}: {exc}") from exc
+    # Summing is far cheaper than a full isfinite mask on the happy path.
+    if not np.isfinite(np.sum(X, dtype=np.float64)):
+        bad = np.flatnonzero(~np.isfinite(X).all(axis=0))
+        if bad.size:
+            labels = column_labels(estimator, X.shape[1])
+            names = [labels[i] for i in bad[:10]]
+            more = f" and {bad.size - 10} more" if bad.size > 10 else ""
+            raise ValueError(
+                f"{stage}: input contains NaN or infinity in {names}{more};"
+                " expected finite values (impute or drop them first)"
+            )
+    return X

@@ -1,0 +1,313 @@
+"""A fitted network A, frozen inside a chain.
+
+:class:`FrozenTransformer` plays the role of :class:`sklearn.frozen.FrozenEstimator`
+for a :class:`KerasTransformer`: ``fit`` never trains network A, ``clone``
+never copies it, and the representation of a given block of rows is computed
+once and reused across the fits of a search. Unlike ``FrozenEstimator`` it
+keeps one parameter of its own that is safe to search, ``output_layer``:
+choosing another layer of the frozen network retrains nothing.
+"""
+
+import hashlib
+import threading
+import weakref
+from collections import OrderedDict
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ._base import check_fitted
+from ._validation import validate_float32
+
+__all__ = ["FrozenTransformer", "RepresentationCache"]
+
+_STAGE = "FrozenTransformer (frozen network A)"
+
+# The cache of each wrapper, shared with its clones; outside the wrappers so
+# that it never reaches a pickle and transform leaves ``__dict__`` unchanged.
+_caches = weakref.WeakKeyDictionary()
+
+
+class RepresentationCache:
+    """A small LRU cache of network A's outputs, keyed by the input's content.
+
+    Keys are the SHA-256 digest of the float32 input rows together with their
+    shape and the layer name, so equal rows in a new array (as
+    ``GridSearchCV`` makes for every candidate) hit the cache. Cached arrays
+    are returned read-only.
+
+    Parameters
+    ----------
+    max_entries : int
+        Number of arrays kept; the least recently used is dropped first.
+    owner : object
+        The fitted estimator whose outputs are cached.
+    """
+
+    def __init__(self, max_entries, owner=None):
+        self.max_entries = max_entries
+        self.owner = owner
+        self._entries = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+        self.rows_computed = 0
+
+    @staticmethod
+    def key(X, tag):
+        digest = hashlib.sha256(memoryview(X).cast("B")).hexdigest()
+        return (digest, X.shape, tag)
+
+    def get_or_compute(self, X, tag, compute):
+        """Return the cached output for ``(X, tag)``, computing it on a miss.
+
+        ``X`` must be a C-contiguous array; ``tag`` tells apart outputs of
+        different layers or fits for the same rows.
+        """
+        if self.max_entries <= 0:
+            self.misses += 1
+            self.rows_computed += X.shape[0]
+            return compute()
+        key = self.key(X, tag)
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return self._entries[key]
+        out = compute()
+        out.flags.writeable = False
+        with self._lock:
+            self.misses += 1
+            self.rows_computed += X.shape[0]
+            self._entries[key] = out
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return out
+
+    def info(self):
+        """Counters since creation: ``hits``, ``misses``, ``rows_computed``, ``entries``."""
+        return {
+            "hits": self.hits,
+            "misses": self.misses,
+            "rows_computed": self.rows_computed,
+            "entries": len(self._entries),
+        }
+
+
+class FrozenTransformer(TransformerMixin, BaseEstimator):
+    """Use a fitted :class:`KerasTransformer` in a chain without retraining it.
+
+    ``fit`` only checks that the incoming columns match network A's inputs
+    (by name when both sides have names, else by position); it never touches
+    network A's weights or its scaler. ``transform`` returns the activations
+    of ``output_layer``. ``clone`` (and so ``GridSearchCV`` and
+    ``cross_val_score``) gives a new wrapper around the *same* fitted network
+    and the same representation cache, so a search neither copies network A
+    nor computes the same rows' representation twice.
+
+    Parameters
+    ----------
+    estimator : KerasTransformer
+        A fitted transformer (``KerasTransformer.fit`` or ``from_model``).
+    output_layer : str, default=None
+        Layer of network A to output; ``None`` uses the estimator's own
+        choice. Searchable: another layer needs no retraining.
+    cache_size : int, default=16
+        Number of transformed arrays kept in the shared cache; 0 disables
+        caching.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit``, when they were strings.
+
+    See Also
+    --------
+    sklearn.frozen.FrozenEstimator : The general-purpose frozen wrapper.
+
+    Examples
+    --------
+    >>> import keras
+    >>> import numpy as np
+    >>> from skchain import FrozenTransformer, KerasTransformer
+    >>> def build(meta):
+    ...     inputs = keras.Input((meta["n_features_in_"],))
+    ...     hidden = keras.layers.Dense(4, name="embedding")(inputs)
+    ...     return keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    >>> X = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    >>> pre = KerasTransformer(build, loss="mse", random_state=0).fit(X, X[:, 0])
+    >>> frozen = FrozenTransformer(pre).fit(X)   # trains nothing
+    >>> frozen.transform(X).shape
+    (32, 4)
+    """
+
+    def __init__(self, estimator, *, output_layer=None, cache_size=16):
+        self.estimator = estimator
+        self.output_layer = output_layer
+        self.cache_size = cache_size
+
+    # The frozen network is shared, never deep-copied: clones differ only in
+    # their own parameters.
+    def __sklearn_clone__(self):
+        clone = type(self)(**self.get_params(deep=False))
+        _caches[clone] = self._shared_cache()
+        return clone
+
+    def get_params(self, deep=True):
+        """Parameters of this wrapper; the frozen network's are not exposed.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored: the frozen estimator's own parameters are not searchable.
+
+        Returns
+        -------
+        dict
+        """
+        return super().get_params(deep=False)
+
+    def set_params(self, **params):
+        """Set ``estimator``, ``output_layer`` or ``cache_size``.
+
+        Raises
+        ------
+        ValueError
+            For parameters of the frozen network (``estimator__*``): a frozen
+            network cannot be changed through the chain.
+        """
+        nested = sorted(p for p in params if "__" in p)
+        if nested:
+            raise ValueError(
+                f"{_STAGE}: cannot set {nested}: network A is frozen inside the"
+                " chain. Refit the KerasTransformer on dataset A and build a new"
+                " chain, or search 'output_layer' here."
+            )
+        return super().set_params(**params)
+
+    def _shared_cache(self):
+        cache = _caches.get(self)
+        if (
+            cache is None
+            or cache.max_entries != self.cache_size
+            or cache.owner is not self.estimator
+        ):
+            cache = RepresentationCache(self.cache_size, owner=self.estimator)
+            _caches[self] = cache
+        return cache
+
+    def cache_info(self):
+        """Counters of the representation cache shared with this wrapper's clones.
+
+        Returns
+        -------
+        dict
+            ``hits``, ``misses``, ``rows_computed`` (rows passed through
+            network A) and ``entries``.
+        """
+        return self._shared_cache().info()
+
+    def __sklearn_is_fitted__(self):
+        try:
+            check_fitted(self.estimator, _STAGE)
+        except Exception:
+            return False
+        return True
+
+    def fit(self, X, y=None):
+        """Check the columns against network A's inputs; train nothing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Dataset B's columns that feed network A.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : FrozenTransformer
+        """
+        check_fitted(self.estimator, _STAGE)
+        self._rows(X, reset=True)
+        return self
+
+    def fit_transform(self, X, y=None):
+        """Same as ``fit(X).transform(X)``, validating ``X`` once."""
+        check_fitted(self.estimator, _STAGE)
+        return self._representation(self._rows(X, reset=True))
+
+    def transform(self, X):
+        """Activations of ``output_layer`` of the frozen network A.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows with the columns seen in ``fit``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, width), dtype float32
+            Read-only when it comes from the cache.
+        """
+        check_fitted(self.estimator, _STAGE)
+        return self._representation(self._rows(X, reset=False))
+
+    def _rows(self, X, reset):
+        """Validate ``X`` here and return it as float32 in network A's column order.
+
+        DataFrame columns are matched by name (extra columns are ignored) when
+        network A was fitted with names, or when this wrapper was; otherwise
+        by position.
+        """
+        inner = self.estimator
+        stage = f"{_STAGE} {'fit' if reset else 'transform'}"
+        inner_names = getattr(inner, "feature_names_in_", None)
+        own_names = None if reset else getattr(self, "feature_names_in_", None)
+        order = own_names if own_names is not None else inner_names
+        missing = []
+        if hasattr(X, "columns") and order is not None:
+            missing = [str(c) for c in order if c not in X.columns]
+            if not missing:
+                X = X[list(order)]
+        X = validate_float32(self, X, reset=reset, stage=stage)
+        if X.shape[1] != inner.n_features_in_:
+            detail = f"; missing: {missing[:10]}" if missing else ""
+            raise ValueError(
+                f"{stage}: network A expects {inner.n_features_in_} inputs, got"
+                f" {X.shape[1]} columns{detail}"
+            )
+        return X
+
+    def _representation(self, X):
+        inner = self.estimator
+        layer = self.output_layer if self.output_layer is not None else inner.output_layer
+        layer_name = inner._resolve_layer(layer).name
+        key = (layer_name, getattr(inner, "_fit_token", None))
+        return self._shared_cache().get_or_compute(
+            X, key, lambda: inner.representation(X, layer_name)
+        )
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns: ``"<layer>0"``, ``"<layer>1"``, ...
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of str objects
+        """
+        check_fitted(self.estimator, _STAGE)
+        return self.estimator.get_feature_names_out(output_layer=self.output_layer)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.requires_fit = False
+        return tags
+

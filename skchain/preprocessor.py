@@ -1,0 +1,434 @@
+"""Network A as a scikit-learn transformer.
+
+:class:`KerasTransformer` trains a Keras network on dataset A (with its own
+head and loss) and then transforms rows into the activations of one of its
+intermediate layers. The input scaler is fitted on A's training rows only and
+travels with the fitted transformer (``scaler_``), so ``joblib.dump`` keeps the
+two together.
+"""
+
+import keras
+import numpy as np
+from scikeras.wrappers import BaseWrapper
+from sklearn.base import TransformerMixin, clone
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_array, check_consistent_length
+from sklearn.utils._available_if import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import CompiledModelMixin, as_float32_target, check_fitted
+from ._validation import validate_float32
+
+__all__ = ["KerasTransformer"]
+
+_STAGE = "KerasTransformer (network A)"
+
+
+def _never(_):
+    return False
+
+
+class KerasTransformer(TransformerMixin, CompiledModelMixin, BaseWrapper):
+    """Train a Keras network and use one of its layers as features.
+
+    ``fit(X, y)`` fits the input scaler on ``X``, then trains the network built
+    by ``model`` on the scaled rows with its own head and ``loss`` (scikeras
+    does the building, compiling and parameter routing). ``transform(X)``
+    returns the activations of ``output_layer`` for the scaled rows as float32,
+    through a compiled direct call of the network rather than
+    ``Model.predict``.
+
+    Parameters
+    ----------
+    model : callable or keras.Model, default=None
+        Builds network A, as in scikeras: a function returning a (compiled or
+        uncompiled) Keras model, which may accept ``meta``, ``compile_kwargs``
+        and any routed ``model__*`` parameter; or a Keras model instance.
+    output_layer : str, default=None
+        Name of the layer whose activations ``transform`` returns. ``None``
+        selects the layer before the last, i.e. the input of the head. The
+        layer's output must be 2-D ``(n_samples, width)``.
+    scaler : "standard", None or transformer, default="standard"
+        Input scaler fitted on the training rows of dataset A only.
+        ``"standard"`` is :class:`~sklearn.preprocessing.StandardScaler`;
+        ``None`` feeds the network unscaled inputs; any scikit-learn
+        transformer is cloned and fitted.
+    optimizer, loss, metrics, epochs, batch_size, validation_split, \
+callbacks, random_state, verbose, shuffle, warm_start, run_eagerly, \
+validation_batch_size, build_fn
+        As in :class:`scikeras.wrappers.BaseWrapper`. ``verbose`` defaults to
+        0 here and ``optimizer`` to ``"adam"``.
+    **kwargs
+        Routed parameters (``model__*``, ``optimizer__*``, ``fit__*``, ...),
+        as in scikeras.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network A.
+    scaler_ : transformer or None
+        The input scaler, fitted on dataset A's training rows.
+    output_layer_ : str
+        The name of the layer ``transform`` returns.
+    n_features_in_ : int
+        Number of input columns seen in ``fit``.
+    feature_names_in_ : ndarray of str
+        Column names seen in ``fit``, when ``X`` had string column names.
+    history_ : dict
+        Loss and metrics per epoch of network A's training.
+
+    See Also
+    --------
+    FrozenTransformer : Uses a fitted ``KerasTransformer`` inside a chain
+        without ever retraining it.
+
+    Examples
+    --------
+    >>> import keras
+    >>> import numpy as np
+    >>> from skchain import KerasTransformer
+    >>> def build(meta):
+    ...     inputs = keras.Input((meta["n_features_in_"],))
+    ...     hidden = keras.layers.Dense(8, activation="relu", name="embedding")(inputs)
+    ...     return keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    >>> X = np.random.default_rng(0).normal(size=(64, 4)).astype("float32")
+    >>> y = X.sum(axis=1)
+    >>> pre = KerasTransformer(build, loss="mse", epochs=2, random_state=0).fit(X, y)
+    >>> pre.transform(X).shape
+    (64, 8)
+    >>> pre.get_feature_names_out()[:2]
+    array(['embedding0', 'embedding1'], dtype=object)
+    """
+
+    def __init__(
+        self,
+        model=None,
+        *,
+        output_layer=None,
+        scaler="standard",
+        build_fn=None,
+        warm_start=False,
+        random_state=None,
+        optimizer="adam",
+        loss=None,
+        metrics=None,
+        batch_size=None,
+        validation_batch_size=None,
+        verbose=0,
+        callbacks=None,
+        validation_split=0.0,
+        shuffle=True,
+        run_eagerly=False,
+        epochs=1,
+        **kwargs,
+    ):
+        self.output_layer = output_layer
+        self.scaler = scaler
+        super().__init__(
+            model=model,
+            build_fn=build_fn,
+            warm_start=warm_start,
+            random_state=random_state,
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics,
+            batch_size=batch_size,
+            validation_batch_size=validation_batch_size,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            shuffle=shuffle,
+            run_eagerly=run_eagerly,
+            epochs=epochs,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y, sample_weight=None, **kwargs):
+        """Fit the input scaler on ``X`` and train network A on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Dataset A's inputs. Cast to float32 once.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Dataset A's target, in the form network A's loss expects.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Per-row weights for network A's loss.
+        **kwargs
+            Passed to ``keras.Model.fit`` (prefer ``fit__*`` parameters).
+
+        Returns
+        -------
+        self : KerasTransformer
+            The fitted transformer.
+        """
+        stage = f"{_STAGE} fit"
+        X = validate_float32(self, X, reset=True, stage=stage)
+        y = self._validate_target(X, y, stage)
+        names = getattr(self, "feature_names_in_", None)
+        scaler = self._make_scaler()
+        X_scaled = X if scaler is None else self._scale(scaler.fit(X), X)
+        self._clear_compiled()
+        super().fit(X_scaled, y, sample_weight=sample_weight, **kwargs)
+        # scikeras records the width it was given; ours is the raw width.
+        self.n_features_in_ = X.shape[1]
+        if names is not None:
+            self.feature_names_in_ = names
+        self.scaler_ = scaler
+        self.output_layer_ = self._resolve_layer(self.output_layer).name
+        return self
+
+    def _validate_target(self, X, y, stage):
+        if y is None:
+            raise ValueError(
+                f"{stage}: requires y to be passed, but the target y is None;"
+                " network A is trained with its own head and loss on (X_a, y_a)"
+            )
+        try:
+            y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
+            check_consistent_length(X, y)
+        except ValueError as exc:
+            raise ValueError(f"{stage}: {exc}") from exc
+        if y.dtype.kind not in "fiub":
+            try:
+                y = y.astype(np.float32)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{stage}: Unknown label type: y has dtype {y.dtype}; network A"
+                    " trains on numbers (encode class labels as integers first)"
+                ) from None
+        return as_float32_target(y)
+
+    def _make_scaler(self):
+        if self.scaler is None:
+            return None
+        if isinstance(self.scaler, str):
+            if self.scaler == "standard":
+                return StandardScaler()
+            raise ValueError(
+                f"{_STAGE}: scaler={self.scaler!r} is not supported; expected"
+                " 'standard', None or a scikit-learn transformer"
+            )
+        if not hasattr(self.scaler, "fit") or not hasattr(self.scaler, "transform"):
+            raise TypeError(
+                f"{_STAGE}: scaler must be 'standard', None or a scikit-learn"
+                f" transformer; got {type(self.scaler).__name__}"
+            )
+        return clone(self.scaler)
+
+    @staticmethod
+    def _scale(scaler, X):
+        return np.asarray(scaler.transform(X), dtype=np.float32)
+
+    def _build_keras_model(self):
+        # Check the layer choice as soon as network A exists, before training.
+        model = super()._build_keras_model()
+        self._resolve_layer(self.output_layer, model)
+        return model
+
+    def _resolve_layer(self, name, model=None):
+        """Return the Keras layer called ``name`` (or the default layer)."""
+        model = self.model_ if model is None else model
+        if len(model.inputs) != 1:
+            raise ValueError(
+                f"{_STAGE}: network A has {len(model.inputs)} inputs; expected"
+                " exactly one input tensor"
+            )
+        layers = [
+            layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)
+        ]
+        if name is None:
+            if len(layers) < 2:
+                raise ValueError(
+                    f"{_STAGE}: network A has {len(layers)} layer(s); the default"
+                    " output_layer (the layer before the last) needs at least two."
+                    " Name one with output_layer=."
+                )
+            layer = layers[-2]
+        else:
+            try:
+                layer = model.get_layer(name)
+            except ValueError:
+                raise ValueError(
+                    f"{_STAGE}: output_layer={name!r} is not a layer of network A;"
+                    f" its layers are {[layer.name for layer in layers]}"
+                ) from None
+        if len(layer.output.shape) != 2:
+            raise ValueError(
+                f"{_STAGE}: output_layer={layer.name!r} outputs shape"
+                f" {tuple(layer.output.shape)}; expected a 2-D output"
+                " (n_samples, width); pick a later layer or add a Flatten or"
+                " pooling layer"
+            )
+        return layer
+
+    # ------------------------------------------------------------ transform
+    def transform(self, X):
+        """Activations of ``output_layer`` for the scaled rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows of the same kind as dataset A's inputs.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, width), dtype float32
+        """
+        check_fitted(self, _STAGE)
+        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} transform")
+        return self.representation(X, self.output_layer)
+
+    def representation(self, X, output_layer=None):
+        """Activations of ``output_layer`` for already validated float32 rows.
+
+        This is the fast path used by :class:`FrozenTransformer`: it skips
+        the feature-name bookkeeping of ``transform`` and can read any layer
+        without changing this estimator's parameters.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+            Raw (unscaled) rows.
+        output_layer : str, default=None
+            Layer name; ``None`` means ``self.output_layer``'s choice.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, width), dtype float32
+        """
+        layer = self._resolve_layer(
+            self.output_layer if output_layer is None else output_layer
+        )
+        if self.scaler_ is not None:
+            X = self._scale(self.scaler_, X)
+        model = self.model_
+        forward = self._forward(
+            ("layer", layer.name), lambda: keras.Model(model.inputs[0], layer.output)
+        )
+        return forward([X])
+
+    def representation_width(self, output_layer=None):
+        """Number of columns ``representation`` returns for ``output_layer``."""
+        check_fitted(self, _STAGE)
+        layer = self._resolve_layer(
+            self.output_layer if output_layer is None else output_layer
+        )
+        return int(layer.output.shape[-1])
+
+    def get_feature_names_out(self, input_features=None, output_layer=None):
+        """Names of the output columns: the layer name and a running index.
+
+        Parameters
+        ----------
+        input_features : array-like of str, default=None
+            Ignored; present for API consistency.
+        output_layer : str, default=None
+            Layer to name; ``None`` means ``self.output_layer``'s choice.
+
+        Returns
+        -------
+        ndarray of str objects
+            ``["<layer>0", "<layer>1", ...]``.
+        """
+        check_fitted(self, _STAGE)
+        layer = self._resolve_layer(
+            self.output_layer if output_layer is None else output_layer
+        )
+        width = int(layer.output.shape[-1])
+        return np.asarray([f"{layer.name}{i}" for i in range(width)], dtype=object)
+
+    def predict(self, X):
+        """Network A's own head output for ``X`` (e.g. to check it on A's test set).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray, dtype float32
+            Shape ``(n_samples,)`` when network A was trained on a 1-D target
+            and has one output unit, else ``(n_samples, n_outputs)``.
+        """
+        check_fitted(self, _STAGE)
+        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
+        if self.scaler_ is not None:
+            X = self._scale(self.scaler_, X)
+        out = self._forward(("head",), lambda: self.model_)([X])
+        if out.ndim == 2 and out.shape[1] == 1 and getattr(self, "y_ndim_", 1) == 1:
+            out = out[:, 0]
+        return out
+
+    # scikeras methods that would bypass the input scaler, or that have no
+    # meaning without knowing network A's task, are not offered.
+    @available_if(_never)
+    def partial_fit(self, X, y, sample_weight=None, **kwargs):  # pragma: no cover
+        """Not available: it would train network A without its scaler."""
+
+    @available_if(_never)
+    def initialize(self, X, y=None):  # pragma: no cover
+        """Not available: use :meth:`from_model` to wrap a trained network."""
+
+    @available_if(_never)
+    def score(self, X, y, sample_weight=None):  # pragma: no cover
+        """Not available: network A's task (and so its score) is the user's."""
+
+    # ------------------------------------------------------------ from_model
+    @classmethod
+    def from_model(cls, model, *, output_layer=None, scaler=None, **kwargs):
+        """Wrap a network that is already trained, without training it.
+
+        Parameters
+        ----------
+        model : keras.Model
+            A built, trained Keras model with one input.
+        output_layer : str, default=None
+            As in the constructor.
+        scaler : fitted transformer, default=None
+            The scaler the network was trained with, already fitted; ``None``
+            when the network takes raw inputs. It is used as it is (not
+            refitted).
+        **kwargs
+            Other constructor parameters (used if the returned transformer is
+            refitted, e.g. after ``clone``).
+
+        Returns
+        -------
+        KerasTransformer
+            A fitted transformer: ``transform`` works at once.
+        """
+        if not isinstance(model, keras.Model):
+            raise TypeError(
+                f"{_STAGE}: from_model expects a keras.Model; got {type(model).__name__}"
+            )
+        if not model.built or not model.inputs:
+            raise ValueError(
+                f"{_STAGE}: from_model needs a built network with a known input"
+                " shape (call it once or give it a keras.Input)"
+            )
+        width = model.inputs[0].shape[-1]
+        if scaler is not None:
+            check_is_fitted(
+                scaler,
+                msg=f"{_STAGE}: from_model needs the scaler already fitted on dataset A",
+            )
+        est = cls(model=model, output_layer=output_layer, scaler=scaler, **kwargs)
+        est._clear_compiled()
+        est.model_ = model
+        est.scaler_ = scaler
+        est.n_features_in_ = int(getattr(scaler, "n_features_in_", width))
+        names = getattr(scaler, "feature_names_in_", None)
+        if names is not None:
+            est.feature_names_in_ = names
+        est.X_dtype_ = np.dtype(np.float32)
+        est.output_layer_ = est._resolve_layer(output_layer).name
+        return est
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.non_deterministic = False
+        return tags

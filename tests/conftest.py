@@ -1,0 +1,64 @@
+"""Shared fixtures: tiny, seeded datasets and networks so the suite stays fast."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from skchain import KerasTransformer  # noqa: E402
+
+N_A_FEATURES = 6
+
+
+def build_network_a(meta, hidden=16, width=8):
+    """A -> Dense(hidden) -> Dense(width, "embedding") -> Dense(1) head."""
+    inputs = keras.Input((meta["n_features_in_"],), name="a_inputs")
+    x = keras.layers.Dense(hidden, activation="relu", name="hidden")(inputs)
+    x = keras.layers.Dense(width, activation="relu", name="embedding")(x)
+    outputs = keras.layers.Dense(1, name="head")(x)
+    return keras.Model(inputs, outputs)
+
+
+def make_dataset_a(n_rows=240, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_rows, N_A_FEATURES)).astype(np.float32) * 3 + 1
+    y = (X[:, 0] - 2 * X[:, 1] + X[:, 2] * X[:, 3] / 3).astype(np.float32)
+    return X, y
+
+
+def make_dataset_b(n_rows=180, seed=1):
+    """Dataset B: A-like columns a0..a5, a categorical 'store', a numeric 'age'."""
+    rng = np.random.default_rng(seed)
+    X_a_like, signal = make_dataset_a(n_rows, seed=seed + 100)
+    df = pd.DataFrame(X_a_like, columns=[f"a{i}" for i in range(N_A_FEATURES)])
+    df["store"] = rng.choice(["north", "south", "east"], size=n_rows)
+    df["age"] = rng.integers(20, 60, size=n_rows)
+    y = signal + np.where(df["store"] == "north", 3.0, 0.0) + (df["age"] - 40) / 10
+    return df, y.to_numpy(dtype=np.float64)
+
+
+@pytest.fixture(scope="session")
+def dataset_a():
+    return make_dataset_a()
+
+
+@pytest.fixture(scope="session")
+def dataset_b():
+    return make_dataset_b()
+
+
+@pytest.fixture(scope="session")
+def fitted_pre(dataset_a):
+    X, y = dataset_a
+    return KerasTransformer(
+        build_network_a, output_layer="embedding", loss="mse", epochs=15,
+        batch_size=32, optimizer__learning_rate=0.01, random_state=0,
+    ).fit(X, y)
+
+
+def pytest_configure(config):
+    keras.utils.set_random_seed(0)

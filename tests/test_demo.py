@@ -1,0 +1,36 @@
+"""The main job runs end to end (fast mode) and prints its report."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from skchain.demo import load_datasets
+
+
+def test_demo_datasets_are_disjoint_and_documented():
+    (X_a, y_a), (df_b, y_b) = load_datasets()
+    assert X_a.dtype == np.float32 and X_a.shape[1] == 64
+    assert len(X_a) + len(df_b) == 1797
+    assert list(df_b.columns[-3:]) == ["store", "colour", "age"]
+    assert df_b["store"].nunique() == 6 and df_b["colour"].nunique() == 3
+    # No image of A is in B (digits has a few duplicated images, so compare rows
+    # of A with rows of B drawn from the other half of the permutation).
+    a_rows = {row.tobytes() for row in X_a}
+    b_rows = [row.tobytes() for row in df_b.iloc[:, :64].to_numpy(dtype=np.float32)]
+    assert sum(row in a_rows for row in b_rows) <= 5
+    assert np.isfinite(y_b).all() and y_b.std() > 2
+
+
+def test_demo_runs_from_the_command_line(tmp_path):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(
+        [sys.executable, "-m", "skchain", "demo", "--fast", "--output", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, env=env,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "R2 on held-out B, chain" in out and "R2 on held-out B, baseline" in out
+    assert "reloaded predictions identical: True" in out
+    assert (tmp_path / "chain.joblib").exists()

@@ -1,0 +1,105 @@
+"""scikit-learn's own estimator checks on every skchain estimator.
+
+Each expected failure is listed with the reason it cannot hold for a neural
+network (or for a frozen one); everything else must pass.
+"""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skchain import ChainRegressor, FrozenTransformer, HashingEncoder, KerasTransformer
+
+
+def _tiny_network(meta):
+    inputs = keras.Input((meta["n_features_in_"],))
+    x = keras.layers.Dense(4, activation="relu", name="embedding")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(1)(x))
+
+
+def _frozen():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 4)).astype(np.float32)
+    pre = KerasTransformer(_tiny_network, loss="mse", epochs=1, random_state=0)
+    return FrozenTransformer(pre.fit(X, X[:, 0]))
+
+
+# scikeras 0.13 defines ``_more_tags`` without ``__sklearn_tags__`` on its
+# base class and places ``RegressorMixin`` after ``BaseEstimator``; our
+# subclasses define ``__sklearn_tags__`` (tested in test_regressor.py), but the
+# checks inspect the whole class hierarchy.
+_SCIKERAS = {
+    "check_estimator_tags_renamed": "scikeras' BaseWrapper defines _more_tags only;"
+    " our subclasses define __sklearn_tags__, which scikit-learn uses",
+    "check_sample_weight_equivalence_on_dense_data": "mini-batch SGD: weighting a row"
+    " is not the same as repeating it in a shuffled epoch",
+}
+_REGRESSOR = {
+    **_SCIKERAS,
+    "check_mixin_order": "inherited from scikeras' KerasRegressor(BaseWrapper,"
+    " RegressorMixin); moving RegressorMixin first is an MRO conflict",
+    "check_regressor_multioutput": "predictions are float32 end to end by design;"
+    " the check asks for float64",
+}
+
+# The frozen network's input width is fixed by dataset A (4 columns here):
+# every check that fits on data of another width must fail, by design.
+_WIDTH = "network A's input width is fixed by dataset A; the check feeds other widths"
+_FROZEN = {
+    name: _WIDTH
+    for name in [
+        "check_fit_score_takes_y",
+        "check_estimators_overwrite_params",
+        "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self",
+        "check_readonly_memmap_input",
+        "check_estimators_dtypes",
+        "check_dtype_object",
+        "check_pipeline_consistency",
+        "check_estimators_nan_inf",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_transformer_data_not_an_array",
+        "check_transformer_general",
+        "check_transformer_preserve_dtypes",
+        "check_transformers_unfitted_stateless",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_fit2d_1sample",
+        "check_fit2d_1feature",
+        "check_dict_unchanged",
+        "check_fit_idempotent",
+        "check_n_features_in",
+        "check_fit2d_predict1d",
+    ]
+}
+_FROZEN["check_fit_check_is_fitted"] = (
+    "a frozen estimator is fitted before fit, as sklearn.frozen.FrozenEstimator"
+)
+
+
+def _expected_failed_checks(estimator):
+    if isinstance(estimator, FrozenTransformer):
+        return _FROZEN
+    if isinstance(estimator, ChainRegressor):
+        return _REGRESSOR
+    if isinstance(estimator, KerasTransformer):
+        return _SCIKERAS
+    return {}
+
+
+@parametrize_with_checks(
+    [
+        KerasTransformer(_tiny_network, loss="mse", epochs=1, random_state=0),
+        ChainRegressor(
+            hidden_units=(16,), branch_units=16, learning_rate=0.01, epochs=10,
+            random_state=0,
+        ),
+        _frozen(),
+        HashingEncoder(n_features=8),
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
