@@ -16,6 +16,8 @@ __version__ = "0.1.0"
 # TensorFlow is loaded.
 _PUBLIC = {
     "ChainRegressor": "regressor",
+    "DataLeakageWarning": "diagnostics",
+    "DataShiftWarning": "diagnostics",
     "FrozenTransformer": "frozen",
     "HashingEncoder": "encoders",
     "KerasTransformer": "preprocessor",
@@ -27,6 +29,7 @@ __all__ = [*_PUBLIC, "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .chain import make_categorical_encoder, make_chain
+    from .diagnostics import DataLeakageWarning, DataShiftWarning
     from .encoders import HashingEncoder
     from .frozen import FrozenTransformer
     from .preprocessor import KerasTransformer

@@ -6,6 +6,7 @@ which block of the chain to look at.
 """
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from sklearn.utils.validation import validate_data
 
@@ -20,26 +21,38 @@ def column_labels(estimator, n_columns):
     return [f"column {i}" for i in range(n_columns)]
 
 
-def _check_dataframe_dtypes(X, stage):
+def _numeric_dataframe(X, stage):
+    """Check a DataFrame's columns are numeric; convert object columns of numbers.
+
+    Raises ``ValueError`` for duplicated column names and ``TypeError`` naming
+    the columns that hold something other than numbers.
+    """
     if not hasattr(X, "dtypes"):
-        return
-    bad = [
-        str(name)
-        for name, dtype in X.dtypes.items()
-        if not (np.issubdtype(np.dtype(dtype), np.number) or np.dtype(dtype) == bool)
-        if not _is_numeric_extension(dtype)
-    ]
+        return X
+    duplicated = X.columns[X.columns.duplicated()].unique()
+    if len(duplicated):
+        raise ValueError(
+            f"{stage}: duplicated column names {[str(c) for c in duplicated]};"
+            " expected each column once"
+        )
+    bad, converted = [], {}
+    for name, dtype in X.dtypes.items():
+        if getattr(dtype, "kind", "O") in "iufb":
+            continue
+        try:
+            converted[name] = pd.to_numeric(X[name], errors="raise")
+        except (TypeError, ValueError):
+            bad.append(str(name))
     if bad:
         raise TypeError(
             f"{stage}: column(s) {bad} are not numeric; expected numeric columns"
             " (encode categorical columns before this stage)"
         )
-
-
-def _is_numeric_extension(dtype):
-    # pandas extension dtypes (Int64, Float32, boolean) are numeric too.
-    kind = getattr(dtype, "kind", None)
-    return kind in ("i", "u", "f", "b")
+    if converted:
+        X = X.copy()
+        for name, values in converted.items():
+            X[name] = values
+    return X
 
 
 def validate_float32(estimator, X, *, reset, stage):
@@ -67,7 +80,7 @@ def validate_float32(estimator, X, *, reset, stage):
         raise TypeError(
             f"{stage}: got a sparse matrix; expected a dense 2-D array or DataFrame"
         )
-    _check_dataframe_dtypes(X, stage)
+    X = _numeric_dataframe(X, stage)
     try:
         X = validate_data(
             estimator,

@@ -23,7 +23,10 @@ The demo trains network A on A, fits the chain on 75% of B, searches the
 final stage and network A's output layer with ``GridSearchCV``, saves the
 best chain with joblib, reloads it, checks the reloaded predictions are
 identical, and prints the held-out R² next to a baseline that sees B's raw
-pixels (scaled) and columns without network A.
+pixels (scaled) and columns without network A, with the shift and leakage
+verdicts of B against A (both clean). ``--bad-data`` instead shows each
+warning on purpose-made bad data: 50 of A's images put into B, and B's
+images made brighter.
 """
 
 import argparse
@@ -149,6 +152,18 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
     identical = bool(np.array_equal(reloaded.predict(df_test), best.predict(df_test)))
     frozen = best.named_steps["features"].named_transformers_["representation"]
 
+    shift = pre.shift_report(df_b[PIXELS].to_numpy(), feature_names=PIXELS)
+    worst = shift.iloc[0]
+    verdict = "clean" if worst["score"] <= pre.shift_threshold else "SHIFTED"
+    out(
+        f"shift check, B's pixels vs A's: worst feature {worst['feature']} score"
+        f" {worst['score']:.2f} (threshold {pre.shift_threshold}): {verdict}"
+    )
+    reused = pre.training_fingerprints_.count_matches(df_b[PIXELS].to_numpy(np.float32))
+    out(
+        f"leakage check: {reused} of {len(df_b)} rows of B are rows network A was"
+        f" trained on: {'clean' if reused == 0 else 'LEAKED'}"
+    )
     out(f"best parameters: {search.best_params_} (cv R2 {search.best_score_:.3f})")
     out(f"network A forward passes in the search: {frozen.cache_info()}")
     out(f"R2 on held-out B, chain (frozen network A + B's columns): {r2_chain:.3f}")
@@ -166,6 +181,39 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
     }
 
 
+def show_warnings(seed=0, out=print):
+    """Fit network A, then feed it purpose-made bad data to show each warning."""
+    import warnings
+
+    import numpy as np
+
+    from . import ChainRegressor, KerasTransformer, make_chain
+    from .diagnostics import DataLeakageWarning, DataShiftWarning
+
+    (X_a, y_a), (df_b, y_b) = load_datasets(seed)
+    pre = KerasTransformer(
+        build_network_a, loss="sparse_categorical_crossentropy", epochs=3, random_state=seed
+    ).fit(X_a, y_a)
+    chain = make_chain(
+        pre, representation_columns=PIXELS, categorical_columns=["store", "colour"],
+        numeric_columns=["age"], regressor=ChainRegressor(epochs=2, random_state=seed),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        leaky = df_b.copy()
+        leaky.loc[leaky.index[:50], PIXELS] = X_a[:50]
+        chain.fit(leaky, y_b)
+        brighter = df_b.copy()
+        brighter[PIXELS] = np.clip(brighter[PIXELS] * 2 + 4, 0, None)
+        chain.predict(brighter)
+    for warning in caught:
+        if issubclass(warning.category, (DataShiftWarning, DataLeakageWarning)):
+            out(f"{warning.category.__name__}: {warning.message}")
+    out("shift report of the brighter images (worst 5):")
+    out(pre.shift_report(brighter[PIXELS].to_numpy(), feature_names=PIXELS).head().to_string(index=False))
+    return caught
+
+
 def main(argv=None):
     """Command line: ``python -m skchain demo [--fast] [--output DIR]``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -175,6 +223,13 @@ def main(argv=None):
     demo.add_argument("--output", default="skchain-demo", help="folder for chain.joblib")
     demo.add_argument("--fast", action="store_true", help="few epochs (a smoke test)")
     demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument(
+        "--bad-data", action="store_true",
+        help="show the shift and leakage warnings on purpose-made bad data",
+    )
     args = parser.parse_args(argv)
+    if args.bad_data:
+        show_warnings(seed=args.seed)
+        return 0
     result = run(output_dir=args.output, fast=args.fast, seed=args.seed)
     return 0 if result["identical"] else 1

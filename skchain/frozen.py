@@ -23,6 +23,9 @@ __all__ = ["FrozenTransformer", "RepresentationCache"]
 
 _STAGE = "FrozenTransformer (frozen network A)"
 
+#: Most memory the cached outputs of one frozen network may hold, together.
+MAX_CACHE_BYTES = 256 * 2**20
+
 # The cache of each wrapper, shared with its clones; outside the wrappers so
 # that it never reaches a pickle and transform leaves ``__dict__`` unchanged.
 _caches = weakref.WeakKeyDictionary()
@@ -39,7 +42,9 @@ class RepresentationCache:
     Parameters
     ----------
     max_entries : int
-        Number of arrays kept; the least recently used is dropped first.
+        Number of arrays kept; the least recently used is dropped first, and
+        also while the cached arrays hold more than ``MAX_CACHE_BYTES``
+        (256 MiB) together.
     owner : object
         The fitted estimator whose outputs are cached.
     """
@@ -80,9 +85,16 @@ class RepresentationCache:
             self.misses += 1
             self.rows_computed += X.shape[0]
             self._entries[key] = out
-            while len(self._entries) > self.max_entries:
+            while len(self._entries) > self.max_entries or (
+                len(self._entries) > 1 and self.nbytes > MAX_CACHE_BYTES
+            ):
                 self._entries.popitem(last=False)
         return out
+
+    @property
+    def nbytes(self):
+        """Memory held by the cached arrays."""
+        return sum(out.nbytes for out in self._entries.values())
 
     def info(self):
         """Counters since creation: ``hits``, ``misses``, ``rows_computed``, ``entries``."""
@@ -91,6 +103,7 @@ class RepresentationCache:
             "misses": self.misses,
             "rows_computed": self.rows_computed,
             "entries": len(self._entries),
+            "nbytes": self.nbytes,
         }
 
 
@@ -113,8 +126,8 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         Layer of network A to output; ``None`` uses the estimator's own
         choice. Searchable: another layer needs no retraining.
     cache_size : int, default=16
-        Number of transformed arrays kept in the shared cache; 0 disables
-        caching.
+        Number of transformed arrays kept in the shared cache (at most 256 MiB
+        together); 0 disables caching.
 
     Attributes
     ----------
@@ -136,10 +149,11 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     ...     inputs = keras.Input((meta["n_features_in_"],))
     ...     hidden = keras.layers.Dense(4, name="embedding")(inputs)
     ...     return keras.Model(inputs, keras.layers.Dense(1)(hidden))
-    >>> X = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
-    >>> pre = KerasTransformer(build, loss="mse", random_state=0).fit(X, X[:, 0])
-    >>> frozen = FrozenTransformer(pre).fit(X)   # trains nothing
-    >>> frozen.transform(X).shape
+    >>> rng = np.random.default_rng(0)
+    >>> X_a, X_b = rng.normal(size=(2, 32, 3)).astype("float32")
+    >>> pre = KerasTransformer(build, loss="mse", random_state=0).fit(X_a, X_a[:, 0])
+    >>> frozen = FrozenTransformer(pre).fit(X_b)   # trains nothing
+    >>> frozen.transform(X_b).shape
     (32, 4)
     """
 
@@ -231,13 +245,15 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         self : FrozenTransformer
         """
         check_fitted(self.estimator, _STAGE)
-        self._rows(X, reset=True)
+        self.estimator.check_leakage(self._rows(X, reset=True), f"{_STAGE} fit")
         return self
 
     def fit_transform(self, X, y=None):
         """Same as ``fit(X).transform(X)``, validating ``X`` once."""
         check_fitted(self.estimator, _STAGE)
-        return self._representation(self._rows(X, reset=True))
+        X = self._rows(X, reset=True)
+        self.estimator.check_leakage(X, f"{_STAGE} fit")
+        return self._representation(X)
 
     def transform(self, X):
         """Activations of ``output_layer`` of the frozen network A.
@@ -254,6 +270,19 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """
         check_fitted(self.estimator, _STAGE)
         return self._representation(self._rows(X, reset=False))
+
+    def shift_report(self, X):
+        """Per-feature shift of ``X`` from network A's training inputs.
+
+        See :meth:`KerasTransformer.shift_report`; columns are matched as in
+        ``transform``.
+        """
+        check_fitted(self.estimator, _STAGE)
+        return self.estimator.shift_report(self._rows(X, reset=False), self._own_names())
+
+    def _own_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(n) for n in names]
 
     def _rows(self, X, reset):
         """Validate ``X`` here and return it as float32 in network A's column order.
@@ -286,9 +315,13 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         layer = self.output_layer if self.output_layer is not None else inner.output_layer
         layer_name = inner._resolve_layer(layer).name
         key = (layer_name, getattr(inner, "_fit_token", None))
-        return self._shared_cache().get_or_compute(
-            X, key, lambda: inner.representation(X, layer_name)
-        )
+
+        def compute():
+            # Checked on a cache miss only: the same rows get the same verdict.
+            inner.check_shift(X, _STAGE, self._own_names())
+            return inner.representation(X, layer_name)
+
+        return self._shared_cache().get_or_compute(X, key, compute)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: ``"<layer>0"``, ``"<layer>1"``, ...

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import CompiledModelMixin, as_float32_target, check_fitted
 from ._validation import validate_float32
+from .diagnostics import InputStatistics, RowFingerprints, check_leakage, check_shift, shift_report
 
 __all__ = ["KerasTransformer"]
 
@@ -53,6 +54,21 @@ class KerasTransformer(TransformerMixin, CompiledModelMixin, BaseWrapper):
         ``"standard"`` is :class:`~sklearn.preprocessing.StandardScaler`;
         ``None`` feeds the network unscaled inputs; any scikit-learn
         transformer is cloned and fitted.
+    shift_check : {"warn", "raise", "off"}, default="warn"
+        What ``transform`` does when its input is far from the training
+        inputs (a :class:`~skchain.diagnostics.DataShiftWarning`, a
+        ``ValueError``, or nothing). See :meth:`shift_report`.
+    shift_threshold : float, default=2.0
+        A feature whose shift score exceeds this is reported. The score is
+        ``|mean shift| / std + |log2 std ratio| + 10 * out-of-range fraction``
+        (a one-standard-deviation move of the mean scores 1).
+    leakage_check : {"warn", "raise", "off"}, default="warn"
+        What a chain's ``fit`` does when rows network A was trained on
+        reappear in dataset B (a
+        :class:`~skchain.diagnostics.DataLeakageWarning`, a ``ValueError``,
+        or nothing).
+    leakage_threshold : float, default=0.0
+        Fraction of reused rows tolerated; the default reports any.
     optimizer, loss, metrics, epochs, batch_size, validation_split, \
 callbacks, random_state, verbose, shuffle, warm_start, run_eagerly, \
 validation_batch_size, build_fn
@@ -76,6 +92,11 @@ validation_batch_size, build_fn
         Column names seen in ``fit``, when ``X`` had string column names.
     history_ : dict
         Loss and metrics per epoch of network A's training.
+    input_statistics_ : InputStatistics
+        Per-feature mean, standard deviation, quantiles, minimum and maximum
+        of the training inputs (memory independent of the row count).
+    training_fingerprints_ : RowFingerprints
+        A 64-bit hash of each distinct training row: 8 bytes a row.
 
     See Also
     --------
@@ -106,6 +127,10 @@ validation_batch_size, build_fn
         *,
         output_layer=None,
         scaler="standard",
+        shift_check="warn",
+        shift_threshold=2.0,
+        leakage_check="warn",
+        leakage_threshold=0.0,
         build_fn=None,
         warm_start=False,
         random_state=None,
@@ -124,6 +149,10 @@ validation_batch_size, build_fn
     ):
         self.output_layer = output_layer
         self.scaler = scaler
+        self.shift_check = shift_check
+        self.shift_threshold = shift_threshold
+        self.leakage_check = leakage_check
+        self.leakage_threshold = leakage_threshold
         super().__init__(
             model=model,
             build_fn=build_fn,
@@ -164,6 +193,7 @@ validation_batch_size, build_fn
             The fitted transformer.
         """
         stage = f"{_STAGE} fit"
+        self._check_diagnostic_params()
         X = validate_float32(self, X, reset=True, stage=stage)
         y = self._validate_target(X, y, stage)
         names = getattr(self, "feature_names_in_", None)
@@ -177,7 +207,80 @@ validation_batch_size, build_fn
             self.feature_names_in_ = names
         self.scaler_ = scaler
         self.output_layer_ = self._resolve_layer(self.output_layer).name
+        self.input_statistics_ = InputStatistics(X)
+        self.training_fingerprints_ = RowFingerprints(X)
         return self
+
+    def _check_diagnostic_params(self):
+        for name in ("shift_check", "leakage_check"):
+            if getattr(self, name) not in ("warn", "raise", "off"):
+                raise ValueError(
+                    f"{_STAGE}: {name}={getattr(self, name)!r}; expected 'warn',"
+                    " 'raise' or 'off'"
+                )
+
+    def _input_names(self):
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(n) for n in names]
+
+    def check_shift(self, X, stage=_STAGE, feature_names=None):
+        """Apply ``shift_check`` to validated raw rows (used by ``transform``).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features_in_), float32
+        stage : str
+            The stage to name in the warning.
+        feature_names : list of str, default=None
+            Names to quote; default: the names seen in ``fit``, else ``x<i>``.
+        """
+        check_shift(
+            getattr(self, "input_statistics_", None), X, mode=self.shift_check,
+            threshold=self.shift_threshold,
+            feature_names=feature_names or self._input_names(), stage=stage,
+        )
+
+    def check_leakage(self, X, stage=_STAGE):
+        """Apply ``leakage_check`` to validated raw rows (used by a chain's ``fit``).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features_in_), float32
+        stage : str
+            The stage to name in the warning.
+        """
+        check_leakage(
+            getattr(self, "training_fingerprints_", None), X, mode=self.leakage_check,
+            threshold=self.leakage_threshold, stage=stage,
+        )
+
+    def shift_report(self, X, feature_names=None):
+        """How far each input feature of ``X`` is from network A's training inputs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        feature_names : list of str, default=None
+            Names for the report; default: the names seen in ``fit``, else
+            ``x<i>``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per feature, worst first: ``feature``, ``score``,
+            ``mean_shift``, ``scale_ratio``, ``out_of_range`` (see
+            :func:`skchain.diagnostics.shift_report`).
+        """
+        check_fitted(self, _STAGE)
+        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} shift_report")
+        statistics = getattr(self, "input_statistics_", None)
+        if statistics is None:
+            raise ValueError(
+                f"{_STAGE}: no training statistics; wrap the network with"
+                " from_model(..., training_rows=X_a) to compare with dataset A"
+            )
+        names = feature_names or self._input_names() or [f"x{i}" for i in range(X.shape[1])]
+        return shift_report(statistics, X, names)
 
     def _validate_target(self, X, y, stage):
         if y is None:
@@ -277,7 +380,9 @@ validation_batch_size, build_fn
         ndarray of shape (n_samples, width), dtype float32
         """
         check_fitted(self, _STAGE)
-        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} transform")
+        stage = f"{_STAGE} transform"
+        X = validate_float32(self, X, reset=False, stage=stage)
+        self.check_shift(X, stage)
         return self.representation(X, self.output_layer)
 
     def representation(self, X, output_layer=None):
@@ -377,7 +482,7 @@ validation_batch_size, build_fn
 
     # ------------------------------------------------------------ from_model
     @classmethod
-    def from_model(cls, model, *, output_layer=None, scaler=None, **kwargs):
+    def from_model(cls, model, *, output_layer=None, scaler=None, training_rows=None, **kwargs):
         """Wrap a network that is already trained, without training it.
 
         Parameters
@@ -390,6 +495,10 @@ validation_batch_size, build_fn
             The scaler the network was trained with, already fitted; ``None``
             when the network takes raw inputs. It is used as it is (not
             refitted).
+        training_rows : array-like of shape (n_samples, n_features), default=None
+            The rows the network was trained on (raw, unscaled), if known.
+            They give the shift check its statistics and the leakage check
+            its fingerprints; without them both checks are skipped.
         **kwargs
             Other constructor parameters (used if the returned transformer is
             refitted, e.g. after ``clone``).
@@ -424,6 +533,12 @@ validation_batch_size, build_fn
             est.feature_names_in_ = names
         est.X_dtype_ = np.dtype(np.float32)
         est.output_layer_ = est._resolve_layer(output_layer).name
+        if training_rows is not None:
+            rows = validate_float32(
+                est, training_rows, reset=False, stage=f"{_STAGE} from_model training_rows"
+            )
+            est.input_statistics_ = InputStatistics(rows)
+            est.training_fingerprints_ = RowFingerprints(rows)
         return est
 
     def __sklearn_tags__(self):

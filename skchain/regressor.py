@@ -280,6 +280,24 @@ validation_batch_size, build_fn
         bounds = [(start, stop) for _, start, stop in self.input_blocks_]
         return FunctionTransformer(_split_columns, kw_args={"bounds": bounds})
 
+    def _build_keras_model(self):
+        model = super()._build_keras_model()
+        expected = [stop - start for _, start, stop in self.input_blocks_]
+        got = [int(inp.shape[-1]) if inp.shape[-1] is not None else -1 for inp in model.inputs]
+        if got != expected:
+            if len(got) == 1 and len(expected) == 1:
+                detail = (
+                    f"the network takes {got[0]} input columns, the features have"
+                    f" {expected[0]}; build its input from meta['n_features_in_']"
+                )
+            else:
+                detail = (
+                    f"the network's inputs have widths {got}, the feature blocks"
+                    f" {[name for name, _, _ in self.input_blocks_]} have widths {expected}"
+                )
+            raise ValueError(f"{_STAGE}: {detail}")
+        return model
+
     def _check_model_param(self):
         if self._uses_default_network():
             return self._build_default_network

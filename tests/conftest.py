@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from skchain import KerasTransformer  # noqa: E402
+from skchain import ChainRegressor, KerasTransformer, make_chain  # noqa: E402
 
 N_A_FEATURES = 6
 
@@ -58,6 +58,18 @@ def fitted_pre(dataset_a):
         build_network_a, output_layer="embedding", loss="mse", epochs=15,
         batch_size=32, optimizer__learning_rate=0.01, random_state=0,
     ).fit(X, y)
+
+
+@pytest.fixture(scope="session")
+def fitted_chain(fitted_pre, dataset_b):
+    """A chain fitted on dataset B; tests must not change it."""
+    df, y = dataset_b
+    chain = make_chain(
+        fitted_pre, representation_columns=[f"a{i}" for i in range(N_A_FEATURES)],
+        categorical_columns=["store"], numeric_columns=["age"],
+        regressor=ChainRegressor(epochs=2, random_state=0),
+    )
+    return chain.fit(df, y)
 
 
 def pytest_configure(config):

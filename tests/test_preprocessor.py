@@ -7,7 +7,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
-from skchain import KerasTransformer
+from skchain import DataShiftWarning, KerasTransformer
 
 from conftest import build_network_a
 
@@ -39,7 +39,8 @@ def test_scaler_is_fitted_on_dataset_a_only(fitted_pre, dataset_a, dataset_b):
     np.testing.assert_allclose(fitted_pre.scaler_.mean_, X.mean(axis=0), rtol=1e-5)
     before = fitted_pre.scaler_.mean_.copy()
     df_b, _ = dataset_b
-    fitted_pre.transform(df_b.iloc[:, :6].to_numpy() * 10)
+    with pytest.warns(DataShiftWarning):
+        fitted_pre.transform(df_b.iloc[:, :6].to_numpy() * 10)
     np.testing.assert_array_equal(fitted_pre.scaler_.mean_, before)
 
 

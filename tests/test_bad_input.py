@@ -1,0 +1,132 @@
+"""Bad input gets a clear error naming the stage, and leaves a fitted chain as it was."""
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import sparse
+from sklearn.exceptions import NotFittedError
+
+from skchain import ChainRegressor, make_chain
+
+A_COLUMNS = [f"a{i}" for i in range(6)]
+
+
+@pytest.fixture
+def unchanged(fitted_chain, dataset_b):
+    """Fails the test if the chain's predictions moved during it."""
+    df, _ = dataset_b
+    before = fitted_chain.predict(df)
+    yield
+    np.testing.assert_array_equal(fitted_chain.predict(df), before)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_values_in_network_a_columns_are_named(fitted_chain, dataset_b, unchanged, value):
+    df, _ = dataset_b
+    bad = df.copy()
+    bad.loc[3, "a2"] = value
+    with pytest.raises(ValueError, match=r"FrozenTransformer.*NaN or infinity in \['a2'\]"):
+        fitted_chain.predict(bad)
+
+
+def test_strings_in_network_a_columns_are_named(fitted_chain, dataset_b, unchanged):
+    df, _ = dataset_b
+    bad = df.astype({"a4": object})
+    bad.loc[0, "a4"] = "twelve"
+    with pytest.raises(TypeError, match=r"FrozenTransformer.*\['a4'\] are not numeric"):
+        fitted_chain.predict(bad)
+
+
+def test_object_columns_holding_numbers_are_accepted(fitted_chain, dataset_b):
+    df, _ = dataset_b
+    as_object = df.astype({"a4": object, "a5": object})
+    np.testing.assert_array_equal(fitted_chain.predict(as_object), fitted_chain.predict(df))
+
+
+def test_strings_in_numeric_columns(fitted_chain, dataset_b, unchanged):
+    df, _ = dataset_b
+    bad = df.astype({"age": object})
+    bad.loc[0, "age"] = "old"
+    with pytest.raises(ValueError, match="could not convert string to float: 'old'"):
+        fitted_chain.predict(bad)
+
+
+def test_empty_input(fitted_chain, dataset_b, unchanged):
+    df, _ = dataset_b
+    with pytest.raises(ValueError, match="0 sample"):
+        fitted_chain.predict(df.iloc[:0])
+
+
+def test_one_and_three_dimensional_input(fitted_pre):
+    with pytest.raises(ValueError, match="KerasTransformer.*Expected 2D array, got 1D"):
+        fitted_pre.transform(np.zeros(6))
+    with pytest.raises(ValueError, match="KerasTransformer.*dim 3"):
+        fitted_pre.transform(np.zeros((2, 6, 1)))
+    with pytest.raises(ValueError, match="ChainRegressor.*Expected 2D array, got 1D"):
+        ChainRegressor(epochs=1).fit(np.zeros(6), np.zeros(6))
+
+
+def test_sparse_input_is_refused_with_a_type_error(fitted_pre):
+    with pytest.raises(TypeError, match="KerasTransformer.*sparse matrix.*dense"):
+        fitted_pre.transform(sparse.csr_matrix(np.zeros((2, 6))))
+    with pytest.raises(TypeError, match="ChainRegressor.*sparse matrix"):
+        ChainRegressor(epochs=1).fit(sparse.csr_matrix(np.ones((4, 2))), np.ones(4))
+
+
+def test_wrong_length_or_nan_target_leave_the_chain_unchanged(fitted_chain, dataset_b, unchanged):
+    df, y = dataset_b
+    with pytest.raises(ValueError, match="ChainRegressor.*inconsistent numbers of samples"):
+        fitted_chain.fit(df, y[:-1])
+    y_nan = y.copy()
+    y_nan[7] = np.nan
+    with pytest.raises(ValueError, match="ChainRegressor.*y contains NaN"):
+        fitted_chain.fit(df, y_nan)
+
+
+def test_duplicated_column_names_are_refused(fitted_chain, fitted_pre, dataset_b, unchanged):
+    df, _ = dataset_b
+    dup = pd.concat([df, df[["a1"]]], axis=1)
+    # scikit-learn's ColumnTransformer names them first inside a chain ...
+    with pytest.raises(ValueError, match="Expected unique column names, got:\n- 'a1' 2 times"):
+        fitted_chain.predict(dup)
+    # ... and skchain's own estimators do the same on their own.
+    with pytest.raises(ValueError, match=r"KerasTransformer.*duplicated column names \['a1'\]"):
+        fitted_pre.transform(dup[["a0", "a1", "a2", "a3", "a4", "a1"]])
+
+
+def test_missing_column_is_named(fitted_chain, dataset_b, unchanged):
+    df, _ = dataset_b
+    with pytest.raises(ValueError, match="a3"):
+        fitted_chain.predict(df.drop(columns="a3"))
+
+
+def test_failed_set_params_leaves_the_chain_unchanged(fitted_chain, unchanged):
+    with pytest.raises(ValueError, match="frozen"):
+        fitted_chain.set_params(features__representation__estimator__epochs=99)
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        fitted_chain.set_params(regressor__no_such_thing=1)
+
+
+def test_predict_before_fit(fitted_pre, dataset_b):
+    df, _ = dataset_b
+    chain = make_chain(fitted_pre, representation_columns=A_COLUMNS)
+    with pytest.raises(NotFittedError):
+        chain.predict(df)
+    with pytest.raises(NotFittedError, match="ChainRegressor"):
+        ChainRegressor().predict(np.zeros((2, 3)))
+
+
+def test_final_network_that_does_not_fit_the_features_is_named(dataset_b, fitted_pre):
+    df, y = dataset_b
+
+    def too_narrow(compile_kwargs):
+        inputs = keras.Input((3,))
+        model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+        model.compile(**compile_kwargs)
+        return model
+
+    chain = make_chain(fitted_pre, representation_columns=A_COLUMNS, numeric_columns=["age"],
+                       regressor=ChainRegressor(model=too_narrow, epochs=1))
+    with pytest.raises(ValueError, match="ChainRegressor.*network takes 3 input columns, the features have 9"):
+        chain.fit(df, y)

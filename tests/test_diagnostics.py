@@ -1,0 +1,145 @@
+"""Drift and leakage warnings, and the shift report."""
+
+import copy
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skchain import ChainRegressor, DataLeakageWarning, DataShiftWarning, KerasTransformer, make_chain
+from skchain.diagnostics import InputStatistics, RowFingerprints
+
+from conftest import build_network_a, make_dataset_a
+
+A_COLUMNS = [f"a{i}" for i in range(6)]
+
+
+@pytest.fixture
+def pre(fitted_pre):
+    # A private copy: these tests change the checks' settings.
+    return copy.deepcopy(fitted_pre)
+
+
+def test_rows_like_dataset_a_raise_no_shift_warning(pre):
+    X_new, _ = make_dataset_a(200, seed=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataShiftWarning)
+        pre.transform(X_new)
+        pre.transform(X_new[:40])
+        pre.transform(X_new[:1])
+
+
+def test_shifted_batch_warns_naming_the_worst_features(pre):
+    X_new, _ = make_dataset_a(200, seed=5)
+    X_new[:, 2] = X_new[:, 2] * 4 + 30
+    with pytest.warns(DataShiftWarning, match=r"1 of 6 input features.*worst: x2 \(\d+\.\d+\)"):
+        pre.transform(X_new)
+
+
+def test_shift_check_modes(pre):
+    X_new, _ = make_dataset_a(100, seed=5)
+    X_new[:, 0] += 50
+    pre.set_params(shift_check="raise")
+    with pytest.raises(ValueError, match="far from network A's training data"):
+        pre.transform(X_new)
+    pre.set_params(shift_check="off")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataShiftWarning)
+        pre.transform(X_new)
+    pre.set_params(shift_check="loud")
+    X, y = make_dataset_a(50)
+    with pytest.raises(ValueError, match="shift_check='loud'"):
+        pre.fit(X, y)
+
+
+def test_a_single_row_is_judged_by_range_only(pre):
+    row, _ = make_dataset_a(1, seed=9)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataShiftWarning)
+        pre.transform(row)
+    row[0, 4] = 1e4
+    with pytest.warns(DataShiftWarning, match="x4"):
+        pre.transform(row)
+
+
+def test_shift_report_is_sorted_and_named(dataset_a):
+    X, y = dataset_a
+    df = pd.DataFrame(X, columns=A_COLUMNS)
+    pre = KerasTransformer(build_network_a, loss="mse", epochs=1, random_state=0).fit(df, y)
+    shifted = df.copy()
+    shifted["a3"] = shifted["a3"] + 3 * df["a3"].std()
+    report = pre.shift_report(shifted)
+    assert list(report.columns) == ["feature", "score", "mean_shift", "scale_ratio", "out_of_range"]
+    assert report["feature"].iloc[0] == "a3"
+    assert report["mean_shift"].iloc[0] == pytest.approx(3.0, rel=0.01)
+    assert report["score"].is_monotonic_decreasing
+    assert len(report) == 6
+
+
+def test_statistics_memory_does_not_grow_with_rows():
+    small = InputStatistics(np.random.default_rng(0).normal(size=(100, 4)))
+    large = InputStatistics(np.random.default_rng(0).normal(size=(20000, 4)))
+    for name in ("mean", "std", "min", "max"):
+        assert getattr(small, name).shape == getattr(large, name).shape == (4,)
+    assert large.quantiles.shape == (5, 4)
+
+
+def test_fingerprints_are_8_bytes_a_row_and_match_float32_rows(dataset_a):
+    X, _ = dataset_a
+    prints = RowFingerprints(X)
+    assert prints.nbytes == 8 * len(np.unique(X, axis=0))
+    assert prints.count_matches(X[:10].astype(np.float64)) == 10
+    assert prints.count_matches(X[:10] + 1e-3) == 0
+
+
+def _chain(pre):
+    return make_chain(pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
+                      numeric_columns=["age"], regressor=ChainRegressor(epochs=1, random_state=0))
+
+
+def test_rows_of_a_inside_b_warn_at_chain_fit(pre, dataset_a, dataset_b):
+    X_a, _ = dataset_a
+    df, y = dataset_b
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataLeakageWarning)
+        _chain(pre).fit(df, y)
+    leaky = df.copy()
+    leaky.loc[:9, A_COLUMNS] = X_a[:10]
+    with pytest.warns(DataLeakageWarning, match=r"10 of 180 rows \(5.6%\).*Remove dataset A's rows"):
+        _chain(pre).fit(leaky, y)
+    pre.set_params(leakage_check="raise")
+    with pytest.raises(ValueError, match="10 of 180 rows"):
+        _chain(pre).fit(leaky, y)
+    pre.set_params(leakage_check="warn", leakage_threshold=0.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataLeakageWarning)
+        _chain(pre).fit(leaky, y)
+
+
+def test_from_model_checks_only_with_training_rows(fitted_pre, dataset_a, dataset_b):
+    X_a, _ = dataset_a
+    df, y = dataset_b
+    leaky = df.copy()
+    leaky.loc[:4, A_COLUMNS] = X_a[:5]
+    blind = KerasTransformer.from_model(fitted_pre.model_, scaler=fitted_pre.scaler_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataLeakageWarning)
+        _chain(blind).fit(leaky, y)
+    informed = KerasTransformer.from_model(
+        fitted_pre.model_, scaler=fitted_pre.scaler_, training_rows=X_a
+    )
+    with pytest.warns(DataLeakageWarning, match="5 of 180 rows"):
+        _chain(informed).fit(leaky, y)
+
+
+def test_chain_predict_on_shifted_rows_warns(pre, dataset_b):
+    df, y = dataset_b
+    chain = _chain(pre).fit(df, y)
+    shifted = df.copy()
+    shifted["a1"] = shifted["a1"] * 10 + 100
+    # Named by dataset B's columns, which network A never saw.
+    with pytest.warns(DataShiftWarning, match="worst: a1"):
+        chain.predict(shifted)
+    report = chain.named_steps["features"].named_transformers_["representation"].shift_report(shifted)
+    assert report["feature"].iloc[0] == "a1"
