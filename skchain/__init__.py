@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 # use, so that ``python -m skchain`` can configure TensorFlow's logging before
 # TensorFlow is loaded.
 _PUBLIC = {
+    "Chain": "chain",
     "ChainRegressor": "regressor",
     "DataLeakageWarning": "diagnostics",
     "DataShiftWarning": "diagnostics",
@@ -28,7 +29,7 @@ _PUBLIC = {
 __all__ = [*_PUBLIC, "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .chain import make_categorical_encoder, make_chain
+    from .chain import Chain, make_categorical_encoder, make_chain
     from .diagnostics import DataLeakageWarning, DataShiftWarning
     from .encoders import HashingEncoder
     from .frozen import FrozenTransformer

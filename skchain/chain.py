@@ -1,16 +1,182 @@
-"""``make_chain``: the whole chain as one scikit-learn ``Pipeline``."""
+"""The whole chain as one scikit-learn ``Pipeline``: :class:`Chain` and :func:`make_chain`."""
+
+import weakref
 
 import numpy as np
+import pandas as pd
 from sklearn.compose import ColumnTransformer
+from sklearn.metrics import r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
+
+from ._fused import FallBack, FusedPredictor, Unsupported
 
 from .encoders import HashingEncoder
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
 from .regressor import ChainRegressor
 
-__all__ = ["make_chain", "make_categorical_encoder"]
+__all__ = ["Chain", "make_chain", "make_categorical_encoder"]
+
+# The fused predictor of each fitted chain, with the state it was built from;
+# outside the chains so that it never reaches a pickle or a clone.
+_fused_predictors = weakref.WeakKeyDictionary()
+
+
+def _estimators_in(estimator):
+    """The estimator and every estimator nested in it (parameters and fitted parts)."""
+    found, stack = {}, [estimator]
+    while stack:
+        current = stack.pop()
+        if id(current) in found or not hasattr(current, "get_params"):
+            continue
+        found[id(current)] = current
+        stack.extend(v for v in current.get_params(deep=False).values() if hasattr(v, "get_params"))
+        stack.extend(getattr(current, "steps", []) and [step for _, step in current.steps])
+        for _, transformer, _ in getattr(current, "transformers_", []):
+            stack.append(transformer)
+    return list(found.values())
+
+
+class Chain(Pipeline):
+    """A ``Pipeline`` of a features step and a final regressor, made for chains.
+
+    It is a :class:`sklearn.pipeline.Pipeline` in every respect (parameters,
+    ``clone``, ``set_params``, ``named_steps``, the HTML diagram, joblib) and
+    adds three things:
+
+    * ``predict`` and ``score`` run the fitted chain as one compiled graph
+      (network A's scaler, network A, the numeric scalers and the final
+      network; other encoders are called as they are), with the same results
+      as the step-by-step path to float32 rounding. Inputs the graph does not
+      handle (for example with missing values) take the step-by-step path,
+      which also gives the named error messages.
+    * ``fit`` checks the target before any step is fitted, and a ``fit`` that
+      fails in any step leaves an already fitted chain exactly as it was.
+    * Network A's outputs computed while predicting are shared with the
+      frozen step's cache, so a search scoring several candidates on the same
+      rows runs network A over them once.
+
+    Parameters
+    ----------
+    steps, transform_input, memory, verbose
+        As in :class:`sklearn.pipeline.Pipeline`.
+
+    See Also
+    --------
+    make_chain : Builds a ``Chain`` from column lists.
+    """
+
+    def fit(self, X, y=None, **params):
+        """Fit every step, as ``Pipeline.fit``, or change nothing if a step fails.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        **params
+            As in ``Pipeline.fit``.
+
+        Returns
+        -------
+        self : Chain
+        """
+        self._check_target(X, y)
+        saved = [(est, dict(est.__dict__)) for est in _estimators_in(self)]
+        try:
+            super().fit(X, y, **params)
+        except BaseException:
+            for est, state in saved:
+                est.__dict__.clear()
+                est.__dict__.update(state)
+            raise
+        _fused_predictors.pop(self, None)
+        return self
+
+    def _check_target(self, X, y):
+        final = self._final_estimator
+        if final == "passthrough" or y is None:
+            return
+        try:
+            y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+            if hasattr(X, "shape") and len(y) != X.shape[0]:
+                raise ValueError(
+                    f"Found input variables with inconsistent numbers of samples:"
+                    f" [{X.shape[0]}, {len(y)}]"
+                )
+        except ValueError as exc:
+            raise ValueError(f"Chain fit (target y, before any step is fitted): {exc}") from exc
+
+    def _fused(self):
+        """The fused predictor for the current fitted state, or None."""
+        if len(self.steps) != 2:
+            return None
+        features, regressor = self.steps[0][1], self.steps[1][1]
+        try:
+            check_is_fitted(regressor)
+            state = (
+                id(getattr(features, "transformers_", None)),
+                getattr(regressor, "_fit_token", None),
+                tuple(
+                    (id(t), getattr(t, "output_layer", None), id(getattr(t, "estimator", None)))
+                    for _, t, _ in getattr(features, "transformers_", [])
+                ),
+            )
+        except Exception:
+            return None
+        cached = _fused_predictors.get(self)
+        if cached is not None and cached[0] == state:
+            return cached[1]
+        try:
+            predictor = FusedPredictor(features, regressor)
+        except Unsupported:
+            predictor = None
+        _fused_predictors[self] = (state, predictor)
+        return predictor
+
+    def predict(self, X, **params):
+        """Predict with the fitted chain (one compiled graph when possible).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        **params
+            As in ``Pipeline.predict``; any parameter selects the step-by-step
+            path.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_outputs), dtype float32
+        """
+        if not params and isinstance(X, pd.DataFrame):
+            predictor = self._fused()
+            if predictor is not None:
+                try:
+                    return predictor.predict(X)
+                except FallBack:
+                    pass
+        return super().predict(X, **params)
+
+    def score(self, X, y, sample_weight=None, **params):
+        """R² of ``predict(X)``, as ``Pipeline.score`` with a regressor last.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+        **params
+            As in ``Pipeline.score``; any parameter selects ``Pipeline.score``.
+
+        Returns
+        -------
+        float
+        """
+        if params or not hasattr(self._final_estimator, "input_blocks_"):
+            return super().score(X, y, sample_weight=sample_weight, **params)
+        return r2_score(y, self.predict(X), sample_weight=sample_weight)
 
 CATEGORICAL_ENCODINGS = ("onehot", "hash")
 
@@ -76,8 +242,9 @@ def make_chain(
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        Steps ``"features"`` (a ``ColumnTransformer`` with the transformers
+    Chain
+        A :class:`sklearn.pipeline.Pipeline` subclass. Steps ``"features"``
+        (a ``ColumnTransformer`` with the transformers
         ``"representation"``, ``"categorical"`` and ``"numeric"``, those with
         no columns left out, and pandas output so that the regressor sees the
         block of each column) and ``"regressor"``.
@@ -115,6 +282,6 @@ def make_chain(
     features = ColumnTransformer(
         blocks, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True
     ).set_output(transform="pandas")
-    return Pipeline(
+    return Chain(
         [("features", features), ("regressor", regressor if regressor is not None else ChainRegressor())]
     )

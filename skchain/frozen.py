@@ -60,35 +60,51 @@ class RepresentationCache:
 
     @staticmethod
     def key(X, tag):
-        digest = hashlib.sha256(memoryview(X).cast("B")).hexdigest()
-        return (digest, X.shape, tag)
+        # The bytes are hashed in memory order, so the order is part of the key.
+        order = "C" if X.flags.c_contiguous else "F"
+        data = X if order == "C" else X.T
+        if not data.flags.c_contiguous:
+            data = np.ascontiguousarray(data)
+        digest = hashlib.sha256(memoryview(data).cast("B")).hexdigest()
+        return (digest, X.shape, order, tag)
 
-    def get_or_compute(self, X, tag, compute):
-        """Return the cached output for ``(X, tag)``, computing it on a miss.
+    def lookup(self, X, tag):
+        """Return ``(key, cached output or None)`` for ``(X, tag)``.
 
-        ``X`` must be a C-contiguous array; ``tag`` tells apart outputs of
-        different layers or fits for the same rows.
+        ``tag`` tells apart outputs of different layers or fits for the same
+        rows. A hit is counted.
         """
         if self.max_entries <= 0:
-            self.misses += 1
-            self.rows_computed += X.shape[0]
-            return compute()
+            return None, None
         key = self.key(X, tag)
         with self._lock:
-            if key in self._entries:
+            out = self._entries.get(key)
+            if out is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
-                return self._entries[key]
-        out = compute()
-        out.flags.writeable = False
+        return key, out
+
+    def store(self, key, out, n_rows):
+        """Count ``n_rows`` computed rows and keep ``out`` under ``key``.
+
+        Arrays larger than the byte budget are counted but not kept.
+        """
         with self._lock:
             self.misses += 1
-            self.rows_computed += X.shape[0]
+            self.rows_computed += n_rows
+            if key is None or out.nbytes > MAX_CACHE_BYTES:
+                return
+            out.flags.writeable = False
             self._entries[key] = out
-            while len(self._entries) > self.max_entries or (
-                len(self._entries) > 1 and self.nbytes > MAX_CACHE_BYTES
-            ):
+            while len(self._entries) > self.max_entries or self.nbytes > MAX_CACHE_BYTES:
                 self._entries.popitem(last=False)
+
+    def get_or_compute(self, X, tag, compute):
+        """Return the cached output for ``(X, tag)``, computing it on a miss."""
+        key, out = self.lookup(X, tag)
+        if out is None:
+            out = compute()
+            self.store(key, out, X.shape[0])
         return out
 
     @property
@@ -310,11 +326,22 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             )
         return X
 
+    def _cache_tag(self, layer_name):
+        return (layer_name, getattr(self.estimator, "_fit_token", None))
+
+    def lookup_representation(self, X, layer_name):
+        """``(key, cached output or None)`` for validated rows (used by the fused path)."""
+        return self._shared_cache().lookup(X, self._cache_tag(layer_name))
+
+    def store_representation(self, key, out, n_rows):
+        """Keep network A's output computed elsewhere (used by the fused path)."""
+        self._shared_cache().store(key, out, n_rows)
+
     def _representation(self, X):
         inner = self.estimator
         layer = self.output_layer if self.output_layer is not None else inner.output_layer
         layer_name = inner._resolve_layer(layer).name
-        key = (layer_name, getattr(inner, "_fit_token", None))
+        key = self._cache_tag(layer_name)
 
         def compute():
             # Checked on a cache miss only: the same rows get the same verdict.

@@ -76,11 +76,11 @@ def test_sparse_input_is_refused_with_a_type_error(fitted_pre):
 
 def test_wrong_length_or_nan_target_leave_the_chain_unchanged(fitted_chain, dataset_b, unchanged):
     df, y = dataset_b
-    with pytest.raises(ValueError, match="ChainRegressor.*inconsistent numbers of samples"):
+    with pytest.raises(ValueError, match="Chain fit.*inconsistent numbers of samples: \\[180, 179\\]"):
         fitted_chain.fit(df, y[:-1])
     y_nan = y.copy()
     y_nan[7] = np.nan
-    with pytest.raises(ValueError, match="ChainRegressor.*y contains NaN"):
+    with pytest.raises(ValueError, match="Chain fit.*y contains NaN"):
         fitted_chain.fit(df, y_nan)
 
 

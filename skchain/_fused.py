@@ -1,0 +1,238 @@
+"""One compiled graph for a fitted chain's predict.
+
+``Pipeline.predict`` on a chain runs scikit-learn's column dispatch, builds a
+pandas frame of every block, validates it again in the regressor and calls
+two networks one after the other. For a fitted chain whose features step is a
+``ColumnTransformer`` of frozen networks, standard scalers and any other
+transformers, :class:`FusedPredictor` does the same arithmetic in one traced
+``tf.function``: network A's input scaler, network A up to the chosen layer,
+the numeric scalers and the final network, with the other blocks (one-hot,
+hashing, ...) computed by their own fitted transformers and fed in. Results
+equal the step-by-step path to float32 rounding.
+
+Anything it does not handle raises :class:`Unsupported` while it is built or
+:class:`FallBack` while it predicts, and the caller then uses the ordinary
+``Pipeline.predict``, which also gives the ordinary, named error messages.
+"""
+
+import copy
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+from sklearn.compose import ColumnTransformer
+from sklearn.preprocessing import StandardScaler
+
+from .frozen import FrozenTransformer
+from .regressor import ChainRegressor
+
+__all__ = ["FallBack", "FusedPredictor", "Unsupported"]
+
+# Rows per call of the graph: bounds the memory of the float32 copies of a
+# large frame to a few chunks' worth.
+CHUNK_ROWS = 65536
+
+
+class Unsupported(Exception):
+    """The pipeline's shape has no fused form."""
+
+
+class FallBack(Exception):
+    """This input needs the step-by-step path (usually to get its error message)."""
+
+
+def _scaling(scaler, width):
+    """Mean and scale of a fitted StandardScaler (or None) as float32 constants."""
+    if scaler is None:
+        return np.zeros(width, np.float32), np.ones(width, np.float32)
+    if type(scaler) is not StandardScaler:
+        raise Unsupported(f"scaler {type(scaler).__name__}")
+    mean = scaler.mean_ if scaler.mean_ is not None and scaler.with_mean else np.zeros(width)
+    scale = scaler.scale_ if scaler.scale_ is not None and scaler.with_std else np.ones(width)
+    return np.asarray(mean, np.float32), np.asarray(scale, np.float32)
+
+
+class _Block:
+    """One transformer of the features step, as the fused graph sees it."""
+
+    def __init__(self, name, transformer, columns):
+        self.name = name
+        self.columns = list(columns)
+        self.frozen = None
+        if isinstance(transformer, FrozenTransformer):
+            inner = transformer.estimator
+            layer_name = transformer.output_layer or inner.output_layer
+            layer = inner._resolve_layer(layer_name)
+            self.frozen = transformer
+            self.layer = layer.name
+            self.width = int(layer.output.shape[-1])
+            self.mean, self.scale = _scaling(inner.scaler_, inner.n_features_in_)
+            self.network = keras.Model(inner.model_.inputs[0], layer.output)
+            self.kind = "frozen"
+        elif type(transformer) is StandardScaler:
+            self.mean, self.scale = _scaling(transformer, len(self.columns))
+            self.width = len(self.columns)
+            self.kind = "scaled"
+        else:
+            # Computed by the fitted transformer itself, without pandas output.
+            self.transformer = copy.copy(transformer)
+            if hasattr(self.transformer, "set_output"):
+                self.transformer.set_output(transform="default")
+            self.width = len(transformer.get_feature_names_out())
+            self.kind = "given"
+
+    def input_width(self, representation_given):
+        """Columns of this block's graph input."""
+        if self.kind == "given" or (self.kind == "frozen" and representation_given):
+            return self.width
+        return len(self.columns)
+
+    def graph_input(self, frame):
+        """The float32 array this block feeds the graph."""
+        if self.kind == "given":
+            out = self.transformer.transform(frame[self.columns])
+            if hasattr(out, "toarray"):
+                out = out.toarray()
+            return np.ascontiguousarray(out, dtype=np.float32)
+        try:
+            values = frame[self.columns].to_numpy(dtype=np.float32)
+        except (TypeError, ValueError):
+            raise FallBack from None
+        if not np.isfinite(values.sum(dtype=np.float64)):
+            raise FallBack
+        return values
+
+
+class FusedPredictor:
+    """Predict with a fitted chain in one traced graph per chunk of rows.
+
+    Parameters
+    ----------
+    features : ColumnTransformer
+        The chain's fitted features step.
+    regressor : ChainRegressor
+        The chain's fitted final stage.
+
+    Raises
+    ------
+    Unsupported
+        When the pipeline has no fused form; use ``Pipeline.predict``.
+    """
+
+    def __init__(self, features, regressor):
+        if not isinstance(features, ColumnTransformer) or not isinstance(regressor, ChainRegressor):
+            raise Unsupported("not a ColumnTransformer followed by a ChainRegressor")
+        self.blocks = []
+        for name, transformer, columns in features.transformers_:
+            if isinstance(transformer, str):
+                if transformer == "drop":
+                    continue
+                raise Unsupported(f"transformer {transformer!r}")
+            if len(columns) == 0:
+                continue
+            if not all(isinstance(c, str) for c in columns):
+                raise Unsupported("columns given by position")
+            self.blocks.append(_Block(name, transformer, columns))
+        self.n_features = sum(block.width for block in self.blocks)
+        if self.n_features != regressor.n_features_in_:
+            raise Unsupported("features width differs from the regressor's")
+        self.columns = [c for block in self.blocks for c in block.columns]
+        self.regressor = regressor
+        bounds = [(start, stop) for _, start, stop in regressor.input_blocks_]
+        per_block = len(bounds) == len(self.blocks) and all(
+            (start, stop) == (offset, offset + block.width)
+            for (start, stop), block, offset in zip(bounds, self.blocks, self._offsets())
+        )
+        network = regressor.model_
+        blocks = self.blocks
+
+        def make_forward(representations_given):
+            def forward(*inputs):
+                tensors, representations = [], []
+                for block, x in zip(blocks, inputs):
+                    if block.kind == "given" or (block.kind == "frozen" and representations_given):
+                        tensors.append(x)
+                        continue
+                    x = (x - block.mean) / block.scale
+                    if block.kind == "frozen":
+                        x = block.network(x, training=False)
+                        representations.append(x)
+                    tensors.append(x)
+                if per_block:
+                    model_inputs = tensors
+                else:
+                    merged = tf.concat(tensors, axis=1)
+                    model_inputs = [merged[:, start:stop] for start, stop in bounds]
+                single = len(model_inputs) == 1
+                outputs = network(model_inputs[0] if single else model_inputs, training=False)
+                return outputs, representations
+
+            specs = [
+                tf.TensorSpec((None, block.input_width(representations_given)), tf.float32)
+                for block in blocks
+            ]
+            return tf.function(forward, input_signature=specs, autograph=False)
+
+        # From raw rows; and from network A's cached outputs for those rows.
+        self._full = make_forward(False)
+        self._from_representations = make_forward(True)
+
+    def _offsets(self):
+        offset = 0
+        for block in self.blocks:
+            yield offset
+            offset += block.width
+
+    def predict(self, frame):
+        """Predictions for a DataFrame, as ``Pipeline.predict`` would give them.
+
+        Raises
+        ------
+        FallBack
+            When the frame needs the step-by-step path (missing or
+            non-numeric columns, missing values, no rows...).
+        """
+        if not isinstance(frame, pd.DataFrame) or len(frame) == 0:
+            raise FallBack
+        if frame.columns.has_duplicates or not set(self.columns) <= set(frame.columns):
+            raise FallBack
+        n_rows = len(frame)
+        if n_rows <= CHUNK_ROWS:
+            return self._predict_chunk(frame)
+        out = None
+        for start in range(0, n_rows, CHUNK_ROWS):
+            part = self._predict_chunk(frame.iloc[start : start + CHUNK_ROWS])
+            if out is None:
+                out = np.empty((n_rows, *part.shape[1:]), dtype=np.float32)
+            out[start : start + len(part)] = part
+        return out
+
+    def _predict_chunk(self, frame):
+        inputs = [block.graph_input(frame) for block in self.blocks]
+        frozen = [i for i, block in enumerate(self.blocks) if block.kind == "frozen"]
+        found = {}
+        for i in frozen:
+            block = self.blocks[i]
+            found[i] = block.frozen.lookup_representation(inputs[i], block.layer)
+        if all(found[i][1] is not None for i in frozen):
+            # A search scoring another candidate on the same rows: network A
+            # has already run over them.
+            for i in frozen:
+                inputs[i] = found[i][1]
+            outputs, _ = self._from_representations(*inputs)
+        else:
+            for i in frozen:
+                block = self.blocks[i]
+                block.frozen.estimator.check_shift(
+                    inputs[i], "FrozenTransformer (frozen network A)", block.columns
+                )
+            outputs, representations = self._full(*inputs)
+            for i, representation in zip(frozen, representations):
+                self.blocks[i].frozen.store_representation(
+                    found[i][0], np.asarray(representation), len(frame)
+                )
+        outputs = np.asarray(outputs, dtype=np.float32)
+        if getattr(self.regressor, "y_ndim_", 2) == 1 and outputs.shape[1] == 1:
+            return outputs[:, 0]
+        return outputs
