@@ -96,7 +96,8 @@ class _Block:
                 out = out.toarray()
             return np.ascontiguousarray(out, dtype=np.float32)
         try:
-            values = frame[self.columns].to_numpy(dtype=np.float32)
+            # pandas hands out column-major arrays; the graph reads rows.
+            values = np.ascontiguousarray(frame[self.columns].to_numpy(dtype=np.float32))
         except (TypeError, ValueError):
             raise FallBack from None
         if not np.isfinite(values.sum(dtype=np.float64)):

@@ -8,12 +8,12 @@ keeps one parameter of its own that is safe to search, ``output_layer``:
 choosing another layer of the frozen network retrains nothing.
 """
 
-import hashlib
 import threading
 import weakref
 from collections import OrderedDict
 
 import numpy as np
+import xxhash
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._base import check_fitted
@@ -34,9 +34,12 @@ _caches = weakref.WeakKeyDictionary()
 class RepresentationCache:
     """A small LRU cache of network A's outputs, keyed by the input's content.
 
-    Keys are the SHA-256 digest of the float32 input rows together with their
-    shape and the layer name, so equal rows in a new array (as
-    ``GridSearchCV`` makes for every candidate) hit the cache. Cached arrays
+    Keys are the 128-bit XXH3 digest of the float32 input rows (about 35 GB/s,
+    so keying 100,000 rows of 100 features costs about 1 ms) together with
+    their shape, memory order and the layer name, so equal rows in a new
+    array (as ``GridSearchCV`` makes for every candidate) hit the cache. XXH3
+    is not a cryptographic hash: the cache assumes its inputs are not crafted
+    to collide. Cached arrays
     are returned read-only.
 
     Parameters
@@ -65,7 +68,7 @@ class RepresentationCache:
         data = X if order == "C" else X.T
         if not data.flags.c_contiguous:
             data = np.ascontiguousarray(data)
-        digest = hashlib.sha256(memoryview(data).cast("B")).hexdigest()
+        digest = xxhash.xxh3_128_hexdigest(memoryview(data).cast("B"))
         return (digest, X.shape, order, tag)
 
     def lookup(self, X, tag):
@@ -160,6 +163,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     --------
     >>> import keras
     >>> import numpy as np
+import xxhash
     >>> from skchain import FrozenTransformer, KerasTransformer
     >>> def build(meta):
     ...     inputs = keras.Input((meta["n_features_in_"],))
