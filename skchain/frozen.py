@@ -163,7 +163,6 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     --------
     >>> import keras
     >>> import numpy as np
-import xxhash
     >>> from skchain import FrozenTransformer, KerasTransformer
     >>> def build(meta):
     ...     inputs = keras.Input((meta["n_features_in_"],))

@@ -59,7 +59,8 @@ def test_large_input_is_predicted_in_chunks(fitted_pre, dataset_b, monkeypatch):
     chain = _chain(fitted_pre).fit(df, y)
     expected = chain.predict(df)
     monkeypatch.setattr(fused_module, "CHUNK_ROWS", 50)
-    np.testing.assert_array_equal(chain.predict(df), expected)
+    # Other batch shapes may take other matrix kernels: equal to float32 rounding.
+    np.testing.assert_allclose(chain.predict(df), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_inputs_the_graph_does_not_take_fall_back_to_named_errors(fitted_pre, dataset_b):
