@@ -26,15 +26,15 @@ class CompiledModelMixin:
     ``joblib.load`` and never travel with the estimator.
     """
 
-    def _forward(self, key, build_model):
+    def _forward(self, key, build_model, **options):
         """Return the cached :class:`CompiledForward` for ``key``.
 
         ``build_model`` is called once, on a cache miss, to produce the Keras
-        model to compile.
+        model to compile; ``options`` go to :class:`CompiledForward`.
         """
         compiled = _compiled_functions.setdefault(self, {})
         if key not in compiled:
-            compiled[key] = CompiledForward(build_model())
+            compiled[key] = CompiledForward(build_model(), **options)
         return compiled[key]
 
     def _clear_compiled(self):

@@ -4,11 +4,15 @@
 pandas frame of every block, validates it again in the regressor and calls
 two networks one after the other. For a fitted chain whose features step is a
 ``ColumnTransformer`` of frozen networks, standard scalers and any other
-transformers, :class:`FusedPredictor` does the same arithmetic in one traced
-``tf.function``: network A's input scaler, network A up to the chosen layer,
-the numeric scalers and the final network, with the other blocks (one-hot,
-hashing, ...) computed by their own fitted transformers and fed in. Results
-equal the step-by-step path to float32 rounding.
+transformers, :class:`FusedPredictor` reads each block's columns straight
+from the frame as float32, takes network A's outputs from the frozen step
+(its cache, or one compiled call of network A), and runs the numeric scalers
+and the final network as one traced ``tf.function``; other blocks (one-hot,
+hashing, ...) are computed by their own fitted transformers and fed in.
+Network A's outputs come from the same function whether they were cached or
+not, so predictions do not depend on what was cached: a chain reloaded in a
+new process predicts bit for bit the same. Results equal the step-by-step
+path to float32 rounding.
 
 Anything it does not handle raises :class:`Unsupported` while it is built or
 :class:`FallBack` while it predicts, and the caller then uses the ordinary
@@ -17,7 +21,6 @@ Anything it does not handle raises :class:`Unsupported` while it is built or
 
 import copy
 
-import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
@@ -43,11 +46,7 @@ class FallBack(Exception):
 
 
 def _scaling(scaler, width):
-    """Mean and scale of a fitted StandardScaler (or None) as float32 constants."""
-    if scaler is None:
-        return np.zeros(width, np.float32), np.ones(width, np.float32)
-    if type(scaler) is not StandardScaler:
-        raise Unsupported(f"scaler {type(scaler).__name__}")
+    """Mean and scale of a fitted StandardScaler as float32 constants."""
     mean = scaler.mean_ if scaler.mean_ is not None and scaler.with_mean else np.zeros(width)
     scale = scaler.scale_ if scaler.scale_ is not None and scaler.with_std else np.ones(width)
     return np.asarray(mean, np.float32), np.asarray(scale, np.float32)
@@ -65,10 +64,7 @@ class _Block:
             layer_name = transformer.output_layer or inner.output_layer
             layer = inner._resolve_layer(layer_name)
             self.frozen = transformer
-            self.layer = layer.name
             self.width = int(layer.output.shape[-1])
-            self.mean, self.scale = _scaling(inner.scaler_, inner.n_features_in_)
-            self.network = keras.Model(inner.model_.inputs[0], layer.output)
             self.kind = "frozen"
         elif type(transformer) is StandardScaler:
             self.mean, self.scale = _scaling(transformer, len(self.columns))
@@ -82,11 +78,9 @@ class _Block:
             self.width = len(transformer.get_feature_names_out())
             self.kind = "given"
 
-    def input_width(self, representation_given):
+    def input_width(self):
         """Columns of this block's graph input."""
-        if self.kind == "given" or (self.kind == "frozen" and representation_given):
-            return self.width
-        return len(self.columns)
+        return len(self.columns) if self.kind == "scaled" else self.width
 
     def graph_input(self, frame):
         """The float32 array this block feeds the graph."""
@@ -102,11 +96,15 @@ class _Block:
             raise FallBack from None
         if not np.isfinite(values.sum(dtype=np.float64)):
             raise FallBack
+        if self.kind == "frozen":
+            # The frozen step's own path: its cache, its shift check, and the
+            # same compiled call of network A as ``transform``.
+            return self.frozen._representation(values)
         return values
 
 
 class FusedPredictor:
-    """Predict with a fitted chain in one traced graph per chunk of rows.
+    """Predict with a fitted chain: network A's outputs, then one traced graph.
 
     Parameters
     ----------
@@ -148,36 +146,21 @@ class FusedPredictor:
         network = regressor.model_
         blocks = self.blocks
 
-        def make_forward(representations_given):
-            def forward(*inputs):
-                tensors, representations = [], []
-                for block, x in zip(blocks, inputs):
-                    if block.kind == "given" or (block.kind == "frozen" and representations_given):
-                        tensors.append(x)
-                        continue
-                    x = (x - block.mean) / block.scale
-                    if block.kind == "frozen":
-                        x = block.network(x, training=False)
-                        representations.append(x)
-                    tensors.append(x)
-                if per_block:
-                    model_inputs = tensors
-                else:
-                    merged = tf.concat(tensors, axis=1)
-                    model_inputs = [merged[:, start:stop] for start, stop in bounds]
-                single = len(model_inputs) == 1
-                outputs = network(model_inputs[0] if single else model_inputs, training=False)
-                return outputs, representations
-
-            specs = [
-                tf.TensorSpec((None, block.input_width(representations_given)), tf.float32)
-                for block in blocks
+        def forward(*inputs):
+            tensors = [
+                (x - block.mean) / block.scale if block.kind == "scaled" else x
+                for block, x in zip(blocks, inputs)
             ]
-            return tf.function(forward, input_signature=specs, autograph=False)
+            if per_block:
+                model_inputs = tensors
+            else:
+                merged = tf.concat(tensors, axis=1)
+                model_inputs = [merged[:, start:stop] for start, stop in bounds]
+            single = len(model_inputs) == 1
+            return network(model_inputs[0] if single else model_inputs, training=False)
 
-        # From raw rows; and from network A's cached outputs for those rows.
-        self._full = make_forward(False)
-        self._from_representations = make_forward(True)
+        specs = [tf.TensorSpec((None, block.input_width()), tf.float32) for block in blocks]
+        self._function = tf.function(forward, input_signature=specs, autograph=False)
 
     def _offsets(self):
         offset = 0
@@ -211,29 +194,7 @@ class FusedPredictor:
 
     def _predict_chunk(self, frame):
         inputs = [block.graph_input(frame) for block in self.blocks]
-        frozen = [i for i, block in enumerate(self.blocks) if block.kind == "frozen"]
-        found = {}
-        for i in frozen:
-            block = self.blocks[i]
-            found[i] = block.frozen.lookup_representation(inputs[i], block.layer)
-        if all(found[i][1] is not None for i in frozen):
-            # A search scoring another candidate on the same rows: network A
-            # has already run over them.
-            for i in frozen:
-                inputs[i] = found[i][1]
-            outputs, _ = self._from_representations(*inputs)
-        else:
-            for i in frozen:
-                block = self.blocks[i]
-                block.frozen.estimator.check_shift(
-                    inputs[i], "FrozenTransformer (frozen network A)", block.columns
-                )
-            outputs, representations = self._full(*inputs)
-            for i, representation in zip(frozen, representations):
-                self.blocks[i].frozen.store_representation(
-                    found[i][0], np.asarray(representation), len(frame)
-                )
-        outputs = np.asarray(outputs, dtype=np.float32)
+        outputs = np.asarray(self._function(*inputs), dtype=np.float32)
         if getattr(self.regressor, "y_ndim_", 2) == 1 and outputs.shape[1] == 1:
             return outputs[:, 0]
         return outputs

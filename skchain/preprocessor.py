@@ -406,13 +406,29 @@ validation_batch_size, build_fn
         layer = self._resolve_layer(
             self.output_layer if output_layer is None else output_layer
         )
-        if self.scaler_ is not None:
-            X = self._scale(self.scaler_, X)
+        X, folded = self._scaled_or_folded(X)
         model = self.model_
         forward = self._forward(
-            ("layer", layer.name), lambda: keras.Model(model.inputs[0], layer.output)
+            ("layer", layer.name), lambda: keras.Model(model.inputs[0], layer.output), **folded
         )
         return forward([X])
+
+    def _scaled_or_folded(self, X):
+        """Apply the input scaler, or return it as constants for the compiled call.
+
+        A :class:`~sklearn.preprocessing.StandardScaler` is folded into the
+        compiled function (one pass over the data instead of two); any other
+        scaler runs as it is.
+        """
+        scaler = self.scaler_
+        if type(scaler) is StandardScaler:
+            width = self.n_features_in_
+            shift = scaler.mean_ if scaler.with_mean else np.zeros(width)
+            scale = scaler.scale_ if scaler.with_std else np.ones(width)
+            return X, {"input_shift": shift, "input_scale": scale}
+        if scaler is not None:
+            X = self._scale(scaler, X)
+        return X, {}
 
     def representation_width(self, output_layer=None):
         """Number of columns ``representation`` returns for ``output_layer``."""
@@ -459,9 +475,8 @@ validation_batch_size, build_fn
         """
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
-        if self.scaler_ is not None:
-            X = self._scale(self.scaler_, X)
-        out = self._forward(("head",), lambda: self.model_)([X])
+        X, folded = self._scaled_or_folded(X)
+        out = self._forward(("head",), lambda: self.model_, **folded)([X])
         if out.ndim == 2 and out.shape[1] == 1 and getattr(self, "y_ndim_", 1) == 1:
             out = out[:, 0]
         return out
