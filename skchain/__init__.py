@@ -24,6 +24,9 @@ _PUBLIC = {
     "KerasTransformer": "preprocessor",
     "make_categorical_encoder": "chain",
     "make_chain": "chain",
+    "load": "persistence",
+    "save": "persistence",
+    "SkchainVersionWarning": "persistence",
 }
 
 __all__ = [*_PUBLIC, "__version__"]
@@ -33,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .diagnostics import DataLeakageWarning, DataShiftWarning
     from .encoders import HashingEncoder
     from .frozen import FrozenTransformer
+    from .persistence import SkchainVersionWarning, load, save
     from .preprocessor import KerasTransformer
     from .regressor import ChainRegressor
 

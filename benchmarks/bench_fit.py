@@ -1,0 +1,209 @@
+"""Training time of ``chain.fit`` against a hand-written Keras script doing the same work.
+
+Usage::
+
+    python benchmarks/bench_fit.py [--rows N] [--epochs E] [--repeats R] [--quick]
+
+``--rows`` defaults to 20,000 (5,000 with ``--quick``), ``--epochs`` to 5,
+``--repeats`` to 3; the batch size is 256.
+
+Target: ``chain.fit`` takes at most 1.15x the time of the hand-written script.
+
+Setup (synthetic, seeded, the same design as ``bench_predict.py``, whose data
+and network A are imported from it):
+
+* network A: ``Input(100) -> Dense(128, relu, "hidden") ->
+  Dense(128, "embedding") -> Dense(1)``, trained for one epoch on 2,000 rows
+  by ``skchain.KerasTransformer``;
+* dataset B: a DataFrame ``a0..a99`` (A-like float32) and ``n0..n31``
+  (numeric float32) with a continuous target.
+
+The two paths, each starting from the DataFrame and doing the same work:
+
+chain.fit
+    ``skchain.make_chain(pre, representation_columns=a0..a99,
+    numeric_columns=n0..n31, regressor=ChainRegressor(hidden_units=(64,),
+    branch_units=64, epochs=E, batch_size=256, random_state=0))``, fitted on
+    a fresh ``sklearn.base.clone`` each time, so the final network is built
+    and trained from scratch (network A, frozen, is shared and never
+    retrained).
+hand-written Keras
+    What a user writes without scikit-learn: take the two column groups out
+    of the frame as float32, scale A's columns with network A's fitted
+    scaler (``pre.scaler_`` mean and scale, in numpy) and run
+    ``keras.Model(A's input, "embedding")`` on them in one direct call;
+    standard-scale the numeric columns in numpy; build the same final network
+    (``Input(128) -> Dense(64, relu)`` and ``Input(32) -> Dense(64, relu)``,
+    ``Concatenate``, ``Dense(64, relu)``, ``Dense(1)``; Adam with learning
+    rate 1e-3, MSE) after ``keras.utils.set_random_seed(0)``, and
+    ``model.fit([representation, numeric], y, epochs=E, batch_size=256,
+    verbose=0, shuffle=True)``.
+
+Measurements: one warm-up fit of each path first (the first fit in a process
+pays TensorFlow's one-time start-up costs), then ``--repeats`` rounds, each
+timing one fit of each path, in turn, on a new dataset B of ``--rows`` rows;
+the best time of each path is kept. Every timed fit gets rows it has not seen,
+because the chain's frozen step caches network A's output by the content of
+its input rows, and the cache is shared between clones: refitting on the
+same rows would skip network A's forward pass, which the script pays. Both
+paths fit on the same frames. The last training loss of each path is printed
+as a check that both did the same work (they differ only by initialisation
+and shuffling).
+
+Absolute numbers depend on the machine and on whatever else runs on it; only
+the ratio measured in the same run is meaningful.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+
+from bench_predict import (  # noqa: E402
+    A_COLS,
+    FIT_ROWS,
+    N_COLS,
+    build_network_a,
+    environment,
+    make_dataset_a,
+    make_dataset_b,
+)
+from skchain import ChainRegressor, KerasTransformer, make_chain  # noqa: E402
+
+BATCH_SIZE = 256
+TARGET = 1.15
+CHAIN, SCRIPT = "chain.fit", "hand-written Keras"
+
+
+# ------------------------------------------------------------------ setup
+def fit_network_a(rng):
+    """Network A, trained for one epoch on dataset A."""
+    X_a, y_a = make_dataset_a(rng, FIT_ROWS)
+    return KerasTransformer(
+        build_network_a, output_layer="embedding", loss="mse", epochs=1, random_state=0
+    ).fit(X_a, y_a)
+
+
+def make_unfitted_chain(pre, epochs):
+    """The chain whose ``fit`` is timed (cloned before every fit)."""
+    return make_chain(
+        pre,
+        representation_columns=A_COLS,
+        numeric_columns=N_COLS,
+        regressor=ChainRegressor(
+            hidden_units=(64,),
+            branch_units=64,
+            epochs=epochs,
+            batch_size=BATCH_SIZE,
+            random_state=0,
+        ),
+    )
+
+
+# ------------------------------------------------------------------ paths
+def chain_fit(chain, df, y):
+    """Fit a fresh clone of ``chain``; return its last training loss."""
+    fitted = clone(chain).fit(df, y)
+    return fitted.named_steps["regressor"].history_["loss"][-1]
+
+
+def build_final_network(width_representation, width_numeric):
+    """The chain's default final network, written out by hand."""
+    rep_in = keras.Input((width_representation,), name="representation")
+    num_in = keras.Input((width_numeric,), name="numeric")
+    rep = keras.layers.Dense(64, activation="relu")(rep_in)
+    num = keras.layers.Dense(64, activation="relu")(num_in)
+    x = keras.layers.Concatenate()([rep, num])
+    x = keras.layers.Dense(64, activation="relu")(x)
+    model = keras.Model([rep_in, num_in], keras.layers.Dense(1)(x))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=1e-3), loss="mse")
+    return model
+
+
+def script_fit(pre, df, y, epochs):
+    """The hand-written script: scale, run network A, fit the final network."""
+    a_mean = pre.scaler_.mean_.astype(np.float32)
+    a_scale = pre.scaler_.scale_.astype(np.float32)
+    model_a = pre.model_
+    sub_model = keras.Model(model_a.inputs[0], model_a.get_layer("embedding").output)
+    A = df[A_COLS].to_numpy(np.float32)
+    representation = np.asarray(sub_model((A - a_mean) / a_scale, training=False))
+    N = df[N_COLS].to_numpy(np.float32)
+    mean, std = N.mean(axis=0, dtype=np.float64), N.std(axis=0, dtype=np.float64)
+    numeric = ((N - mean.astype(np.float32)) / std.astype(np.float32)).astype(np.float32)
+    keras.utils.set_random_seed(0)
+    model = build_final_network(representation.shape[1], numeric.shape[1])
+    history = model.fit(
+        [representation, numeric],
+        y,
+        epochs=epochs,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+        shuffle=True,
+    )
+    return history.history["loss"][-1]
+
+
+# ----------------------------------------------------------------- timing
+def timed(fn, *args):
+    """Seconds of ``fn(*args)`` and its result."""
+    start = time.perf_counter()
+    result = fn(*args)
+    return time.perf_counter() - start, result
+
+
+def parse_args(argv=None):
+    """Command-line options; ``--quick`` means 5,000 rows unless ``--rows`` is given."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=None, help="rows of dataset B (20,000)")
+    parser.add_argument("--epochs", type=int, default=5, help="epochs of the final network")
+    parser.add_argument("--repeats", type=int, default=3, help="timed fits per path")
+    parser.add_argument("--quick", action="store_true", help="5,000 rows unless --rows is given")
+    args = parser.parse_args(argv)
+    if args.rows is None:
+        args.rows = 5_000 if args.quick else 20_000
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rng = np.random.default_rng(0)
+    keras.utils.set_random_seed(0)
+    pre = fit_network_a(rng)
+    chain = make_unfitted_chain(pre, args.epochs)
+    paths = {
+        CHAIN: lambda df, y: chain_fit(chain, df, y),
+        SCRIPT: lambda df, y: script_fit(pre, df, y, args.epochs),
+    }
+    datasets = [make_dataset_b(rng, args.rows) for _ in range(args.repeats + 1)]
+
+    for fn in paths.values():  # warm-up, on rows that are never timed
+        fn(*datasets[0])
+    best = {name: float("inf") for name in paths}
+    losses = {}
+    for df, y in datasets[1:]:
+        for name, fn in paths.items():
+            seconds, losses[name] = timed(fn, df, y)
+            best[name] = min(best[name], seconds)
+
+    print(
+        f"fit on {args.rows} rows, {args.epochs} epochs, batch {BATCH_SIZE}"
+        f" (best of {args.repeats}, new rows each time)"
+    )
+    print(f"{'path':<20} {'time':>10} {'last loss':>10}")
+    for name in paths:
+        print(f"{name:<20} {best[name]:>8.3f} s {losses[name]:>10.4f}")
+    ratio = best[CHAIN] / best[SCRIPT]
+    print(f"{CHAIN}: {ratio:.2f}x {SCRIPT} (target <= {TARGET}x)")
+    print(environment())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Saving and loading chains without pickle.
+
+``joblib.dump``/``joblib.load`` work for every skchain estimator, but loading a
+pickle runs whatever code the file names. :func:`save` writes a zip archive
+instead:
+
+* ``estimator.skops``: the estimator's structure, parameters and fitted
+  attributes as data, in skops' format (``skops.io``), with every Keras
+  network replaced by a reference to a member of the archive;
+* ``models/<i>.keras``: each Keras network in Keras' own format;
+* ``skchain.json``: the versions of skchain, scikit-learn, Keras and
+  TensorFlow that wrote it.
+
+:func:`load` accepts only the types skchain, scikeras and scikit-learn use
+(plus those the caller names in ``trusted``), loads each network with
+``safe_mode=True`` (a ``Lambda`` layer or other code is refused), and warns
+when the versions of the libraries differ in major or minor version.
+"""
+
+import json
+import tempfile
+import warnings
+import zipfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import keras
+
+__all__ = ["SkchainVersionWarning", "UntrustedFileError", "load", "save"]
+
+FORMAT = 1
+_ESTIMATOR = "estimator.skops"
+_META = "skchain.json"
+_LIBRARIES = ("skchain", "scikit-learn", "keras", "tensorflow", "scikeras")
+
+#: Types inside a chain that :func:`load` trusts without being told.
+TRUSTED_TYPES = (
+    "numpy.dtype",
+    "scikeras.utils.transformers.RegressorTargetEncoder",
+    "skchain.chain.Chain",
+    "skchain.diagnostics.InputStatistics",
+    "skchain.diagnostics.RowFingerprints",
+    "skchain.encoders.HashingEncoder",
+    "skchain.frozen.FrozenTransformer",
+    "skchain.persistence.KerasModelReference",
+    "skchain.preprocessor.KerasTransformer",
+    "skchain.regressor.ChainRegressor",
+    "skchain.regressor._split_columns",
+)
+
+
+class SkchainVersionWarning(UserWarning):
+    """A saved chain was written with another major or minor library version."""
+
+
+class UntrustedFileError(ValueError):
+    """The file holds types or code that :func:`load` was not told to trust."""
+
+
+class KerasModelReference:
+    """Stands for a Keras network stored as ``member`` of the archive."""
+
+    def __init__(self, member):
+        self.member = member
+
+
+def _versions():
+    found = {}
+    for name in _LIBRARIES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            try:
+                found[name] = version("tensorflow-cpu") if name == "tensorflow" else None
+            except PackageNotFoundError:
+                found[name] = None
+    return found
+
+
+def _estimators(obj):
+    from .chain import _estimators_in
+
+    return _estimators_in(obj)
+
+
+def save(estimator, path):
+    """Write ``estimator`` (any skchain estimator or chain) to ``path`` without pickle.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Fitted or not; the Keras networks it holds are stored in Keras' format.
+    path : str or Path
+        The archive to write (conventionally ``*.skchain``).
+
+    Examples
+    --------
+    >>> import skchain
+    >>> skchain.save(chain, "chain.skchain")  # doctest: +SKIP
+    >>> skchain.load("chain.skchain").predict(df_new)  # doctest: +SKIP
+    """
+    import skops.io as sio
+
+    members, swapped = {}, []
+    try:
+        for est in _estimators(estimator):
+            for name, value in list(vars(est).items()):
+                if isinstance(value, keras.Model):
+                    member = members.setdefault(id(value), (f"models/{len(members)}.keras", value))[0]
+                    swapped.append((est, name, value))
+                    setattr(est, name, KerasModelReference(member))
+        data = sio.dumps(estimator)
+    finally:
+        for est, name, value in swapped:
+            setattr(est, name, value)
+    meta = {"format": FORMAT, "versions": _versions(), "models": [m for m, _ in members.values()]}
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(_META, json.dumps(meta, indent=2))
+        archive.writestr(_ESTIMATOR, data)
+        for member, model in members.values():
+            file = Path(tmp) / Path(member).name
+            model.save(file)
+            archive.write(file, member)
+
+
+def _major_minor(text):
+    return tuple(text.split(".")[:2]) if text else None
+
+
+def _check_versions(saved, path):
+    here = _versions()
+    changed = [
+        f"{name} {saved.get(name)} (saved) vs {here[name]} (here)"
+        for name in _LIBRARIES
+        if saved.get(name) and here.get(name)
+        and _major_minor(saved[name]) != _major_minor(here[name])
+    ]
+    if changed:
+        warnings.warn(
+            f"skchain.load: {path} was written with other library versions: "
+            + "; ".join(changed)
+            + ". Predictions may differ; refit with the installed versions to be sure.",
+            SkchainVersionWarning,
+            stacklevel=3,
+        )
+
+
+def load(path, trusted=None):
+    """Read an archive written by :func:`save`, running no code from it.
+
+    Parameters
+    ----------
+    path : str or Path
+        The archive.
+    trusted : list of str, default=None
+        Further types or functions to accept, by their full name (for example
+        the module-level function that builds your network A, such as
+        ``"mypackage.networks.build_network_a"``). Everything else that is not
+        part of scikit-learn, scikeras or skchain is refused.
+
+    Returns
+    -------
+    estimator
+
+    Raises
+    ------
+    UntrustedFileError
+        When the archive names a type or function not trusted, holds
+        something other than skops data, or a network that Keras' safe mode
+        refuses (such as a ``Lambda`` layer).
+    """
+    import skops.io as sio
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as exc:
+        raise UntrustedFileError(f"skchain.load: {path} is not a skchain archive ({exc})") from None
+    with archive, tempfile.TemporaryDirectory() as tmp:
+        names = set(archive.namelist())
+        if not {_META, _ESTIMATOR} <= names:
+            raise UntrustedFileError(
+                f"skchain.load: {path} is not a skchain archive (it lacks {_META} or {_ESTIMATOR})"
+            )
+        meta = json.loads(archive.read(_META))
+        _check_versions(meta.get("versions", {}), path)
+        data = archive.read(_ESTIMATOR)
+        allowed = list(TRUSTED_TYPES) + list(trusted or [])
+        try:
+            untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
+        except Exception as exc:
+            raise UntrustedFileError(
+                f"skchain.load: {path}: {_ESTIMATOR} is not skops data ({type(exc).__name__}: {exc})"
+            ) from None
+        if untrusted:
+            raise UntrustedFileError(
+                f"skchain.load: {path} refers to {untrusted}, which are not trusted. If"
+                " you know them (for example your own network-building function),"
+                " pass them in trusted=[...]."
+            )
+        try:
+            estimator = sio.loads(data, trusted=allowed)
+        except UntrustedTypesFoundException as exc:
+            raise UntrustedFileError(f"skchain.load: {path}: {exc}") from None
+        networks = {}
+        for est in _estimators(estimator):
+            for name, value in list(vars(est).items()):
+                if isinstance(value, KerasModelReference):
+                    if value.member not in networks:
+                        networks[value.member] = _load_network(archive, value.member, tmp, path)
+                    setattr(est, name, networks[value.member])
+    return estimator
+
+
+def _load_network(archive, member, tmp, path):
+    if member not in archive.namelist():
+        raise UntrustedFileError(f"skchain.load: {path} lacks the network {member}")
+    file = Path(tmp) / Path(member).name
+    file.write_bytes(archive.read(member))
+    try:
+        return keras.saving.load_model(file, safe_mode=True)
+    except Exception as exc:
+        raise UntrustedFileError(
+            f"skchain.load: {path}: the network {member} was refused by Keras'"
+            f" safe_mode loading: {exc}"
+        ) from None
