@@ -155,7 +155,9 @@ def network_a_layers():
     """Live Keras layers named ``"hidden"``: one per copy of network A."""
     gc.collect()
     return sum(
-        1 for obj in gc.get_objects() if isinstance(obj, keras.layers.Layer) and obj.name == "hidden"
+        1
+        for obj in gc.get_objects()
+        if isinstance(obj, keras.layers.Layer) and obj.name == "hidden"
     )
 
 
@@ -235,7 +237,10 @@ def main(argv=None):
         f" = {CV} x {args.rows} per split + {args.rows} refit)"
     )
     ratio = best[CHAIN] / best[REFERENCE]
-    print(f"search: {ratio:.2f}x the same search on precomputed representations (target <= {TARGET}x)")
+    print(
+        f"search: {ratio:.2f}x the same search on precomputed representations"
+        f" (target <= {TARGET}x)"
+    )
     print(environment())
 
 

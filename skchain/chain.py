@@ -84,6 +84,7 @@ class Chain(Pipeline):
         self : Chain
         """
         self._check_target(X, y)
+        self._check_numeric_columns(X, "fit")
         saved = [(est, dict(est.__dict__)) for est in _estimators_in(self)]
         try:
             super().fit(X, y, **params)
@@ -157,7 +158,27 @@ class Chain(Pipeline):
                     return predictor.predict(X)
                 except FallBack:
                     pass
+        self._check_numeric_columns(X, "predict")
         return super().predict(X, **params)
+
+    def _check_numeric_columns(self, X, method):
+        """Name the column when a scaled (numeric) block holds something else."""
+        features = self.steps[0][1]
+        if not hasattr(X, "dtypes") or not isinstance(features, ColumnTransformer):
+            return
+        for name, transformer, columns in features.transformers:
+            if not isinstance(transformer, StandardScaler) or not isinstance(columns, list):
+                continue
+            for column in columns:
+                if column not in X.columns or X[column].dtype.kind in "iufb":
+                    continue
+                values = pd.to_numeric(X[column], errors="coerce")
+                bad = X[column][values.isna() & X[column].notna()]
+                if len(bad):
+                    raise TypeError(
+                        f"Chain {method} ({name} columns): column {column!r} holds"
+                        f" non-numeric values such as {bad.iloc[0]!r}; expected numbers"
+                    )
 
     def score(self, X, y, sample_weight=None, **params):
         """R² of ``predict(X)``, as ``Pipeline.score`` with a regressor last.

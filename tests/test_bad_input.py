@@ -48,8 +48,10 @@ def test_strings_in_numeric_columns(fitted_chain, dataset_b, unchanged):
     df, _ = dataset_b
     bad = df.astype({"age": object})
     bad.loc[0, "age"] = "old"
-    with pytest.raises(ValueError, match="could not convert string to float: 'old'"):
+    with pytest.raises(TypeError, match="Chain predict \\(numeric columns\\): column 'age' holds non-numeric values such as 'old'"):
         fitted_chain.predict(bad)
+    with pytest.raises(TypeError, match="Chain fit \\(numeric columns\\): column 'age'"):
+        fitted_chain.fit(bad, np.zeros(len(bad)))
 
 
 def test_empty_input(fitted_chain, dataset_b, unchanged):
