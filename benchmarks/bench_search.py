@@ -230,7 +230,7 @@ def main(argv=None):
     print(
         f"network A copies: {network_a_layers()} live network A (1 = shared);"
         f" {scorer.checked - scorer.copies} of {scorer.checked} fitted candidates"
-        f" ({args.repeats} searches) and every refit use pre.model_ itself"
+        f" (in {args.repeats} search(es)) and every refit use pre.model_ itself"
     )
     print(
         f"network A forward rows: {max(rows_computed)} (bound: {bound}"

@@ -25,7 +25,8 @@ class _OwnTracingFilter(logging.Filter):
     """
 
     def filter(self, record):
-        return "CompiledForward" not in record.getMessage()
+        message = record.getMessage()
+        return "CompiledForward" not in message and "FusedPredictor" not in message
 
 
 tf.get_logger().addFilter(_OwnTracingFilter())
