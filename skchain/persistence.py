@@ -114,7 +114,9 @@ def save(estimator, path):
         for est, name, value in swapped:
             setattr(est, name, value)
     meta = {"format": FORMAT, "versions": _versions(), "models": [m for m, _ in members.values()]}
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path, "w") as archive:
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(
+        path, "w", compression=zipfile.ZIP_DEFLATED
+    ) as archive:
         archive.writestr(_META, json.dumps(meta, indent=2))
         archive.writestr(_ESTIMATOR, data)
         for member, model in members.values():
