@@ -306,6 +306,20 @@ validation_batch_size, build_fn
     def _build_default_network(self, compile_kwargs):
         units = self.hidden_units
         units = (units,) if isinstance(units, numbers.Integral) else tuple(units)
+        # Seeds of their own for every initializer and dropout layer: Keras
+        # would draw them from Python's global ``random``, which other threads
+        # (a Dask worker's event loop, for one) may draw from meanwhile.
+        seeds = np.random.default_rng(self._random_state)
+
+        def seed():
+            return None if self._random_state is None else int(seeds.integers(2**31 - 1))
+
+        def dense(width, name, activation):
+            return keras.layers.Dense(
+                width, activation=activation, name=name,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=seed()),
+            )
+
         inputs, branches = [], []
         for name, start, stop in self.input_blocks_:
             inp = keras.Input((stop - start,), name=_layer_name(name))
@@ -314,18 +328,14 @@ validation_batch_size, build_fn
                 branches.append(inp)
             else:
                 branches.append(
-                    keras.layers.Dense(
-                        self.branch_units,
-                        activation=self.activation,
-                        name=f"{_layer_name(name)}_branch",
-                    )(inp)
+                    dense(self.branch_units, f"{_layer_name(name)}_branch", self.activation)(inp)
                 )
         x = branches[0] if len(branches) == 1 else keras.layers.Concatenate(name="merge")(branches)
         for i, width in enumerate(units):
-            x = keras.layers.Dense(width, activation=self.activation, name=f"hidden{i}")(x)
+            x = dense(width, f"hidden{i}", self.activation)(x)
             if self.dropout:
-                x = keras.layers.Dropout(self.dropout, name=f"dropout{i}")(x)
-        outputs = keras.layers.Dense(self.n_outputs_, name="output")(x)
+                x = keras.layers.Dropout(self.dropout, seed=seed(), name=f"dropout{i}")(x)
+        outputs = dense(self.n_outputs_, "output", None)(x)
         network = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
         network.compile(**compile_kwargs)
         return network

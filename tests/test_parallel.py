@@ -53,11 +53,8 @@ def test_grid_search_on_a_local_dask_cluster(fitted_pre, dataset_b, worker_envir
             on_cluster = _search(fitted_pre, n_jobs=-1).fit(df, y)
         # The candidates really ran in the two worker processes.
         assert len(client.scheduler_info()["workers"]) == 2
-    scores = on_cluster.cv_results_["mean_test_score"]
-    assert scores.shape == single.cv_results_["mean_test_score"].shape
-    assert np.all(np.isfinite(scores))
-    # Known gap: on Dask workers the seeded fits are not bit-reproducible
-    # (repeated cluster runs of the same search differ slightly), so equality
-    # with the single-process search is not asserted here.
-    refit = on_cluster.best_estimator_
-    assert refit.predict(df).shape == (len(df),)
+    # Dask runs tasks in a worker thread beside an event loop that also draws
+    # from Python's global random: the seeded fits must not depend on it.
+    for split in ("split0_test_score", "split1_test_score"):
+        np.testing.assert_allclose(on_cluster.cv_results_[split], single.cv_results_[split], rtol=1e-5)
+    assert on_cluster.best_params_ == single.best_params_
