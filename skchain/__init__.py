@@ -19,6 +19,7 @@ _PUBLIC = {
     "ChainRegressor": "regressor",
     "DataLeakageWarning": "diagnostics",
     "DataShiftWarning": "diagnostics",
+    "FineTune": "finetune",
     "FrozenTransformer": "frozen",
     "HashingEncoder": "encoders",
     "KerasTransformer": "preprocessor",
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .chain import Chain, make_categorical_encoder, make_chain
     from .diagnostics import DataLeakageWarning, DataShiftWarning
     from .encoders import HashingEncoder
+    from .finetune import FineTune
     from .frozen import FrozenTransformer
     from .persistence import SkchainVersionWarning, load, save
     from .preprocessor import KerasTransformer

@@ -12,6 +12,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._fused import FallBack, FusedPredictor, Unsupported
+from .finetune import fine_tune_chain
 
 from .encoders import HashingEncoder
 from .frozen import FrozenTransformer
@@ -26,17 +27,25 @@ _fused_predictors = weakref.WeakKeyDictionary()
 
 
 def _estimators_in(estimator):
-    """The estimator and every estimator nested in it (parameters and fitted parts)."""
+    """The estimator and every estimator nested in it (parameters and fitted parts).
+
+    Follows parameters (also inside lists and tuples, as in ``steps`` and
+    ``transformers``) and a ``ColumnTransformer``'s fitted ``transformers_``.
+    """
     found, stack = {}, [estimator]
     while stack:
         current = stack.pop()
-        if id(current) in found or not hasattr(current, "get_params"):
+        if isinstance(current, (list, tuple)):
+            stack.extend(current)
+            continue
+        if id(current) in found or not hasattr(current, "get_params") or isinstance(current, type):
             continue
         found[id(current)] = current
-        stack.extend(v for v in current.get_params(deep=False).values() if hasattr(v, "get_params"))
-        stack.extend(getattr(current, "steps", []) and [step for _, step in current.steps])
-        for _, transformer, _ in getattr(current, "transformers_", []):
-            stack.append(transformer)
+        stack.extend(
+            v for v in current.get_params(deep=False).values()
+            if isinstance(v, (list, tuple)) or hasattr(v, "get_params")
+        )
+        stack.extend(getattr(current, "transformers_", []))
     return list(found.values())
 
 
@@ -63,11 +72,28 @@ class Chain(Pipeline):
     ----------
     steps, transform_input, memory, verbose
         As in :class:`sklearn.pipeline.Pipeline`.
+    fine_tune : FineTune or None, default=None
+        ``None`` keeps network A frozen (features extracted, the final
+        network trained from scratch on them). A :class:`FineTune` trains a
+        copy of network A's layers with the final network, end to end with
+        the final loss, after that first fit; the chain then uses the
+        fine-tuned copy. Searchable as ``fine_tune__<parameter>``.
+
+    Attributes
+    ----------
+    fine_tuned_ : dict
+        After a fit with ``fine_tune``: ``rows``, ``epochs``, ``layers``
+        (those trained), ``output_layer`` and the joint training's
+        ``history``.
 
     See Also
     --------
     make_chain : Builds a ``Chain`` from column lists.
     """
+
+    def __init__(self, steps, *, fine_tune=None, transform_input=None, memory=None, verbose=False):
+        self.fine_tune = fine_tune
+        super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
 
     def fit(self, X, y=None, **params):
         """Fit every step, as ``Pipeline.fit``, or change nothing if a step fails.
@@ -88,6 +114,11 @@ class Chain(Pipeline):
         saved = [(est, dict(est.__dict__)) for est in _estimators_in(self)]
         try:
             super().fit(X, y, **params)
+            self.__dict__.pop("fine_tuned_", None)
+            if self.fine_tune is not None:
+                self.fine_tuned_ = fine_tune_chain(
+                    self.steps[0][1], self._final_estimator, self.fine_tune, X, y
+                )
         except BaseException:
             for est, state in saved:
                 est.__dict__.clear()
@@ -238,6 +269,7 @@ def make_chain(
     categorical_encoding="onehot",
     hash_features=64,
     regressor=None,
+    fine_tune=None,
 ):
     """Build the chain: frozen network A and B's own columns, then a regressor.
 
@@ -260,6 +292,9 @@ def make_chain(
         Width of the hashed block when ``categorical_encoding="hash"``.
     regressor : estimator, default=None
         The final stage; ``None`` means ``ChainRegressor()``.
+    fine_tune : FineTune, default=None
+        ``None`` keeps network A frozen; a :class:`FineTune` fine-tunes a copy
+        of it with the final loss after each fit (see :class:`Chain`).
 
     Returns
     -------
@@ -304,5 +339,6 @@ def make_chain(
         blocks, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True
     ).set_output(transform="pandas")
     return Chain(
-        [("features", features), ("regressor", regressor if regressor is not None else ChainRegressor())]
+        [("features", features), ("regressor", regressor if regressor is not None else ChainRegressor())],
+        fine_tune=fine_tune,
     )

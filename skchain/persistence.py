@@ -41,6 +41,7 @@ TRUSTED_TYPES = (
     "skchain.diagnostics.InputStatistics",
     "skchain.diagnostics.RowFingerprints",
     "skchain.encoders.HashingEncoder",
+    "skchain.finetune.FineTune",
     "skchain.frozen.FrozenTransformer",
     "skchain.persistence.KerasModelReference",
     "skchain.preprocessor.KerasTransformer",

@@ -1,0 +1,222 @@
+"""Fine-tuning network A through the final loss.
+
+After a chain is fitted with network A frozen, :func:`fine_tune_chain` trains
+a copy of network A's layers together with the final network, end to end, as
+one Keras model: dataset B's A-like columns go through A's own input scaling
+(a fixed ``Normalization`` layer with the scaler's statistics), the copied
+layers of network A up to the chosen layer, and the final network, which also
+takes the chain's other blocks. The user's network A is never changed: each
+fit (each fold of a cross-validation) fine-tunes its own copy, and the chain
+then uses that copy for ``transform`` and ``predict``.
+"""
+
+import copy
+import numbers
+
+import keras
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.compose import ColumnTransformer
+
+from .frozen import FrozenTransformer
+from .preprocessor import KerasTransformer
+from .regressor import ChainRegressor
+
+__all__ = ["FineTune", "fine_tune_chain"]
+
+_STAGE = "FineTune (joint training of network A and the final network)"
+
+
+class FineTune(BaseEstimator):
+    """Settings of end-to-end fine-tuning of network A inside a chain.
+
+    Pass it as ``make_chain(..., fine_tune=FineTune(...))``. Its parameters are
+    searchable as ``fine_tune__epochs``, ``fine_tune__learning_rate`` and
+    ``fine_tune__layers`` (and ``fine_tune`` itself may be searched over
+    ``[None, FineTune(...)]`` to compare with frozen features).
+
+    Parameters
+    ----------
+    epochs : int, default=5
+        Epochs of joint training, after the final network was trained with
+        network A frozen.
+    learning_rate : float, default=1e-4
+        Learning rate of the joint training (Adam), for network A's layers
+        and the final network alike; keep it well below the final network's
+        own, so that fine-tuning adjusts rather than overwrites.
+    layers : "all", "top:N" or list of str, default="all"
+        Which of network A's layers (up to the chain's output layer) are
+        trained: all of them, the last ``N``, or those named.
+    batch_size : int, default=None
+        Batch size of the joint training; ``None`` uses the final network's.
+
+    Examples
+    --------
+    >>> from skchain import FineTune
+    >>> FineTune(epochs=3, layers="top:1")
+    FineTune(epochs=3, layers='top:1')
+    """
+
+    def __init__(self, epochs=5, learning_rate=1e-4, layers="all", batch_size=None):
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.layers = layers
+        self.batch_size = batch_size
+
+
+def _check(settings):
+    if not isinstance(settings, FineTune):
+        raise TypeError(f"{_STAGE}: fine_tune must be a FineTune or None; got {type(settings).__name__}")
+    if not (isinstance(settings.epochs, numbers.Integral) and settings.epochs >= 0):
+        raise ValueError(f"{_STAGE}: epochs={settings.epochs!r}; expected an int >= 0")
+    if not (isinstance(settings.learning_rate, numbers.Real) and settings.learning_rate > 0):
+        raise ValueError(f"{_STAGE}: learning_rate={settings.learning_rate!r}; expected a float > 0")
+
+
+def _trainable_layers(submodel, spec):
+    layers = [layer for layer in submodel.layers if layer.weights]
+    names = [layer.name for layer in layers]
+    if spec == "all":
+        return names
+    if isinstance(spec, str) and spec.startswith("top:"):
+        try:
+            n = int(spec[4:])
+        except ValueError:
+            n = -1
+        if n < 0:
+            raise ValueError(f"{_STAGE}: layers={spec!r}; expected 'top:N' with N >= 0")
+        return names[len(names) - n :] if n else []
+    if isinstance(spec, (list, tuple)):
+        unknown = [name for name in spec if name not in names]
+        if unknown:
+            raise ValueError(
+                f"{_STAGE}: layers {unknown} are not trainable layers of network A up to"
+                f" the output layer; they are {names}"
+            )
+        return list(spec)
+    raise ValueError(f"{_STAGE}: layers={spec!r}; expected 'all', 'top:N' or a list of names")
+
+
+def _block_inputs(transformer, frame, columns):
+    transformer = copy.copy(transformer)
+    if hasattr(transformer, "set_output"):
+        transformer.set_output(transform="default")
+    out = transformer.transform(frame[columns])
+    if hasattr(out, "toarray"):
+        out = out.toarray()
+    return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def fine_tune_chain(features, regressor, settings, X, y):
+    """Fine-tune a fitted chain's network A with the final loss, in place.
+
+    Parameters
+    ----------
+    features : ColumnTransformer
+        The chain's fitted features step, with exactly one frozen network.
+    regressor : ChainRegressor
+        The chain's fitted final stage (its default network, one branch per
+        block).
+    settings : FineTune
+    X : DataFrame
+        The rows the chain was just fitted on.
+    y : array-like
+        Their target.
+
+    Returns
+    -------
+    dict
+        What was done: ``rows``, ``epochs``, ``layers`` (trained), ``output_layer``.
+    """
+    _check(settings)
+    if not isinstance(features, ColumnTransformer) or not isinstance(regressor, ChainRegressor):
+        raise ValueError(f"{_STAGE}: needs a ColumnTransformer followed by a ChainRegressor")
+    blocks = [
+        (i, name, transformer, columns)
+        for i, (name, transformer, columns) in enumerate(features.transformers_)
+        if not isinstance(transformer, str) and len(columns)
+    ]
+    frozen = [b for b in blocks if isinstance(b[2], FrozenTransformer)]
+    if len(frozen) != 1:
+        raise ValueError(f"{_STAGE}: needs exactly one frozen network A; found {len(frozen)}")
+    if [name for name, _, _ in regressor.input_blocks_] != [name for _, name, _, _ in blocks]:
+        raise ValueError(
+            f"{_STAGE}: needs ChainRegressor's default network with one branch per block"
+            f" (input blocks {regressor.input_blocks_})"
+        )
+    index, _, frozen_step, frozen_columns = frozen[0]
+    inner = frozen_step.estimator
+    layer_name = inner._resolve_layer(frozen_step.output_layer or inner.output_layer).name
+
+    # A copy of network A: the user's network (and other folds') stay as they are.
+    network_a = keras.models.clone_model(inner.model_)
+    network_a.set_weights(inner.model_.get_weights())
+    upto = keras.Model(network_a.inputs[0], network_a.get_layer(layer_name).output)
+    trained = _trainable_layers(upto, settings.layers)
+    for layer in network_a.layers:
+        layer.trainable = layer.name in trained
+
+    rows = frozen_step._rows(X, reset=False)
+    inputs, arrays, upstreams = [], [], []
+    for _, name, transformer, columns in blocks:
+        if transformer is frozen_step:
+            a_input = keras.Input((rows.shape[1],), name=f"{name}_raw")
+            x = a_input
+            scaler = inner.scaler_
+            if scaler is not None:
+                if not hasattr(scaler, "mean_") or not hasattr(scaler, "scale_"):
+                    raise ValueError(
+                        f"{_STAGE}: network A's scaler must be a StandardScaler (or None)"
+                        f" to be part of the joint graph; got {type(scaler).__name__}"
+                    )
+                mean = scaler.mean_ if scaler.with_mean else np.zeros(rows.shape[1])
+                scale = scaler.scale_ if scaler.with_std else np.ones(rows.shape[1])
+                x = keras.layers.Normalization(mean=mean, variance=scale**2, name="a_scaler")(x)
+            inputs.append(a_input)
+            arrays.append(rows)
+            upstreams.append(upto(x))
+        else:
+            arrays.append(_block_inputs(transformer, X, columns))
+            inputs.append(keras.Input((arrays[-1].shape[1],), name=f"{name}_in"))
+            upstreams.append(inputs[-1])
+    final = regressor.model_
+    outputs = final(upstreams if len(upstreams) > 1 else upstreams[0])
+    joint = keras.Model(inputs, outputs)
+    joint.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss)
+
+    target = np.asarray(y, dtype=np.float32)
+    if target.ndim == 1:
+        target = target[:, None]
+    if settings.epochs:
+        seed = regressor._random_state
+        if seed is not None:
+            keras.utils.set_random_seed(int(seed))
+        history = joint.fit(
+            arrays, target, epochs=settings.epochs,
+            batch_size=settings.batch_size or regressor.batch_size or 32,
+            verbose=regressor.verbose, shuffle=True,
+        ).history
+    else:
+        history = {}
+    for layer in network_a.layers:
+        layer.trainable = True
+
+    tuned = KerasTransformer.from_model(
+        network_a, output_layer=layer_name, scaler=inner.scaler_,
+        shift_check=inner.shift_check, shift_threshold=inner.shift_threshold,
+        leakage_check=inner.leakage_check, leakage_threshold=inner.leakage_threshold,
+    )
+    # Drift and leakage keep referring to network A's own training data.
+    for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_"):
+        if hasattr(inner, name):
+            setattr(tuned, name, getattr(inner, name))
+    step = FrozenTransformer(tuned, output_layer=frozen_step.output_layer,
+                             cache_size=frozen_step.cache_size).fit(X[frozen_columns])
+    # A new list, not an edit in place: a failed fit restores the old one.
+    fitted = list(features.transformers_)
+    name, _, columns = fitted[index]
+    fitted[index] = (name, step, columns)
+    features.transformers_ = fitted
+    regressor._clear_compiled()
+    return {"rows": int(len(rows)), "epochs": int(settings.epochs), "layers": trained,
+            "output_layer": layer_name, "history": {k: list(v) for k, v in history.items()}}
