@@ -16,21 +16,17 @@ absolute times, are what carry over between machines.
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
+from bench_predict import build_network_a  # noqa: E402
+
 from skchain import KerasTransformer  # noqa: E402
-
-
-def build(meta):
-    inputs = keras.Input((meta["n_features_in_"],))
-    x = keras.layers.Dense(128, activation="relu", name="hidden")(inputs)
-    x = keras.layers.Dense(128, name="embedding")(x)
-    return keras.Model(inputs, keras.layers.Dense(1)(x))
 
 
 def best_time(function, repeats):
@@ -49,7 +45,7 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     X_a = rng.normal(size=(2000, 100)).astype(np.float32)
-    pre = KerasTransformer(build, loss="mse", epochs=1, random_state=0).fit(X_a, X_a[:, 0])
+    pre = KerasTransformer(build_network_a, loss="mse", epochs=1, random_state=0).fit(X_a, X_a[:, 0])
     X = rng.normal(size=(args.rows, 100)).astype(np.float32)
     pre.transform(X)  # trace once
 

@@ -117,12 +117,17 @@ def build_network_a(meta):
     return keras.Model(inputs, keras.layers.Dense(1, name="head")(x))
 
 
-def fit_chain(rng):
-    """Train network A on dataset A, then fit the chain on dataset B."""
+def fit_network_a(rng):
+    """Network A, trained for one epoch on dataset A."""
     X_a, y_a = make_dataset_a(rng, FIT_ROWS)
-    pre = KerasTransformer(
+    return KerasTransformer(
         build_network_a, output_layer="embedding", loss="mse", epochs=1, random_state=0
     ).fit(X_a, y_a)
+
+
+def fit_chain(rng):
+    """Train network A on dataset A, then fit the chain on dataset B."""
+    pre = fit_network_a(rng)
     df_b, y_b = make_dataset_b(rng, FIT_ROWS)
     chain = make_chain(
         pre,

@@ -77,14 +77,12 @@ from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 from bench_predict import (  # noqa: E402
     A_COLS,
-    FIT_ROWS,
     N_COLS,
-    build_network_a,
     environment,
-    make_dataset_a,
+    fit_network_a,
     make_dataset_b,
 )
-from skchain import ChainRegressor, KerasTransformer, make_chain  # noqa: E402
+from skchain import ChainRegressor, make_chain  # noqa: E402
 
 CV = 3
 EPOCHS = 3
@@ -95,14 +93,6 @@ CHAIN, REFERENCE = "chain search", "precomputed reference"
 
 
 # ------------------------------------------------------------------ setup
-def fit_network_a(rng):
-    """Network A, trained for one epoch on dataset A."""
-    X_a, y_a = make_dataset_a(rng, FIT_ROWS)
-    return KerasTransformer(
-        build_network_a, output_layer="embedding", loss="mse", epochs=1, random_state=0
-    ).fit(X_a, y_a)
-
-
 def make_regressor():
     """The final stage searched in both searches."""
     return ChainRegressor(

@@ -1,5 +1,6 @@
 """Behaviour shared by the Keras-backed estimators (no scikeras import here)."""
 
+import copy
 import itertools
 import weakref
 
@@ -59,6 +60,32 @@ def check_fitted(estimator, stage):
             " 'fit' with appropriate arguments before using this estimator."
         ),
     )
+
+
+def standard_scaling(scaler, width):
+    """``(mean, scale)`` of a fitted standard scaler, honouring ``with_mean``/``with_std``.
+
+    The arithmetic of ``StandardScaler.transform`` as constants, for folding
+    the scaler into a compiled Keras call.
+    """
+    mean = scaler.mean_ if scaler.with_mean else np.zeros(width)
+    scale = scaler.scale_ if scaler.with_std else np.ones(width)
+    return np.asarray(mean, np.float32), np.asarray(scale, np.float32)
+
+
+def without_pandas_output(transformer):
+    """A shallow copy of a fitted transformer whose ``transform`` returns arrays."""
+    transformer = copy.copy(transformer)
+    if hasattr(transformer, "set_output"):
+        transformer.set_output(transform="default")
+    return transformer
+
+
+def dense_float32(out):
+    """A transformer's output as a dense, row-major float32 array."""
+    if hasattr(out, "toarray"):
+        out = out.toarray()
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def as_float32_target(y):

@@ -19,14 +19,13 @@ Anything it does not handle raises :class:`Unsupported` while it is built or
 ``Pipeline.predict``, which also gives the ordinary, named error messages.
 """
 
-import copy
-
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import StandardScaler
 
+from ._base import dense_float32, standard_scaling, without_pandas_output
 from .frozen import FrozenTransformer
 from .regressor import ChainRegressor
 
@@ -45,36 +44,22 @@ class FallBack(Exception):
     """This input needs the step-by-step path (usually to get its error message)."""
 
 
-def _scaling(scaler, width):
-    """Mean and scale of a fitted StandardScaler as float32 constants."""
-    mean = scaler.mean_ if scaler.mean_ is not None and scaler.with_mean else np.zeros(width)
-    scale = scaler.scale_ if scaler.scale_ is not None and scaler.with_std else np.ones(width)
-    return np.asarray(mean, np.float32), np.asarray(scale, np.float32)
-
-
 class _Block:
     """One transformer of the features step, as the fused graph sees it."""
 
-    def __init__(self, name, transformer, columns):
-        self.name = name
+    def __init__(self, transformer, columns):
         self.columns = list(columns)
-        self.frozen = None
         if isinstance(transformer, FrozenTransformer):
-            inner = transformer.estimator
-            layer_name = transformer.output_layer or inner.output_layer
-            layer = inner._resolve_layer(layer_name)
             self.frozen = transformer
-            self.width = int(layer.output.shape[-1])
+            self.width = int(transformer.layer().output.shape[-1])
             self.kind = "frozen"
         elif type(transformer) is StandardScaler:
-            self.mean, self.scale = _scaling(transformer, len(self.columns))
+            self.mean, self.scale = standard_scaling(transformer, len(self.columns))
             self.width = len(self.columns)
             self.kind = "scaled"
         else:
             # Computed by the fitted transformer itself, without pandas output.
-            self.transformer = copy.copy(transformer)
-            if hasattr(self.transformer, "set_output"):
-                self.transformer.set_output(transform="default")
+            self.transformer = without_pandas_output(transformer)
             self.width = len(transformer.get_feature_names_out())
             self.kind = "given"
 
@@ -85,10 +70,7 @@ class _Block:
     def graph_input(self, frame):
         """The float32 array this block feeds the graph."""
         if self.kind == "given":
-            out = self.transformer.transform(frame[self.columns])
-            if hasattr(out, "toarray"):
-                out = out.toarray()
-            return np.ascontiguousarray(out, dtype=np.float32)
+            return dense_float32(self.transformer.transform(frame[self.columns]))
         try:
             # pandas hands out column-major arrays; the graph reads rows.
             values = np.ascontiguousarray(frame[self.columns].to_numpy(dtype=np.float32))
@@ -132,7 +114,7 @@ class FusedPredictor:
                 continue
             if not all(isinstance(c, str) for c in columns):
                 raise Unsupported("columns given by position")
-            self.blocks.append(_Block(name, transformer, columns))
+            self.blocks.append(_Block(transformer, columns))
         self.n_features = sum(block.width for block in self.blocks)
         if self.n_features != regressor.n_features_in_:
             raise Unsupported("features width differs from the regressor's")

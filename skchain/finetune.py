@@ -10,7 +10,6 @@ fit (each fold of a cross-validation) fine-tunes its own copy, and the chain
 then uses that copy for ``transform`` and ``predict``.
 """
 
-import copy
 import numbers
 
 import keras
@@ -18,6 +17,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 
+from ._base import dense_float32, standard_scaling, without_pandas_output
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
 from .regressor import ChainRegressor
@@ -97,16 +97,6 @@ def _trainable_layers(submodel, spec):
     raise ValueError(f"{_STAGE}: layers={spec!r}; expected 'all', 'top:N' or a list of names")
 
 
-def _block_inputs(transformer, frame, columns):
-    transformer = copy.copy(transformer)
-    if hasattr(transformer, "set_output"):
-        transformer.set_output(transform="default")
-    out = transformer.transform(frame[columns])
-    if hasattr(out, "toarray"):
-        out = out.toarray()
-    return np.ascontiguousarray(out, dtype=np.float32)
-
-
 def fine_tune_chain(features, regressor, settings, X, y):
     """Fine-tune a fitted chain's network A with the final loss, in place.
 
@@ -146,7 +136,7 @@ def fine_tune_chain(features, regressor, settings, X, y):
         )
     index, _, frozen_step, frozen_columns = frozen[0]
     inner = frozen_step.estimator
-    layer_name = inner._resolve_layer(frozen_step.output_layer or inner.output_layer).name
+    layer_name = frozen_step.layer().name
 
     # A copy of network A: the user's network (and other folds') stay as they are.
     network_a = keras.models.clone_model(inner.model_)
@@ -169,14 +159,13 @@ def fine_tune_chain(features, regressor, settings, X, y):
                         f"{_STAGE}: network A's scaler must be a StandardScaler (or None)"
                         f" to be part of the joint graph; got {type(scaler).__name__}"
                     )
-                mean = scaler.mean_ if scaler.with_mean else np.zeros(rows.shape[1])
-                scale = scaler.scale_ if scaler.with_std else np.ones(rows.shape[1])
+                mean, scale = standard_scaling(scaler, rows.shape[1])
                 x = keras.layers.Normalization(mean=mean, variance=scale**2, name="a_scaler")(x)
             inputs.append(a_input)
             arrays.append(rows)
             upstreams.append(upto(x))
         else:
-            arrays.append(_block_inputs(transformer, X, columns))
+            arrays.append(dense_float32(without_pandas_output(transformer).transform(X[columns])))
             inputs.append(keras.Input((arrays[-1].shape[1],), name=f"{name}_in"))
             upstreams.append(inputs[-1])
     final = regressor.model_

@@ -340,10 +340,16 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """Keep network A's output computed elsewhere (used by the fused path)."""
         self._shared_cache().store(key, out, n_rows)
 
+    def layer(self):
+        """The Keras layer of network A this step outputs (``output_layer``, else the estimator's)."""
+        inner = self.estimator
+        return inner._resolve_layer(
+            self.output_layer if self.output_layer is not None else inner.output_layer
+        )
+
     def _representation(self, X):
         inner = self.estimator
-        layer = self.output_layer if self.output_layer is not None else inner.output_layer
-        layer_name = inner._resolve_layer(layer).name
+        layer_name = self.layer().name
         key = self._cache_tag(layer_name)
 
         def compute():

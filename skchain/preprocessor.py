@@ -16,7 +16,7 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import CompiledModelMixin, as_float32_target, check_fitted
+from ._base import CompiledModelMixin, as_float32_target, check_fitted, standard_scaling
 from ._validation import validate_float32
 from .diagnostics import InputStatistics, RowFingerprints, check_leakage, check_shift, shift_report
 
@@ -422,9 +422,7 @@ validation_batch_size, build_fn
         """
         scaler = self.scaler_
         if type(scaler) is StandardScaler:
-            width = self.n_features_in_
-            shift = scaler.mean_ if scaler.with_mean else np.zeros(width)
-            scale = scaler.scale_ if scaler.with_std else np.ones(width)
+            shift, scale = standard_scaling(scaler, self.n_features_in_)
             return X, {"input_shift": shift, "input_scale": scale}
         if scaler is not None:
             X = self._scale(scaler, X)
