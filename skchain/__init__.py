@@ -21,11 +21,13 @@ _PUBLIC = {
     "DataShiftWarning": "diagnostics",
     "FineTune": "finetune",
     "FrozenTransformer": "frozen",
+    "CategoricalLevels": "encoders",
     "HashingEncoder": "encoders",
     "KerasTransformer": "preprocessor",
-    "make_categorical_encoder": "chain",
+    "make_categorical_encoder": "encoders",
     "make_chain": "chain",
     "load": "persistence",
+    "SequencePadder": "sequences",
     "save": "persistence",
     "SkchainVersionWarning": "persistence",
 }
@@ -33,9 +35,10 @@ _PUBLIC = {
 __all__ = [*_PUBLIC, "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .chain import Chain, make_categorical_encoder, make_chain
+    from .chain import Chain, make_chain
     from .diagnostics import DataLeakageWarning, DataShiftWarning
-    from .encoders import HashingEncoder
+    from .encoders import CategoricalLevels, HashingEncoder, make_categorical_encoder
+    from .sequences import SequencePadder
     from .finetune import FineTune
     from .frozen import FrozenTransformer
     from .persistence import SkchainVersionWarning, load, save

@@ -6,6 +6,7 @@ import weakref
 
 import numpy as np
 from sklearn.base import BaseEstimator, check_is_fitted
+from sklearn.pipeline import Pipeline
 
 from ._inference import CompiledForward
 
@@ -74,9 +75,20 @@ def standard_scaling(scaler, width):
 
 
 def without_pandas_output(transformer):
-    """A shallow copy of a fitted transformer whose ``transform`` returns arrays."""
+    """A shallow copy of a fitted transformer whose ``transform`` returns arrays.
+
+    In a ``Pipeline`` only the last step changes (a copy of it: ``set_output``
+    on the pipeline would reconfigure the original's steps); the others keep
+    the output their successors were fitted with.
+    """
     transformer = copy.copy(transformer)
+    if isinstance(transformer, Pipeline):
+        name, last = transformer.steps[-1]
+        transformer.steps = [*transformer.steps[:-1], (name, without_pandas_output(last))]
+        return transformer
     if hasattr(transformer, "set_output"):
+        # A copy of its own: ``set_output`` edits this dict in place.
+        transformer._sklearn_output_config = dict(getattr(transformer, "_sklearn_output_config", {}))
         transformer.set_output(transform="default")
     return transformer
 

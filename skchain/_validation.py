@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import sparse
 from sklearn.utils.validation import validate_data
 
-__all__ = ["validate_float32", "column_labels"]
+__all__ = ["checked_frame", "column_labels", "input_names", "validate_float32"]
 
 
 def column_labels(estimator, n_columns):
@@ -19,6 +19,33 @@ def column_labels(estimator, n_columns):
     if names is not None and len(names) == n_columns:
         return [str(name) for name in names]
     return [f"column {i}" for i in range(n_columns)]
+
+
+def input_names(estimator):
+    """The column names seen in ``fit``, else ``x0, x1, ...`` (scikit-learn's default)."""
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        return [f"x{i}" for i in range(estimator.n_features_in_)]
+    return [str(name) for name in names]
+
+
+def checked_frame(estimator, X, reset):
+    """Check ``X`` as scikit-learn would and return it as a DataFrame.
+
+    For transformers of non-numeric cells (categorical levels, sequences): a
+    DataFrame keeps its columns' own dtypes, so they can be read column by
+    column; anything else goes through scikit-learn's ``validate_data``
+    (which refuses 1-D and empty input) and becomes a frame of objects.
+    """
+    if isinstance(X, pd.DataFrame):
+        if X.shape[0] == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+            )
+        validate_data(estimator, X, skip_check_array=True, reset=reset)
+        return X
+    values = validate_data(estimator, X, dtype=None, ensure_all_finite=False, reset=reset)
+    return pd.DataFrame(values)
 
 
 def _numeric_dataframe(X, stage):

@@ -2,24 +2,31 @@
 
 import weakref
 
-import numpy as np
 import pandas as pd
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import r2_score
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OrdinalEncoder, StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._fused import FallBack, FusedPredictor, Unsupported
 from .finetune import fine_tune_chain
 
-from .encoders import HashingEncoder
+from .encoders import (
+    CATEGORICAL_ENCODINGS,
+    MISSING,
+    EncodingColumns,
+    make_categorical_encoder,
+)
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
 from .regressor import ChainRegressor
+from .sequences import SequencePadder
 
-__all__ = ["Chain", "make_chain", "make_categorical_encoder"]
+__all__ = ["Chain", "make_chain"]
 
 # The fused predictor of each fitted chain, with the state it was built from;
 # outside the chains so that it never reaches a pickle or a clone.
@@ -81,6 +88,10 @@ class Chain(Pipeline):
 
     Attributes
     ----------
+    categorical_encodings_ : dict
+        ``{column: "onehot" | "hash" | "embed"}``: the encoding each
+        categorical column got in ``fit`` (with ``"auto"``, the choice made
+        from the training rows).
     fine_tuned_ : dict
         After a fit with ``fine_tune``: ``rows``, ``epochs``, ``layers``
         (those trained), ``output_layer`` and the joint training's
@@ -114,6 +125,7 @@ class Chain(Pipeline):
         saved = [(est, dict(est.__dict__)) for est in _estimators_in(self)]
         try:
             super().fit(X, y, **params)
+            self.categorical_encodings_ = _encodings_of(self.steps[0][1])
             self.__dict__.pop("fine_tuned_", None)
             if self.fine_tune is not None:
                 self.fine_tuned_ = fine_tune_chain(
@@ -193,23 +205,76 @@ class Chain(Pipeline):
         return super().predict(X, **params)
 
     def _check_numeric_columns(self, X, method):
-        """Name the column when a scaled (numeric) block holds something else."""
+        """Name the column when a numeric block holds text, or missing values without an imputer."""
         features = self.steps[0][1]
         if not hasattr(X, "dtypes") or not isinstance(features, ColumnTransformer):
             return
         for name, transformer, columns in features.transformers:
-            if not isinstance(transformer, StandardScaler) or not isinstance(columns, list):
+            scaler_only = isinstance(transformer, StandardScaler)
+            imputed = isinstance(transformer, Pipeline) and isinstance(
+                transformer.steps[-1][1], StandardScaler
+            )
+            if not (scaler_only or imputed) or not isinstance(columns, list):
                 continue
             for column in columns:
-                if column not in X.columns or X[column].dtype.kind in "iufb":
+                if column not in X.columns:
                     continue
-                values = pd.to_numeric(X[column], errors="coerce")
-                bad = X[column][values.isna() & X[column].notna()]
-                if len(bad):
-                    raise TypeError(
-                        f"Chain {method} ({name} columns): column {column!r} holds"
-                        f" non-numeric values such as {bad.iloc[0]!r}; expected numbers"
+                values = X[column]
+                if values.dtype.kind not in "iufb":
+                    values = pd.to_numeric(X[column], errors="coerce")
+                    bad = X[column][values.isna() & X[column].notna()]
+                    if len(bad):
+                        raise TypeError(
+                            f"Chain {method} ({name} columns): column {column!r} holds"
+                            f" non-numeric values such as {bad.iloc[0]!r}; expected numbers"
+                        )
+                if scaler_only and values.isna().any():
+                    raise ValueError(
+                        f"Chain {method} ({name} columns): column {column!r} has"
+                        f" {int(values.isna().sum())} missing value(s); expected numbers."
+                        " Pass numeric_imputer= to make_chain (e.g. 'median') to fill them"
                     )
+
+    def category_embeddings(self):
+        """The learned entity embedding of each ``"embed"`` column, with level labels.
+
+        Returns
+        -------
+        dict of pandas.DataFrame
+            ``{column: frame}``; each frame has one row per level, indexed by
+            the level (``"<missing>"``, ``"<unknown>"`` for a level not seen
+            in ``fit``, ``"<infrequent>"`` for grouped rare levels, then the
+            levels), and one column per embedding dimension.
+
+        Examples
+        --------
+        >>> chain.category_embeddings()["city"].loc[["Oslo", "Rome"]]  # doctest: +SKIP
+        """
+        check_is_fitted(self)
+        features, regressor = self.steps[0][1], self._final_estimator
+        if not hasattr(regressor, "category_embeddings"):
+            raise ValueError(
+                "Chain.category_embeddings: the final stage is not a ChainRegressor"
+            )
+        tables = regressor.category_embeddings()
+        out = {}
+        for name, transformer, columns in getattr(features, "transformers_", []):
+            if not isinstance(transformer, Pipeline) or not len(columns):
+                continue
+            encoder = transformer.steps[-1][1]
+            if not isinstance(encoder, OrdinalEncoder):
+                continue
+            for j, column in enumerate(columns):
+                table = tables.get(f"{name}__{column}")
+                if table is None:
+                    continue
+                labels = [MISSING, "<unknown>"] + _code_labels(encoder, j)
+                labels += [f"<row {i}>" for i in range(len(labels), len(table))]
+                out[column] = pd.DataFrame(
+                    table, index=pd.Index(labels[: len(table)], name=column),
+                    columns=[f"dim{d}" for d in range(table.shape[1])],
+                )
+        return out
 
     def score(self, X, y, sample_weight=None, **params):
         """R² of ``predict(X)``, as ``Pipeline.score`` with a regressor last.
@@ -230,34 +295,89 @@ class Chain(Pipeline):
             return super().score(X, y, sample_weight=sample_weight, **params)
         return r2_score(y, self.predict(X), sample_weight=sample_weight)
 
-CATEGORICAL_ENCODINGS = ("onehot", "hash")
+ENCODER_NAMES = {"onehot": "onehot", "hash": "hashed", "embed": "embedded"}
 
 
-def make_categorical_encoder(encoding="onehot", *, hash_features=64):
-    """The encoder ``make_chain`` uses for ``categorical_encoding``.
+def _encodings_of(features):
+    """``{column: encoding}`` from a fitted ``ColumnTransformer`` built by ``make_chain``."""
+    by_name = {name: encoding for encoding, name in ENCODER_NAMES.items()}
+    found = {}
+    for name, _, columns in getattr(features, "transformers_", []):
+        if name in by_name:
+            found.update({column: by_name[name] for column in columns})
+    return found
 
-    Parameters
-    ----------
-    encoding : {"onehot", "hash"}, default="onehot"
-        ``"onehot"``: :class:`~sklearn.preprocessing.OneHotEncoder` with
-        unknown levels ignored at predict time (all-zero row) and dense
-        float32 output. ``"hash"``: :class:`HashingEncoder` with
-        ``hash_features`` columns.
-    hash_features : int, default=64
-        Width of the hashed block.
 
-    Returns
-    -------
-    transformer
-    """
-    if encoding == "onehot":
-        return OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=np.float32)
-    if encoding == "hash":
-        return HashingEncoder(n_features=hash_features)
-    raise ValueError(
-        f"make_chain: categorical_encoding={encoding!r} is not supported; expected"
-        f" one of {list(CATEGORICAL_ENCODINGS)}"
-    )
+def _code_labels(encoder, j):
+    """Labels of column ``j``'s codes 0, 1, ... of a fitted ``OrdinalEncoder``."""
+    categories = list(encoder.categories_[j])
+    infrequent = getattr(encoder, "infrequent_categories_", [None] * (j + 1))[j]
+    infrequent = set() if infrequent is None else {str(c) for c in infrequent}
+    frequent = [c for c in categories if not pd.isna(c) and str(c) not in infrequent]
+    return [str(c) for c in frequent] + (["<infrequent>"] if infrequent else [])
+
+
+def _numeric_block(numeric_imputer):
+    if numeric_imputer is None:
+        return StandardScaler()
+    if isinstance(numeric_imputer, str):
+        imputer = SimpleImputer(strategy=numeric_imputer, keep_empty_features=True)
+    elif hasattr(numeric_imputer, "fit") and hasattr(numeric_imputer, "transform"):
+        imputer = clone(numeric_imputer)
+    else:
+        raise TypeError(
+            "make_chain: numeric_imputer must be None, a SimpleImputer strategy"
+            " ('mean', 'median', 'most_frequent', 'constant') or a transformer; got"
+            f" {type(numeric_imputer).__name__}"
+        )
+    return Pipeline([("imputer", imputer), ("scaler", StandardScaler())])
+
+
+def _categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_categories,
+                        max_onehot_levels, high_cardinality):
+    """``(name, transformer, columns)`` of each categorical encoding in use."""
+    columns = list(columns)
+    if isinstance(encoding, dict):
+        if not columns:
+            columns = list(encoding)
+        unnamed = [c for c in columns if c not in encoding]
+        extra = [c for c in encoding if c not in columns]
+        if unnamed or extra:
+            raise ValueError(
+                "make_chain: categorical_encoding as a dict must name each categorical"
+                f" column once; not named: {unnamed}, not categorical columns: {extra}"
+            )
+        per_column = dict(encoding)
+    else:
+        per_column = {c: encoding for c in columns}
+    allowed = (*CATEGORICAL_ENCODINGS, "auto")
+    for column, choice in per_column.items():
+        if choice not in allowed:
+            raise ValueError(
+                f"make_chain: categorical_encoding={choice!r} for column {column!r} is not"
+                f" supported; expected one of {list(allowed)}"
+            )
+    if high_cardinality not in ("embed", "hash"):
+        raise ValueError(
+            f"make_chain: high_cardinality={high_cardinality!r}; expected 'embed' or 'hash'"
+        )
+    auto = [c for c in columns if per_column[c] == "auto"]
+    blocks = []
+    for choice in CATEGORICAL_ENCODINGS:
+        fixed = [c for c in columns if per_column[c] == choice]
+        candidates = auto if choice in ("onehot", high_cardinality) else []
+        if not fixed and not candidates:
+            continue
+        selected = (
+            EncodingColumns(choice, fixed, candidates, max_onehot_levels, high_cardinality)
+            if candidates else fixed
+        )
+        encoder = make_categorical_encoder(
+            choice, hash_features=hash_features, min_frequency=min_frequency,
+            max_categories=max_categories,
+        )
+        blocks.append((ENCODER_NAMES[choice], encoder, selected))
+    return blocks
 
 
 def make_chain(
@@ -266,8 +386,16 @@ def make_chain(
     representation_columns=None,
     categorical_columns=(),
     numeric_columns=(),
-    categorical_encoding="onehot",
+    sequence_columns=(),
+    categorical_encoding="auto",
+    max_onehot_levels=16,
+    high_cardinality="embed",
     hash_features=64,
+    min_frequency=None,
+    max_categories=None,
+    numeric_imputer=None,
+    sequence_padder=None,
+    representation_padder=None,
     regressor=None,
     fine_tune=None,
 ):
@@ -282,14 +410,44 @@ def make_chain(
         Dataset B's columns that feed network A, in network A's input order.
         ``None`` uses the column names network A was fitted with.
     categorical_columns : list of str or int, default=()
-        B's categorical columns.
+        B's categorical columns (strings, integers, booleans, pandas
+        ``category``, mixed; missing values are a level of their own).
     numeric_columns : list of str or int, default=()
         B's numeric columns, standardised.
-    categorical_encoding : {"onehot", "hash"}, default="onehot"
+    sequence_columns : list of str, default=()
+        B's columns whose cells are variable-length sequences (lists or
+        arrays of token ids or values) for the final network: each is padded
+        by ``sequence_padder`` and gets a masked recurrent branch.
+    categorical_encoding : {"auto", "onehot", "hash", "embed"} or dict, default="auto"
         How categorical columns are encoded (see
-        :func:`make_categorical_encoder`).
+        :func:`make_categorical_encoder`): ``"onehot"`` (one column per
+        level), ``"hash"`` (``hash_features`` columns), ``"embed"`` (integer
+        codes the final network turns into entity embeddings), ``"auto"``
+        (``"onehot"`` for a column with at most ``max_onehot_levels`` levels
+        in the training rows, ``high_cardinality`` above), or a dict
+        ``{column: encoding}``.
+    max_onehot_levels : int, default=16
+        The ``"auto"`` threshold (a missing value counts as a level).
+    high_cardinality : {"embed", "hash"}, default="embed"
+        What ``"auto"`` uses above the threshold.
     hash_features : int, default=64
-        Width of the hashed block when ``categorical_encoding="hash"``.
+        Width of the hashed block.
+    min_frequency, max_categories : int, float or None, default=None
+        Group rare levels into one, for ``"onehot"`` and ``"embed"`` (as in
+        scikit-learn's encoders).
+    numeric_imputer : str, transformer or None, default=None
+        Fills missing values of the numeric columns before scaling: a
+        :class:`~sklearn.impute.SimpleImputer` strategy (``"mean"``,
+        ``"median"``, ...) or any imputer. ``None``: a missing numeric value
+        is an error that names the column.
+    sequence_padder : SequencePadder, default=None
+        Pads ``sequence_columns``; ``None`` means ``SequencePadder()``
+        (token ids, ``maxlen`` from the training rows).
+    representation_padder : SequencePadder, default=None
+        When network A reads sequences: the padder its input was made with
+        (an explicit ``maxlen``, network A's input width); the
+        representation block becomes ``Pipeline([("padder", ...),
+        ("network_a", FrozenTransformer)])``.
     regressor : estimator, default=None
         The final stage; ``None`` means ``ChainRegressor()``.
     fine_tune : FineTune, default=None
@@ -299,11 +457,16 @@ def make_chain(
     Returns
     -------
     Chain
-        A :class:`sklearn.pipeline.Pipeline` subclass. Steps ``"features"``
-        (a ``ColumnTransformer`` with the transformers
-        ``"representation"``, ``"categorical"`` and ``"numeric"``, those with
-        no columns left out, and pandas output so that the regressor sees the
-        block of each column) and ``"regressor"``.
+        A :class:`sklearn.pipeline.Pipeline` subclass with the steps
+        ``"features"`` and ``"regressor"``. ``"features"`` is a
+        ``ColumnTransformer`` (pandas output, so that the regressor sees the
+        block of each column) with the transformers ``"representation"``,
+        ``"onehot"``, ``"hashed"``, ``"embedded"``, ``"sequence_<column>"``
+        and ``"numeric"``, those with no columns left out. Parameters are
+        searchable by these names, e.g.
+        ``features__onehot__encoder__min_frequency``,
+        ``features__hashed__n_features``,
+        ``features__representation__output_layer``.
 
     Examples
     --------
@@ -329,12 +492,19 @@ def make_chain(
                 " network A, in network A's input order"
             )
         representation_columns = list(names)
+    if representation_padder is not None:
+        preprocessor = Pipeline([("padder", representation_padder), ("network_a", preprocessor)])
     blocks = [("representation", preprocessor, list(representation_columns))]
-    if len(categorical_columns):
-        encoder = make_categorical_encoder(categorical_encoding, hash_features=hash_features)
-        blocks.append(("categorical", encoder, list(categorical_columns)))
+    blocks += _categorical_blocks(
+        categorical_columns, categorical_encoding, hash_features=hash_features,
+        min_frequency=min_frequency, max_categories=max_categories,
+        max_onehot_levels=max_onehot_levels, high_cardinality=high_cardinality,
+    )
+    for column in sequence_columns:
+        padder = SequencePadder() if sequence_padder is None else clone(sequence_padder)
+        blocks.append((f"sequence_{column}", padder, [column]))
     if len(numeric_columns):
-        blocks.append(("numeric", StandardScaler(), list(numeric_columns)))
+        blocks.append(("numeric", _numeric_block(numeric_imputer), list(numeric_columns)))
     features = ColumnTransformer(
         blocks, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True
     ).set_output(transform="pandas")

@@ -186,6 +186,9 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     def __sklearn_clone__(self):
         clone = type(self)(**self.get_params(deep=False))
         _caches[clone] = self._shared_cache()
+        # As sklearn.base.clone does: ``set_output`` survives cloning.
+        if hasattr(self, "_sklearn_output_config"):
+            clone._sklearn_output_config = dict(self._sklearn_output_config)
         return clone
 
     def get_params(self, deep=True):

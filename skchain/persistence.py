@@ -40,6 +40,8 @@ TRUSTED_TYPES = (
     "skchain.chain.Chain",
     "skchain.diagnostics.InputStatistics",
     "skchain.diagnostics.RowFingerprints",
+    "skchain.encoders.CategoricalLevels",
+    "skchain.encoders.EncodingColumns",
     "skchain.encoders.HashingEncoder",
     "skchain.finetune.FineTune",
     "skchain.frozen.FrozenTransformer",
@@ -47,6 +49,7 @@ TRUSTED_TYPES = (
     "skchain.preprocessor.KerasTransformer",
     "skchain.regressor.ChainRegressor",
     "skchain.regressor._split_columns",
+    "skchain.sequences.SequencePadder",
 )
 
 

@@ -13,6 +13,8 @@ from sklearn.utils._tags import RegressorTags
 
 from ._base import CompiledModelMixin, check_fitted
 from ._validation import validate_float32
+from .encoders import default_embedding_width
+from .layers import CategoryIndex, EntityEmbedding
 
 __all__ = ["ChainRegressor"]
 
@@ -47,12 +49,33 @@ def input_blocks(feature_names, n_features):
     return unique
 
 
+def _integer_columns(X):
+    """Names of a DataFrame's integer columns (token ids of sequence blocks)."""
+    if not hasattr(X, "dtypes"):
+        return set()
+    return {str(name) for name, dtype in X.dtypes.items() if getattr(dtype, "kind", "O") in "iu"}
+
+
 def _split_columns(X, bounds):
     return [X[:, start:stop] for start, stop in bounds]
 
 
 def _layer_name(block):
     return re.sub(r"[^0-9a-zA-Z_]", "_", block)
+
+
+#: Blocks whose name starts with these get an entity embedding per column,
+#: or a recurrent branch over padded sequences, instead of a Dense branch.
+EMBEDDED_PREFIX = "embedded"
+SEQUENCE_PREFIX = "sequence"
+
+
+def _block_kind(name):
+    if name.startswith(EMBEDDED_PREFIX):
+        return "embedded"
+    if name.startswith(SEQUENCE_PREFIX):
+        return "sequence"
+    return "dense"
 
 
 class ChainRegressor(CompiledModelMixin, KerasRegressor):
@@ -67,6 +90,21 @@ class ChainRegressor(CompiledModelMixin, KerasRegressor):
     ``GridSearchCV`` can search it. A custom ``model=`` builder works as in
     scikeras and receives the whole feature matrix as one input (the block
     layout is in ``meta["input_blocks_"]``).
+
+    Two kinds of block get other branches:
+
+    * ``"embedded*"`` blocks hold integer codes, one column per categorical
+      column, as ``OrdinalEncoder(unknown_value=-1,
+      encoded_missing_value=-2)`` writes them (``make_chain``'s ``"embed"``
+      encoding): each column gets its own learned ``Embedding`` (entity
+      embeddings, Guo & Berkhahn, 2016), with a row for missing values and
+      one for levels not seen in ``fit``; the embeddings are concatenated
+      with the other branches. Read them back with
+      :meth:`category_embeddings`.
+    * ``"sequence*"`` blocks hold one padded sequence per row (a
+      :class:`~skchain.SequencePadder`'s output): integer columns are token
+      ids (``Embedding(mask_zero=True)`` then a GRU), float columns are
+      values (``Masking(0.0)`` then a GRU), so padded steps do not count.
 
     Unlike scikeras 0.13's ``KerasRegressor`` it reports itself as a
     regressor to scikit-learn (``is_regressor`` is true, so ``cross_val_score``
@@ -92,6 +130,13 @@ class ChainRegressor(CompiledModelMixin, KerasRegressor):
         class (an optimizer instance keeps its own).
     branch_per_block : bool, default=True
         If False, the default network treats all columns as one block.
+    embedding_dim : int, dict or None, default=None
+        Width of each entity embedding. ``None``: ``min(50, ceil(levels /
+        2))`` per column; an int: that width for every column; a dict
+        ``{column: width}`` (column names as given to the encoder, e.g.
+        ``"city"``), the rule for columns it does not name.
+    token_embedding_dim : int, default=16
+        Width of the token embedding of integer sequence blocks.
     optimizer, loss, metrics, epochs, batch_size, validation_split, \
 callbacks, random_state, verbose, shuffle, warm_start, run_eagerly, \
 validation_batch_size, build_fn
@@ -107,6 +152,12 @@ validation_batch_size, build_fn
         The trained final network.
     input_blocks_ : list of (str, int, int)
         Name, first and past-the-last column of each input block.
+    embedding_sizes_ : dict
+        ``{feature name: (rows, width)}`` of each entity embedding (rows:
+        the levels seen in ``fit`` plus the missing and unknown rows).
+    sequence_blocks_ : dict
+        ``{block: {"tokens": bool, "steps": int, "vocabulary": int}}`` of
+        each sequence block.
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of str
@@ -135,6 +186,8 @@ validation_batch_size, build_fn
         dropout=0.0,
         learning_rate=1e-3,
         branch_per_block=True,
+        embedding_dim=None,
+        token_embedding_dim=16,
         build_fn=None,
         warm_start=False,
         random_state=None,
@@ -157,6 +210,8 @@ validation_batch_size, build_fn
         self.dropout = dropout
         self.learning_rate = learning_rate
         self.branch_per_block = branch_per_block
+        self.embedding_dim = embedding_dim
+        self.token_embedding_dim = token_embedding_dim
         super().__init__(
             model=model,
             build_fn=build_fn,
@@ -230,6 +285,7 @@ validation_batch_size, build_fn
         self._check_hyperparameters()
         if y is None:
             raise ValueError(f"{stage}: requires y to be passed, but the target y is None")
+        integer_columns = _integer_columns(X)
         X = validate_float32(self, X, reset=reset, stage=stage)
         try:
             y = check_array(
@@ -246,8 +302,45 @@ validation_batch_size, build_fn
                 self.input_blocks_ = input_blocks(names, X.shape[1])
             else:
                 self.input_blocks_ = [("features", 0, X.shape[1])]
+            self._plan_special_blocks(X, names, integer_columns, stage)
         self._clear_compiled()
         return X, y
+
+    def _plan_special_blocks(self, X, names, integer_columns, stage):
+        """Sizes of the embedded and sequence branches, read from the training rows."""
+        self.embedding_sizes_, self.sequence_blocks_ = {}, {}
+        if not self._uses_default_network() or not self.branch_per_block:
+            return
+        widths = self.embedding_dim if isinstance(self.embedding_dim, dict) else {}
+        for block, start, stop in self.input_blocks_:
+            kind = _block_kind(block)
+            if kind == "embedded":
+                codes = X[:, start:stop]
+                if len(codes) and (codes != np.round(codes)).any():
+                    raise ValueError(
+                        f"{stage}: block {block!r} holds non-integer values; expected"
+                        " the integer codes of an OrdinalEncoder"
+                    )
+                for j in range(start, stop):
+                    feature = str(names[j]) if names is not None else f"x{j}"
+                    column = feature.split("__", 1)[-1]
+                    levels = int(X[:, j].max(initial=-1)) + 1
+                    width = widths.get(column, self.embedding_dim)
+                    if width is None or isinstance(width, dict):
+                        width = default_embedding_width(max(levels, 1))
+                    self.embedding_sizes_[feature] = (max(levels, 0) + 2, int(width))
+            elif kind == "sequence":
+                tokens = all(names is not None and str(names[j]) in integer_columns
+                             for j in range(start, stop))
+                vocabulary = int(X[:, start:stop].max(initial=0)) + 2 if tokens else 0
+                if tokens and len(X) and X[:, start:stop].min() < 0:
+                    raise ValueError(
+                        f"{stage}: block {block!r} holds negative token ids; expected ids"
+                        " >= 1, with 0 for padding"
+                    )
+                self.sequence_blocks_[block] = {
+                    "tokens": tokens, "steps": stop - start, "vocabulary": vocabulary,
+                }
 
     def _uses_default_network(self):
         return self.model is None and self.build_fn is None
@@ -266,6 +359,19 @@ validation_batch_size, build_fn
             raise ValueError(
                 f"{_STAGE}: branch_units={self.branch_units!r}; expected a positive"
                 " int or None"
+            )
+        dims = self.embedding_dim
+        dims = dims.values() if isinstance(dims, dict) else [] if dims is None else [dims]
+        if not all(isinstance(d, numbers.Integral) and d > 0 for d in dims):
+            raise ValueError(
+                f"{_STAGE}: embedding_dim={self.embedding_dim!r}; expected None, a"
+                " positive int or a dict of positive ints"
+            )
+        if not (isinstance(self.token_embedding_dim, numbers.Integral)
+                and self.token_embedding_dim > 0):
+            raise ValueError(
+                f"{_STAGE}: token_embedding_dim={self.token_embedding_dim!r}; expected"
+                " a positive int"
             )
         if not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
             raise ValueError(
@@ -324,7 +430,15 @@ validation_batch_size, build_fn
         for name, start, stop in self.input_blocks_:
             inp = keras.Input((stop - start,), name=_layer_name(name))
             inputs.append(inp)
-            if self.branch_units is None:
+            if name in self.sequence_blocks_:
+                branches.append(self._sequence_branch(name, inp, seed))
+            elif _block_kind(name) == "embedded" and self.embedding_sizes_:
+                sizes = [self.embedding_sizes_[f] for f in self._block_features(start, stop)]
+                branches.append(EntityEmbedding(
+                    [rows for rows, _ in sizes], [width for _, width in sizes],
+                    seed=seed(), name=f"{_layer_name(name)}_embeddings",
+                )(inp))
+            elif self.branch_units is None:
                 branches.append(inp)
             else:
                 branches.append(
@@ -339,6 +453,53 @@ validation_batch_size, build_fn
         network = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
         network.compile(**compile_kwargs)
         return network
+
+    def _block_features(self, start, stop):
+        names = getattr(self, "feature_names_in_", None)
+        return [str(names[j]) if names is not None else f"x{j}" for j in range(start, stop)]
+
+    def _sequence_branch(self, name, inp, seed):
+        """Padded steps masked out, then a GRU over the sequence."""
+        info = self.sequence_blocks_[name]
+        prefix = _layer_name(name)
+        if info["tokens"]:
+            vocabulary = info["vocabulary"]
+            x = CategoryIndex(vocabulary, unknown_index=vocabulary - 1, name=f"{prefix}_ids")(inp)
+            x = keras.layers.Embedding(
+                vocabulary, self.token_embedding_dim, mask_zero=True, name=f"{prefix}_tokens",
+                embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed()),
+            )(x)
+        else:
+            x = keras.layers.Reshape((info["steps"], 1), name=f"{prefix}_steps")(inp)
+            x = keras.layers.Masking(0.0, name=f"{prefix}_mask")(x)
+        return keras.layers.GRU(
+            self.branch_units or 32, name=f"{prefix}_gru",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=seed()),
+            recurrent_initializer=keras.initializers.Orthogonal(seed=seed()),
+        )(x)
+
+    def category_embeddings(self):
+        """The learned entity embedding of each ``"embedded"`` column.
+
+        Returns
+        -------
+        dict
+            ``{feature name: ndarray of shape (rows, width)}``; row 0 is the
+            missing value, row 1 a level not seen in ``fit``, row ``2 + c``
+            the level with code ``c``. :meth:`skchain.Chain.category_embeddings`
+            adds the level labels.
+        """
+        check_fitted(self, _STAGE)
+        tables = {}
+        for layer in self.model_.layers:
+            if isinstance(layer, EntityEmbedding):
+                start = next(
+                    s for name, s, _ in self.input_blocks_
+                    if f"{_layer_name(name)}_embeddings" == layer.name
+                )
+                features = self._block_features(start, start + len(layer.tables))
+                tables.update(zip(features, layer.embeddings()))
+        return tables
 
     def _get_compile_kwargs(self):
         kwargs = super()._get_compile_kwargs()

@@ -62,10 +62,11 @@ def test_make_chain_builds_the_documented_pipeline(fitted_pre):
     assert [name for name, _ in chain.steps] == ["features", "regressor"]
     features = chain.named_steps["features"]
     assert isinstance(features, ColumnTransformer)
-    assert [name for name, _, _ in features.transformers] == ["representation", "categorical", "numeric"]
+    assert [name for name, _, _ in features.transformers] == ["representation", "onehot", "numeric"]
     frozen, onehot, scaler = (t for _, t, _ in features.transformers)
     assert isinstance(frozen, FrozenTransformer) and frozen.estimator is fitted_pre
-    assert isinstance(onehot, OneHotEncoder) and onehot.handle_unknown == "ignore"
+    assert isinstance(onehot["encoder"], OneHotEncoder)
+    assert onehot["encoder"].handle_unknown == "infrequent_if_exist"
     assert isinstance(scaler, StandardScaler)
     assert is_regressor(chain)
 
@@ -88,7 +89,7 @@ def test_fit_predict_learns_and_uses_every_block(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = _chain(fitted_pre, epochs=40).fit(df[:120], y[:120])
     assert chain.named_steps["regressor"].input_blocks_ == [
-        ("representation", 0, 8), ("categorical", 8, 11), ("numeric", 11, 12)
+        ("representation", 0, 8), ("onehot", 8, 11), ("numeric", 11, 12)
     ]
     pred = chain.predict(df[120:])
     assert pred.dtype == np.float32 and pred.shape == (60,)
@@ -125,7 +126,7 @@ def test_grid_search_over_every_stage_leaves_network_a_bit_identical(fitted_pre,
     grid = {
         "regressor__hidden_units": [(8,), (16, 8)],
         "features__representation__output_layer": ["embedding", "hidden"],
-        "features__categorical__min_frequency": [None, 5],
+        "features__onehot__encoder__min_frequency": [None, 5],
     }
     search = GridSearchCV(chain, grid, cv=3).fit(df, y)
     assert set(search.best_params_) == set(grid)
@@ -160,17 +161,17 @@ def test_hash_encoding_and_unseen_levels(fitted_pre, dataset_b):
         chain = _chain(fitted_pre, encoding=encoding, epochs=2).fit(df, y)
         pred = chain.predict(new)
         assert pred.shape == (5,) and np.all(np.isfinite(pred))
-    assert isinstance(chain.named_steps["features"].named_transformers_["categorical"], HashingEncoder)
-    assert chain.named_steps["regressor"].input_blocks_[1] == ("categorical", 8, 16)
+    assert isinstance(chain.named_steps["features"].named_transformers_["hashed"], HashingEncoder)
+    assert chain.named_steps["regressor"].input_blocks_[1] == ("hashed", 8, 16)
 
 
 def test_grid_search_hash_width(fitted_pre, dataset_b):
     df, y = dataset_b
     search = GridSearchCV(
         _chain(fitted_pre, encoding="hash", epochs=2),
-        {"features__categorical__n_features": [4, 16]}, cv=2,
+        {"features__hashed__n_features": [4, 16]}, cv=2,
     ).fit(df, y)
-    width = search.best_params_["features__categorical__n_features"]
+    width = search.best_params_["features__hashed__n_features"]
     assert search.best_estimator_.named_steps["features"].transform(df[:2]).shape == (2, 8 + width + 1)
 
 
@@ -194,7 +195,7 @@ def test_unfitted_preprocessor_and_wrong_types_are_refused(dataset_b):
         chain.fit(df, y)
     with pytest.raises(TypeError, match="preprocessor must be a fitted KerasTransformer"):
         make_chain(StandardScaler(), representation_columns=A_COLUMNS)
-    with pytest.raises(ValueError, match="categorical_encoding='ordinal' is not supported"):
+    with pytest.raises(ValueError, match="categorical_encoding='ordinal' for column 'store' is not supported"):
         make_chain(KerasTransformer(), representation_columns=A_COLUMNS,
                    categorical_columns=["store"], categorical_encoding="ordinal")
     with pytest.raises(ValueError, match="representation_columns is required"):
