@@ -339,6 +339,10 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """``(key, cached output or None)`` for validated rows (used by the fused path)."""
         return self._shared_cache().lookup(X, self._cache_tag(layer_name))
 
+    def check_shift(self, X):
+        """The frozen network's shift check on validated rows (on a cache miss)."""
+        self.estimator.check_shift(X, _STAGE, self._own_names())
+
     def store_representation(self, key, out, n_rows):
         """Keep network A's output computed elsewhere (used by the fused path)."""
         self._shared_cache().store(key, out, n_rows)
@@ -357,7 +361,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
 
         def compute():
             # Checked on a cache miss only: the same rows get the same verdict.
-            inner.check_shift(X, _STAGE, self._own_names())
+            self.check_shift(X)
             return inner.representation(X, layer_name)
 
         return self._shared_cache().get_or_compute(X, key, compute)

@@ -133,3 +133,27 @@ def test_chain_is_a_pipeline_for_clone_and_joblib(fitted_pre, dataset_b, tmp_pat
     assert isinstance(clone(chain), Chain)
     joblib.dump(chain, tmp_path / "c.joblib")
     np.testing.assert_array_equal(joblib.load(tmp_path / "c.joblib").predict(df), chain.predict(df))
+
+
+def test_network_a_in_the_fused_graph_fills_the_cache_and_matches_a_hit(fitted_pre, dataset_b):
+    """A miss runs network A inside the graph; a hit skips it; the bits are the same."""
+    df, y = dataset_b
+    chain = _chain(fitted_pre).fit(df, y)
+    frozen = chain.named_steps["features"].named_transformers_["representation"]
+    new = df.copy()
+    new[A_COLUMNS] = new[A_COLUMNS] * 0.5 + 0.25  # rows network A has not seen
+    before = frozen.cache_info()
+    miss = chain.predict(new)
+    after_miss = frozen.cache_info()
+    assert after_miss["rows_computed"] - before["rows_computed"] == len(new)
+    hit = chain.predict(new.copy())
+    after_hit = frozen.cache_info()
+    assert after_hit["rows_computed"] == after_miss["rows_computed"]
+    assert after_hit["hits"] == after_miss["hits"] + 1
+    np.testing.assert_array_equal(hit, miss)
+    # What the fused graph cached is, bit for bit, what transform computes.
+    cached = np.array(frozen.transform(new[A_COLUMNS]))
+    assert frozen.cache_info()["hits"] == after_hit["hits"] + 1
+    frozen.cache_size = 0
+    np.testing.assert_array_equal(frozen.transform(new[A_COLUMNS]), cached)
+    assert frozen.cache_info()["rows_computed"] == len(new)  # a new, empty cache computed them
