@@ -1,6 +1,9 @@
 """The whole chain as one scikit-learn ``Pipeline``: :class:`Chain` and :func:`make_chain`."""
 
+from __future__ import annotations
+
 import weakref
+from typing import Any, Mapping, Sequence
 
 import pandas as pd
 from sklearn.base import clone
@@ -100,6 +103,18 @@ class Chain(Pipeline):
     See Also
     --------
     make_chain : Builds a ``Chain`` from column lists.
+
+    Examples
+    --------
+    >>> from sklearn.compose import ColumnTransformer
+    >>> from skchain import Chain, ChainRegressor, FrozenTransformer
+    >>> chain = Chain([
+    ...     ("features", ColumnTransformer(
+    ...         [("representation", FrozenTransformer(pre), pixel_columns)]
+    ...     ).set_output(transform="pandas")),
+    ...     ("regressor", ChainRegressor(epochs=20)),
+    ... ])  # doctest: +SKIP
+    >>> chain.fit(df_b, y_b).predict(df_new)  # doctest: +SKIP
     """
 
     def __init__(self, steps, *, fine_tune=None, transform_input=None, memory=None, verbose=False):
@@ -235,7 +250,7 @@ class Chain(Pipeline):
                         " Pass numeric_imputer= to make_chain (e.g. 'median') to fill them"
                     )
 
-    def category_embeddings(self):
+    def category_embeddings(self) -> dict[str, pd.DataFrame]:
         """The learned entity embedding of each ``"embed"`` column, with level labels.
 
         Returns
@@ -381,24 +396,24 @@ def _categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_
 
 
 def make_chain(
-    preprocessor,
+    preprocessor: KerasTransformer | FrozenTransformer,
     *,
-    representation_columns=None,
-    categorical_columns=(),
-    numeric_columns=(),
-    sequence_columns=(),
-    categorical_encoding="auto",
-    max_onehot_levels=16,
-    high_cardinality="embed",
-    hash_features=64,
-    min_frequency=None,
-    max_categories=None,
-    numeric_imputer=None,
-    sequence_padder=None,
-    representation_padder=None,
-    regressor=None,
-    fine_tune=None,
-):
+    representation_columns: Sequence[str | int] | None = None,
+    categorical_columns: Sequence[str | int] = (),
+    numeric_columns: Sequence[str | int] = (),
+    sequence_columns: Sequence[str] = (),
+    categorical_encoding: str | Mapping[str, str] = "auto",
+    max_onehot_levels: int = 16,
+    high_cardinality: str = "embed",
+    hash_features: int = 64,
+    min_frequency: int | float | None = None,
+    max_categories: int | None = None,
+    numeric_imputer: str | Any | None = None,
+    sequence_padder: SequencePadder | None = None,
+    representation_padder: SequencePadder | None = None,
+    regressor: Any = None,
+    fine_tune: Any = None,
+) -> Chain:
     """Build the chain: frozen network A and B's own columns, then a regressor.
 
     Parameters

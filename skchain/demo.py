@@ -169,6 +169,11 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
     out(f"R2 on held-out B, chain (frozen network A + B's columns): {r2_chain:.3f}")
     out(f"R2 on held-out B, baseline (raw pixels + B's columns):   {r2_baseline:.3f}")
     out(f"saved: {path} ({path.stat().st_size / 1024:.0f} KiB); reloaded predictions identical: {identical}")
+    figures = write_figures(best, pre, df_b[PIXELS].to_numpy(np.float32), output_dir)
+    if figures:
+        out(f"figures: {', '.join(str(f) for f in figures)}")
+    else:
+        out("figures: skipped (matplotlib is not installed: pip install 'skchain[plot]')")
     elapsed = time.perf_counter() - start
     out(f"demo finished in {elapsed:.0f} s")
     return {
@@ -177,8 +182,30 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
         "best_params": search.best_params_,
         "identical": identical,
         "path": str(path),
+        "figures": [str(f) for f in figures],
         "seconds": elapsed,
     }
+
+
+def write_figures(chain, pre, X_b_pixels, output_dir):
+    """Training curves and the drift picture as PNG files; [] without matplotlib."""
+    try:
+        import matplotlib
+    except ImportError:
+        return []
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plot import plot_history, plot_shift
+
+    history = output_dir / "history.png"
+    plot_history(chain).savefig(history, dpi=100)
+    shift = output_dir / "shift.png"
+    ax = plot_shift(pre, X_b_pixels, feature_names=PIXELS, top=15)
+    ax.figure.tight_layout()
+    ax.figure.savefig(shift, dpi=100)
+    plt.close("all")
+    return [history, shift]
 
 
 def show_warnings(seed=0, out=print):

@@ -35,11 +35,36 @@ SAMPLE_ROWS = 4096
 
 
 class DataShiftWarning(UserWarning):
-    """Network A's inputs in this batch are far from what it was trained on."""
+    """Network A's inputs in this batch are far from what it was trained on.
+
+    Raised (as a warning) by ``transform`` and a chain's ``predict`` when
+    ``shift_check="warn"``; ``shift_check="raise"`` makes it an error.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skchain import DataShiftWarning
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", DataShiftWarning)  # fail loudly in a service
+    ...     pass
+    """
 
 
 class DataLeakageWarning(UserWarning):
-    """Rows network A was trained on reappear in the data fitted downstream."""
+    """Rows network A was trained on reappear in the data fitted downstream.
+
+    Raised (as a warning) by a chain's ``fit`` when ``leakage_check="warn"``;
+    their representation is over-fitted, so validation scores are optimistic.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skchain import DataLeakageWarning
+    >>> warnings.simplefilter("error", DataLeakageWarning)  # doctest: +SKIP
+    >>> chain.fit(df_b, y_b)  # doctest: +SKIP
+    Traceback (most recent call last):
+    DataLeakageWarning: FrozenTransformer (frozen network A) fit: 22 of 200 rows ...
+    """
 
 
 class InputStatistics:

@@ -18,7 +18,10 @@ value (``None``, ``NaN``, ``pd.NA``, ``NaT``) one level of its own, so that
 what a user feeds at predict time never trips the encoders' type checks.
 """
 
+from __future__ import annotations
+
 import math
+from typing import Any
 import numbers
 
 import numpy as np
@@ -66,7 +69,7 @@ def _spell_cell(value):
     return str(value)
 
 
-def level_strings(column):
+def level_strings(column: pd.Series) -> np.ndarray:
     """A column's values as text levels, ``np.nan`` where missing.
 
     Integers and integral floats are spelled alike (``3`` and ``3.0`` are the
@@ -306,14 +309,18 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         return tags
 
 
-def default_embedding_width(cardinality):
+def default_embedding_width(cardinality: int) -> int:
     """``min(50, ceil(cardinality / 2))``: the entity-embedding rule of thumb."""
     return int(min(50, max(1, math.ceil(cardinality / 2))))
 
 
 def make_categorical_encoder(
-    encoding="onehot", *, hash_features=64, min_frequency=None, max_categories=None
-):
+    encoding: str = "onehot",
+    *,
+    hash_features: int = 64,
+    min_frequency: int | float | None = None,
+    max_categories: int | None = None,
+) -> Any:
     """The encoder ``make_chain`` uses for one categorical encoding.
 
     Parameters

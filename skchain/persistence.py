@@ -17,12 +17,16 @@ instead:
 when the versions of the libraries differ in major or minor version.
 """
 
+from __future__ import annotations
+
 import json
+import os
 import tempfile
 import warnings
 import zipfile
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any, Iterable
 
 import keras
 
@@ -37,6 +41,9 @@ _LIBRARIES = ("skchain", "scikit-learn", "keras", "tensorflow", "scikeras")
 TRUSTED_TYPES = (
     "numpy.dtype",
     "scikeras.utils.transformers.RegressorTargetEncoder",
+    # scikit-learn's own callbacks, kept by set_callbacks
+    "sklearn.callback._progressbar.ProgressBar",
+    "sklearn.callback._scoring_monitor.ScoringMonitor",
     "skchain.chain.Chain",
     "skchain.diagnostics.InputStatistics",
     "skchain.diagnostics.RowFingerprints",
@@ -54,7 +61,16 @@ TRUSTED_TYPES = (
 
 
 class SkchainVersionWarning(UserWarning):
-    """A saved chain was written with another major or minor library version."""
+    """A saved chain was written with another major or minor library version.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import skchain
+    >>> with warnings.catch_warnings():  # doctest: +SKIP
+    ...     warnings.simplefilter("error", skchain.SkchainVersionWarning)
+    ...     chain = skchain.load("chain.skchain")  # refuse files from other versions
+    """
 
 
 class UntrustedFileError(ValueError):
@@ -87,7 +103,7 @@ def _estimators(obj):
     return _estimators_in(obj)
 
 
-def save(estimator, path):
+def save(estimator: Any, path: str | os.PathLike) -> Path:
     """Write ``estimator`` (any skchain estimator or chain) to ``path`` without pickle.
 
     Parameters
@@ -151,7 +167,7 @@ def _check_versions(saved, path):
         )
 
 
-def load(path, trusted=None):
+def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
     """Read an archive written by :func:`save`, running no code from it.
 
     Parameters
@@ -174,6 +190,12 @@ def load(path, trusted=None):
         When the archive names a type or function not trusted, holds
         something other than skops data, or a network that Keras' safe mode
         refuses (such as a ``Lambda`` layer).
+
+    Examples
+    --------
+    >>> import skchain
+    >>> chain = skchain.load("chain.skchain", trusted=["mypackage.build_network_a"])  # doctest: +SKIP
+    >>> chain.predict(df_new)  # doctest: +SKIP
     """
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException

@@ -16,7 +16,10 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn.callback import with_callbacks
+
 from ._base import CompiledModelMixin, as_float32_target, check_fitted, standard_scaling
+from ._callbacks import EpochCallbacksMixin
 from ._validation import validate_float32
 from .diagnostics import InputStatistics, RowFingerprints, check_leakage, check_shift, shift_report
 
@@ -29,7 +32,7 @@ def _never(_):
     return False
 
 
-class KerasTransformer(TransformerMixin, CompiledModelMixin, BaseWrapper):
+class KerasTransformer(TransformerMixin, EpochCallbacksMixin, CompiledModelMixin, BaseWrapper):
     """Train a Keras network and use one of its layers as features.
 
     ``fit(X, y)`` fits the input scaler on ``X``, then trains the network built
@@ -173,8 +176,12 @@ validation_batch_size, build_fn
         )
 
     # ------------------------------------------------------------------ fit
+    @with_callbacks
     def fit(self, X, y, sample_weight=None, **kwargs):
         """Fit the input scaler on ``X`` and train network A on ``(X, y)``.
+
+        Callbacks set with ``set_callbacks`` (scikit-learn's callback API)
+        see ``fit`` as a task and each epoch as a sub-task.
 
         Parameters
         ----------
@@ -200,7 +207,10 @@ validation_batch_size, build_fn
         scaler = self._make_scaler()
         X_scaled = X if scaler is None else self._scale(scaler.fit(X), X)
         self._clear_compiled()
-        super().fit(X_scaled, y, sample_weight=sample_weight, **kwargs)
+        self._fit_with_callbacks(
+            lambda: BaseWrapper.fit(self, X_scaled, y, sample_weight=sample_weight, **kwargs),
+            X_scaled, y,
+        )
         # scikeras records the width it was given; ours is the raw width.
         self.n_features_in_ = X.shape[1]
         if names is not None:

@@ -1,5 +1,7 @@
 """The final stage of a chain: a scikeras regressor with a block-aware network."""
 
+from __future__ import annotations
+
 import numbers
 import re
 
@@ -11,7 +13,10 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._tags import RegressorTags
 
+from sklearn.callback import with_callbacks
+
 from ._base import CompiledModelMixin, check_fitted
+from ._callbacks import EpochCallbacksMixin
 from ._validation import validate_float32
 from .encoders import default_embedding_width
 from .layers import CategoryIndex, EntityEmbedding
@@ -78,7 +83,7 @@ def _block_kind(name):
     return "dense"
 
 
-class ChainRegressor(CompiledModelMixin, KerasRegressor):
+class ChainRegressor(EpochCallbacksMixin, CompiledModelMixin, KerasRegressor):
     """Regressor on the features of a chain: one branch per input block.
 
     A :class:`scikeras.wrappers.KerasRegressor` whose default network takes
@@ -232,8 +237,14 @@ validation_batch_size, build_fn
         )
 
     # ------------------------------------------------------------------ fit
+    @with_callbacks
     def fit(self, X, y, sample_weight=None, **kwargs):
         """Train the final network on the chain's features.
+
+        Callbacks set with ``set_callbacks`` (scikit-learn's callback API,
+        e.g. ``sklearn.callback.ProgressBar``) see ``fit`` as a task and each
+        epoch as a sub-task; one that returns True at an epoch's end stops
+        training.
 
         Parameters
         ----------
@@ -253,7 +264,9 @@ validation_batch_size, build_fn
             The fitted regressor.
         """
         X, y = self._validate_training_data(X, y, reset=True, stage=f"{_STAGE} fit")
-        super().fit(X, y, sample_weight=sample_weight, **kwargs)
+        self._fit_with_callbacks(
+            lambda: KerasRegressor.fit(self, X, y, sample_weight=sample_weight, **kwargs), X, y
+        )
         return self
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
@@ -478,7 +491,7 @@ validation_batch_size, build_fn
             recurrent_initializer=keras.initializers.Orthogonal(seed=seed()),
         )(x)
 
-    def category_embeddings(self):
+    def category_embeddings(self) -> dict[str, np.ndarray]:
         """The learned entity embedding of each ``"embedded"`` column.
 
         Returns

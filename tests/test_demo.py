@@ -34,3 +34,7 @@ def test_demo_runs_from_the_command_line(tmp_path):
     assert "R2 on held-out B, chain" in out and "R2 on held-out B, baseline" in out
     assert "reloaded predictions identical: True" in out
     assert (tmp_path / "chain.joblib").exists()
+    for name in ("history.png", "shift.png"):
+        figure = tmp_path / name
+        assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert str(figure) in out
