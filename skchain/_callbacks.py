@@ -15,6 +15,10 @@ from sklearn.callback import CallbackSupportMixin
 class _EpochTasks(keras.callbacks.Callback):
     """Reports each Keras epoch as a sub-task of the estimator's ``fit`` context."""
 
+    # Only epoch hooks, called in order by Keras: batches may stay asynchronous
+    # (a callback without this flag makes Keras wait on every batch, ~7% of a fit).
+    async_safe = True
+
     def __init__(self, estimator, context, X, y):
         super().__init__()
         self.estimator, self.context, self.X, self.y = estimator, context, X, y
@@ -39,11 +43,13 @@ class EpochCallbacksMixin(CallbackSupportMixin):
     def _fit_with_callbacks(self, fit, X, y):
         context = self._init_callback_context(task_name="fit", max_subtasks=int(self.epochs))
         context.call_on_fit_task_begin(estimator=self, X=X, y=y)
-        self._epoch_tasks = _EpochTasks(self, context, X, y)
+        # No Keras callback at all when no scikit-learn callback listens.
+        if getattr(context, "_callbacks", True):
+            self._epoch_tasks = _EpochTasks(self, context, X, y)
         try:
             fit()
         finally:
-            del self._epoch_tasks
+            self.__dict__.pop("_epoch_tasks", None)
             self._fit_callbacks = [
                 c for c in getattr(self, "_fit_callbacks", []) if not isinstance(c, _EpochTasks)
             ]

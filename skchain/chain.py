@@ -16,7 +16,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from ._fused import FallBack, FusedPredictor, Unsupported
-from .finetune import fine_tune_chain
+from .finetune import FineTune, fine_tune_chain
 
 from .encoders import (
     CATEGORICAL_ENCODINGS,
@@ -117,7 +117,8 @@ class Chain(Pipeline):
     >>> chain.fit(df_b, y_b).predict(df_new)  # doctest: +SKIP
     """
 
-    def __init__(self, steps, *, fine_tune=None, transform_input=None, memory=None, verbose=False):
+    def __init__(self, steps: list, *, fine_tune: FineTune | None = None, transform_input=None,
+                 memory=None, verbose: bool = False) -> None:
         self.fine_tune = fine_tune
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
 

@@ -232,7 +232,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
     (3, 8)
     """
 
-    def __init__(self, n_features=64, alternate_sign=False):
+    def __init__(self, n_features: int = 64, alternate_sign: bool = False) -> None:
         self.n_features = n_features
         self.alternate_sign = alternate_sign
 

@@ -10,6 +10,8 @@ fit (each fold of a cross-validation) fine-tunes its own copy, and the chain
 then uses that copy for ``transform`` and ``predict``.
 """
 
+from __future__ import annotations
+
 import numbers
 
 import keras
@@ -57,7 +59,8 @@ class FineTune(BaseEstimator):
     FineTune(epochs=3, layers='top:1')
     """
 
-    def __init__(self, epochs=5, learning_rate=1e-4, layers="all", batch_size=None):
+    def __init__(self, epochs: int = 5, learning_rate: float = 1e-4,
+                 layers: str | list[str] = "all", batch_size: int | None = None) -> None:
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.layers = layers

@@ -8,6 +8,9 @@ keeps one parameter of its own that is safe to search, ``output_layer``:
 choosing another layer of the frozen network retrains nothing.
 """
 
+from __future__ import annotations
+
+
 import threading
 import weakref
 from collections import OrderedDict
@@ -18,6 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._base import check_fitted
 from ._validation import validate_float32
+from .preprocessor import KerasTransformer
 
 __all__ = ["FrozenTransformer", "RepresentationCache"]
 
@@ -176,7 +180,8 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     (32, 4)
     """
 
-    def __init__(self, estimator, *, output_layer=None, cache_size=16):
+    def __init__(self, estimator: KerasTransformer, *, output_layer: str | None = None,
+                 cache_size: int = 16) -> None:
         self.estimator = estimator
         self.output_layer = output_layer
         self.cache_size = cache_size

@@ -7,6 +7,8 @@ travels with the fitted transformer (``scaler_``), so ``joblib.dump`` keeps the
 two together.
 """
 
+from __future__ import annotations
+
 import keras
 import numpy as np
 from scikeras.wrappers import BaseWrapper
@@ -128,12 +130,12 @@ validation_batch_size, build_fn
         self,
         model=None,
         *,
-        output_layer=None,
+        output_layer: str | None = None,
         scaler="standard",
-        shift_check="warn",
-        shift_threshold=2.0,
-        leakage_check="warn",
-        leakage_threshold=0.0,
+        shift_check: str = "warn",
+        shift_threshold: float = 2.0,
+        leakage_check: str = "warn",
+        leakage_threshold: float = 0.0,
         build_fn=None,
         warm_start=False,
         random_state=None,

@@ -1,5 +1,7 @@
 """Variable-length sequence columns as fixed-width, padded blocks."""
 
+from __future__ import annotations
+
 import numbers
 
 import numpy as np
@@ -59,7 +61,8 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     [[0, 3, 1, 4], [0, 0, 0, 1], [0, 0, 0, 0]]
     """
 
-    def __init__(self, maxlen=None, padding="pre", truncating="pre", value=0.0, dtype="int32"):
+    def __init__(self, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
+                 value: float = 0.0, dtype: str = "int32") -> None:
         self.maxlen = maxlen
         self.padding = padding
         self.truncating = truncating

@@ -33,3 +33,17 @@ def test_package_ships_py_typed_and_annotates_its_factories():
         annotated = [p for p in signature.parameters.values()
                      if p.annotation is not inspect.Parameter.empty]
         assert len(annotated) == len(signature.parameters), function.__name__
+
+
+def test_type_hints_of_the_public_api_resolve():
+    import typing
+
+    for name, obj in PUBLIC:
+        if name.startswith("plot."):
+            continue  # matplotlib's types are named for type checkers only (imported lazily)
+        target = obj.__init__ if isinstance(obj, type) and not issubclass(obj, Warning) else obj
+        if isinstance(obj, type) and issubclass(obj, Warning):
+            continue
+        typing.get_type_hints(target)  # raises if an annotation names something unknown
+    hints = typing.get_type_hints(skchain.ChainRegressor.__init__)
+    assert {"hidden_units", "embedding_dim", "token_embedding_dim"} <= set(hints)
