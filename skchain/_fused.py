@@ -23,7 +23,6 @@ Anything it does not handle raises :class:`Unsupported` while it is built or
 ``Pipeline.predict``, which also gives the ordinary, named error messages.
 """
 
-import keras
 import numpy as np
 import pandas as pd
 import tensorflow as tf
@@ -31,6 +30,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import StandardScaler
 
 from ._base import dense_float32, standard_scaling, without_pandas_output
+from ._inference import call_scaled
 from .frozen import FrozenTransformer
 from .regressor import ChainRegressor
 
@@ -98,9 +98,10 @@ class _Block:
         return len(self.columns) if self.kind == "scaled" else self.width
 
     def graph_input(self, frame):
-        """``(float32 rows, tensor of them or None)`` this block feeds the graph."""
+        """``(float32 rows, tensor of them)`` this block feeds the graph."""
         if self.kind == "given":
-            return dense_float32(self.transformer.transform(frame[self.columns])), None
+            rows = dense_float32(self.transformer.transform(frame[self.columns]))
+            return rows, _as_tensor(rows)
         try:
             # pandas hands out column-major arrays; the graph reads rows.
             rows = _aligned_copy(frame[self.columns].to_numpy(dtype=np.float32))
@@ -183,30 +184,21 @@ class FusedPredictor:
         frozen = [i for i, block in enumerate(self.blocks) if block.kind == "frozen"]
         if len(frozen) != 1:
             return None
-        self.frozen_index = index = frozen[0]
+        index = frozen[0]
         block = self.blocks[index]
         inner = block.frozen.estimator
-        scaler = inner.scaler_
-        if scaler is not None and type(scaler) is not StandardScaler:
+        folded = inner.folded_scaling()
+        if folded is None:
             return None
-        width = inner.n_features_in_
-        if scaler is not None:
-            shift, scale = standard_scaling(scaler, width)
-        layer = block.frozen.layer()
-        self.layer_name = layer.name
-        network_a = inner.model_
-        upto = keras.Model(network_a.inputs[0], layer.output)
+        upto = inner.layer_model(block.frozen.layer())
 
         def forward_with_network_a(*inputs):
-            rows = inputs[index]
-            if scaler is not None:
-                rows = (rows - shift) / scale
-            representation = upto(rows, training=False)
+            representation = call_scaled(upto, inputs[index], **folded)
             inputs = [*inputs[:index], representation, *inputs[index + 1 :]]
             return representation, forward(*inputs)
 
         specs = list(specs)
-        specs[index] = tf.TensorSpec((None, width), tf.float32)
+        specs[index] = tf.TensorSpec((None, inner.n_features_in_), tf.float32)
         return tf.function(forward_with_network_a, input_signature=specs, autograph=False)
 
     def _offsets(self):
@@ -241,25 +233,26 @@ class FusedPredictor:
 
     def _predict_chunk(self, frame):
         arrays, tensors = zip(*(block.graph_input(frame) for block in self.blocks))
-        tensors = [_as_tensor(a) if t is None else t for a, t in zip(arrays, tensors)]
-        outputs = None
-        for i, block in enumerate(self.blocks):
-            if block.kind != "frozen":
-                continue
-            rows = arrays[i]
-            if self._with_network_a is not None:
-                key, cached = block.frozen.lookup_representation(rows, self.layer_name)
-                if cached is not None:
-                    tensors[i] = _as_tensor(cached)
-                else:
-                    block.frozen.check_shift(rows)
-                    representation, outputs = self._with_network_a(*tensors)
-                    block.frozen.store_representation(key, np.asarray(representation), len(rows))
-            else:
-                # The frozen step's own path: its cache, its shift check, and
-                # the same compiled call of network A as ``transform``.
-                tensors[i] = _as_tensor(block.frozen._representation(rows))
-        if outputs is None:
+        tensors = list(tensors)
+        outputs = []
+
+        def with_network_a(rows, layer_name):
+            representation, predictions = self._with_network_a(*tensors)
+            outputs.append(predictions)
+            return np.asarray(representation)
+
+        compute = with_network_a if self._with_network_a is not None else None
+        representations = {
+            # The frozen step's own cache and shift check; on a miss network A
+            # runs inside the same graph as the final network.
+            i: block.frozen._representation(arrays[i], compute)
+            for i, block in enumerate(self.blocks) if block.kind == "frozen"
+        }
+        if outputs:
+            outputs = outputs[0]
+        else:
+            for i, representation in representations.items():
+                tensors[i] = _as_tensor(representation)
             outputs = self._function(*tensors)
         outputs = np.asarray(outputs, dtype=np.float32)
         if getattr(self.regressor, "y_ndim_", 2) == 1 and outputs.shape[1] == 1:

@@ -340,18 +340,6 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     def _cache_tag(self, layer_name):
         return (layer_name, getattr(self.estimator, "_fit_token", None))
 
-    def lookup_representation(self, X, layer_name):
-        """``(key, cached output or None)`` for validated rows (used by the fused path)."""
-        return self._shared_cache().lookup(X, self._cache_tag(layer_name))
-
-    def check_shift(self, X):
-        """The frozen network's shift check on validated rows (on a cache miss)."""
-        self.estimator.check_shift(X, _STAGE, self._own_names())
-
-    def store_representation(self, key, out, n_rows):
-        """Keep network A's output computed elsewhere (used by the fused path)."""
-        self._shared_cache().store(key, out, n_rows)
-
     def layer(self):
         """The Keras layer of network A this step outputs (``output_layer``, else the estimator's)."""
         inner = self.estimator
@@ -359,17 +347,24 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             self.output_layer if self.output_layer is not None else inner.output_layer
         )
 
-    def _representation(self, X):
+    def _representation(self, X, compute=None):
+        """Network A's outputs for validated rows, from the cache or computed.
+
+        ``compute(X, layer_name)``, when given, computes them instead of
+        ``KerasTransformer.representation`` (the fused predictor runs them in
+        its own graph); either way a miss runs the shift check and fills the
+        cache.
+        """
         inner = self.estimator
         layer_name = self.layer().name
-        key = self._cache_tag(layer_name)
+        compute = compute or inner.representation
 
-        def compute():
+        def on_miss():
             # Checked on a cache miss only: the same rows get the same verdict.
-            self.check_shift(X)
-            return inner.representation(X, layer_name)
+            inner.check_shift(X, _STAGE, self._own_names())
+            return compute(X, layer_name)
 
-        return self._shared_cache().get_or_compute(X, key, compute)
+        return self._shared_cache().get_or_compute(X, self._cache_tag(layer_name), on_miss)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: ``"<layer>0"``, ``"<layer>1"``, ...

@@ -419,11 +419,30 @@ validation_batch_size, build_fn
             self.output_layer if output_layer is None else output_layer
         )
         X, folded = self._scaled_or_folded(X)
-        model = self.model_
-        forward = self._forward(
-            ("layer", layer.name), lambda: keras.Model(model.inputs[0], layer.output), **folded
-        )
+        forward = self._forward(("layer", layer.name), lambda: self.layer_model(layer), **folded)
         return forward([X])
+
+    def layer_model(self, layer):
+        """Network A from its input to ``layer`` (a Keras layer of ``model_``), as a Keras model."""
+        return keras.Model(self.model_.inputs[0], layer.output)
+
+    def folded_scaling(self):
+        """The input scaler as constants a compiled call can fold in.
+
+        Returns
+        -------
+        dict or None
+            ``{"input_shift": ..., "input_scale": ...}`` (float32) for a
+            :class:`~sklearn.preprocessing.StandardScaler`, ``{}`` without a
+            scaler, ``None`` for another scaler (it must run as it is).
+        """
+        scaler = self.scaler_
+        if scaler is None:
+            return {}
+        if type(scaler) is StandardScaler:
+            shift, scale = standard_scaling(scaler, self.n_features_in_)
+            return {"input_shift": shift, "input_scale": scale}
+        return None
 
     def _scaled_or_folded(self, X):
         """Apply the input scaler, or return it as constants for the compiled call.
@@ -432,13 +451,10 @@ validation_batch_size, build_fn
         compiled function (one pass over the data instead of two); any other
         scaler runs as it is.
         """
-        scaler = self.scaler_
-        if type(scaler) is StandardScaler:
-            shift, scale = standard_scaling(scaler, self.n_features_in_)
-            return X, {"input_shift": shift, "input_scale": scale}
-        if scaler is not None:
-            X = self._scale(scaler, X)
-        return X, {}
+        folded = self.folded_scaling()
+        if folded is None:
+            return self._scale(self.scaler_, X), {}
+        return X, folded
 
     def representation_width(self, output_layer=None):
         """Number of columns ``representation`` returns for ``output_layer``."""
