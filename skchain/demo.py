@@ -154,10 +154,11 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
 
     shift = pre.shift_report(df_b[PIXELS].to_numpy(), feature_names=PIXELS)
     worst = shift.iloc[0]
-    verdict = "clean" if worst["score"] <= pre.shift_threshold else "SHIFTED"
+    verdict = "clean" if worst["adjusted_p"] > pre.shift_alpha else "SHIFTED"
     out(
-        f"shift check, B's pixels vs A's: worst feature {worst['feature']} score"
-        f" {worst['score']:.2f} (threshold {pre.shift_threshold}): {verdict}"
+        f"shift check, B's pixels and network A's outputs vs A's: worst {worst['level']}"
+        f" {worst['feature']} ({worst['test']} test, adjusted p {worst['adjusted_p']:.2g};"
+        f" alarm below {pre.shift_alpha}): {verdict}"
     )
     reused = pre.training_fingerprints_.count_matches(df_b[PIXELS].to_numpy(np.float32))
     out(

@@ -1,9 +1,10 @@
 """Warnings for the two costliest mistakes of chaining networks.
 
 * **Distribution shift**: dataset B's A-like columns unlike the rows network A
-  was trained on. :class:`InputStatistics` summarises A's training inputs in
-  memory independent of the row count; :func:`shift_report` compares a batch
-  with it.
+  was trained on. :class:`InputStatistics` summarises A's training inputs
+  (and network A's outputs on them) in memory independent of the row count;
+  :func:`shift_report` tests a batch against it with two-sample tests whose
+  false-alarm rate is ``shift_alpha`` per batch (:mod:`skchain.drift`).
 * **Leakage**: rows of dataset A reused in dataset B. :class:`RowFingerprints`
   keeps a 64-bit hash per distinct training row (8 bytes a row) and counts
   the rows of B that match.
@@ -14,31 +15,31 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from . import drift
+
 __all__ = [
     "DataLeakageWarning",
     "DataShiftWarning",
     "InputStatistics",
     "RowFingerprints",
+    "check_shift",
+    "representation_statistics",
     "shift_report",
 ]
 
-#: Quantiles kept per feature.
+#: Quantiles kept per feature (for reading, next to the full grid).
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
-# Batches at least this large are compared by their moments; smaller ones
-# are too noisy for that and only checked value by value against A's range.
-MIN_ROWS_FOR_MOMENTS = 30
-
-# Moments of larger batches are estimated on an evenly strided sample of about
-# this many rows, which keeps the check at a small fraction of the forward pass.
-SAMPLE_ROWS = 4096
+_ROWS_FEATURE = "(all features: rows)"
 
 
 class DataShiftWarning(UserWarning):
-    """Network A's inputs in this batch are far from what it was trained on.
+    """Network A's inputs in this batch are unlike those it was trained on.
 
     Raised (as a warning) by ``transform`` and a chain's ``predict`` when
-    ``shift_check="warn"``; ``shift_check="raise"`` makes it an error.
+    ``shift_check="warn"``; ``shift_check="raise"`` makes it an error. A
+    batch drawn from dataset A's own distribution raises it at most
+    ``shift_alpha`` (default 1%) of the time.
 
     Examples
     --------
@@ -68,129 +69,255 @@ class DataLeakageWarning(UserWarning):
 
 
 class InputStatistics:
-    """Per-feature summary of network A's training inputs.
+    """Per-feature summary of network A's training inputs (or of its outputs).
 
-    Memory is ``O(n_features)``: mean, standard deviation, the quantiles in
-    :data:`QUANTILES`, minimum and maximum, in float64.
+    Memory is independent of the row count: per feature, the distribution
+    function on a grid of 1,024 cells (atoms kept as such), the most
+    frequent value and its share, mean, standard deviation, minimum,
+    maximum and the quantiles in :data:`QUANTILES`; and the sorted
+    out-of-fold scores of at most 4,000 rows for the row test. Built from at
+    most 20,000 rows (a seeded random sample beyond). See
+    :mod:`skchain.drift` for the tests.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
-        Network A's raw (unscaled) training inputs.
+        Network A's raw (unscaled) training inputs, or its outputs on them.
+    seed : int, default=0
+        Seed of the subsample and of the calibration folds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skchain.diagnostics import InputStatistics
+    >>> rng = np.random.default_rng(0)
+    >>> stats = InputStatistics(rng.normal(size=(2000, 3)))
+    >>> report = stats.report(rng.normal(size=(500, 3)) + [0, 0, 1])
+    >>> report["feature"].iloc[0], report["test"].iloc[0]
+    ('x2', 'location')
     """
 
-    def __init__(self, X):
+    def __init__(self, X, seed=0):
         X = np.asarray(X, dtype=np.float64)
-        self.n_samples = X.shape[0]
-        self.mean = X.mean(axis=0)
-        self.std = X.std(axis=0)
-        self.quantiles = np.quantile(X, QUANTILES, axis=0)
-        self.min = X.min(axis=0)
-        self.max = X.max(axis=0)
+        self.__dict__.update(drift.summarise(X, seed))
+        self.quantiles = np.quantile(X, QUANTILES, axis=0) if len(X) else None
 
-        positive = self.std[self.std > 0]
-        typical = float(np.median(positive)) if positive.size else 1.0
-        # Features that are constant (or nearly) in dataset A, such as blank
-        # border pixels, get this much spread, so that a batch that is also
-        # constant there, or varies by a hair, does not count as shifted.
-        self.floor = 0.05 * typical
+    @property
+    def nbytes(self):
+        """Memory held by the summary's arrays."""
+        arrays = [v for v in self.__dict__.values() if isinstance(v, np.ndarray)]
+        arrays += [v for v in (self.grid or {}).values() if isinstance(v, np.ndarray)]
+        return sum(a.nbytes for a in arrays)
 
-    def compare(self, X):
-        """Scores of a batch against these statistics (see :func:`shift_report`).
+    def report(self, X, feature_names=None, *, level="input", share=1.0):
+        """Every test of a batch against this summary, worst first (see :func:`shift_report`).
 
         Parameters
         ----------
-        X : ndarray of shape (n_rows, n_features), float32
+        X : ndarray of shape (n_rows, n_features)
+        feature_names : list of str, default=None
+        level : str, default="input"
+            Written in the report's ``level`` column.
+        share : float, default=1.0
+            Share of alpha this level gets (``adjusted_p`` is scaled by it).
 
         Returns
         -------
-        dict of ndarray of shape (n_features,)
-            ``score``, ``mean_shift``, ``scale_ratio``, ``out_of_range``.
+        pandas.DataFrame
         """
-        n_rows = X.shape[0]
-        spread = np.sqrt(self.std**2 + self.floor**2)
-        span = np.maximum(self.max - self.min, spread)
-        low = (self.min - 0.5 * span).astype(np.float32)
-        high = (self.max + 0.5 * span).astype(np.float32)
-        if n_rows < MIN_ROWS_FOR_MOMENTS:
-            outside = ((X < low) | (X > high)).mean(axis=0)
-            nan = np.full(X.shape[1], np.nan)
-            # Too few rows to judge a distribution: a value far outside
-            # anything seen in training scores by how far out it is.
-            far = np.maximum(low - X.min(axis=0), X.max(axis=0) - high) / span
-            return {
-                "score": np.where(outside > 0, 1.0 + np.maximum(far, 0), 0.0),
-                "mean_shift": nan,
-                "scale_ratio": nan,
-                "out_of_range": outside,
-            }
-        sample = np.ascontiguousarray(X[:: max(1, n_rows // SAMPLE_ROWS)])
-        mean = sample.mean(axis=0, dtype=np.float64)
-        std = sample.std(axis=0, dtype=np.float64)
-        mean_shift = (mean - self.mean) / spread
-        scale_ratio = np.sqrt(std**2 + self.floor**2) / spread
-        outside = ((sample < low) | (sample > high)).mean(axis=0)
-        score = np.abs(mean_shift) + np.abs(np.log2(scale_ratio)) + 10 * outside
-        return {
-            "score": score,
-            "mean_shift": mean_shift,
-            "scale_ratio": scale_ratio,
-            "out_of_range": outside,
-        }
+        X = np.asarray(X, dtype=np.float32)
+        names = feature_names if feature_names is not None else [f"x{i}" for i in range(X.shape[1])]
+        result = drift.test_batch(self, X, share)
+        rows = result.pop("rows")
+        frame = pd.DataFrame({"level": level, "feature": [str(n) for n in names], **result})
+        if rows is not None:
+            line = {"level": level, "feature": _ROWS_FEATURE, "test": "rows",
+                    "statistic": rows[0], "p_value": rows[1], "adjusted_p": rows[2]}
+            frame = pd.concat([pd.DataFrame([line]), frame], ignore_index=True)
+        return frame
 
 
-def shift_report(statistics, X, feature_names=None):
-    """Per-feature shift of a batch from network A's training inputs, worst first.
+def _order(report):
+    key = -np.abs(report["mean_shift"].fillna(np.inf).to_numpy())
+    report = report.assign(_key=key)
+    report = report.sort_values(["adjusted_p", "_key"], kind="stable").drop(columns="_key")
+    return report.reset_index(drop=True)
+
+
+def shift_report(statistics, X, feature_names=None, *, outputs=None, output_statistics=None,
+                 layer=None):
+    """Tests of a batch against network A's training data, per feature, worst first.
+
+    A batch is flagged when some ``adjusted_p`` is at most the chosen alpha
+    (``shift_alpha``, default 0.01): a batch drawn from dataset A's own
+    distribution is then flagged at most alpha of the time. The tests and
+    their null distributions are described in :mod:`skchain.drift`; alpha
+    is split (Bonferroni) between the inputs and the representation (when
+    given), and within each between tests and features.
 
     Parameters
     ----------
     statistics : InputStatistics
-        Recorded when network A was fitted.
+        Of network A's training inputs (recorded by ``fit``).
     X : ndarray of shape (n_rows, n_features)
         The batch, raw (unscaled), in network A's column order.
     feature_names : list of str, default=None
-        Names for the rows of the report.
+        Names for the input rows of the report.
+    outputs : ndarray of shape (n_rows, width), default=None
+        Network A's outputs for the batch at ``layer``.
+    output_statistics : InputStatistics, default=None
+        Of network A's outputs at ``layer`` on its training rows.
+    layer : str, default=None
+        The layer's name, used in the output features' names.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``feature``, ``score``, ``mean_shift`` (difference of means in
-        units of A's standard deviation), ``scale_ratio`` (standard deviation
-        of the batch over A's), ``out_of_range`` (fraction of values more than
-        half of A's range outside it). Standard deviations have a floor of 5%
-        of A's median feature standard deviation, so features constant in A
-        are judged on that scale. ``score`` is
-        ``|mean_shift| + |log2(scale_ratio)| + 10 * out_of_range``; for
-        batches under 30 rows only the range is judged.
+        One row per feature (and one per level for the row test of batches
+        up to 30 rows), worst first: ``level`` (``"input"`` or
+        ``"representation"``), ``feature``, ``test`` (the feature's most
+        significant test: ``"location"``, ``"spread"``, ``"dominant value"``,
+        ``"extreme value"`` or ``"rows"``), ``statistic`` (its z-score; for
+        ``"dominant value"`` the batch's share of A's most frequent value;
+        for ``"extreme value"`` the largest distance from A's mean in units
+        of A's standard deviation or half-range; for ``"rows"`` the mean
+        squared normal score, about 1 for rows like A's), ``p_value``,
+        ``adjusted_p`` (Bonferroni-adjusted over every test of the batch),
+        and effect sizes: ``mean_shift`` (difference of means in A's
+        standard deviations), ``scale_ratio`` (the batch's standard deviation
+        over A's) and ``out_of_range`` (share of values outside A's range).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skchain.diagnostics import InputStatistics, shift_report
+    >>> rng = np.random.default_rng(0)
+    >>> stats = InputStatistics(rng.normal(size=(2000, 4)))
+    >>> batch = rng.normal(size=(300, 4)) * [1, 1, 3, 1]
+    >>> shift_report(stats, batch)[["feature", "test"]].iloc[0].tolist()
+    ['x2', 'spread']
     """
     X = np.asarray(X, dtype=np.float32)
-    scores = statistics.compare(X)
-    names = feature_names if feature_names is not None else [f"x{i}" for i in range(X.shape[1])]
-    report = pd.DataFrame({"feature": [str(n) for n in names], **scores})
-    return report.sort_values("score", ascending=False, kind="stable").reset_index(drop=True)
+    two = outputs is not None and output_statistics is not None
+    share = 0.5 if two else 1.0
+    parts = [statistics.report(X, feature_names, level="input", share=share)]
+    if two:
+        outputs = np.asarray(outputs, dtype=np.float32)
+        names = [f"{layer or 'output'}{i}" for i in range(outputs.shape[1])]
+        parts.append(output_statistics.report(outputs, names, level="representation", share=share))
+    return _order(pd.concat(parts, ignore_index=True))
 
 
-def check_shift(statistics, X, *, mode, threshold, feature_names, stage):
-    """Warn (or raise) when some feature's score exceeds ``threshold``."""
+def _describe(row):
+    name = row["feature"]
+    if row["level"] == "representation":
+        name = f"output {name}"
+    test = row["test"]
+    if test == "rows":
+        where = "inputs" if row["level"] == "input" else "outputs"
+        return f"whole rows ({where} jointly far from A's rows)"
+    if test in ("location", "spread"):
+        word = "higher" if row["mean_shift"] > 0 else "lower"
+        return (f"{name} (mean {abs(row['mean_shift']):.1f} standard deviations {word},"
+                f" spread {row['scale_ratio']:.2f} times A's)")
+    if test == "dominant value":
+        return f"{name} (its usual value in {row['statistic']:.0%} of rows)"
+    return f"{name} (a value {row['statistic']:.0f} standard deviations from A's mean)"
+
+
+def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=None,
+                output_statistics=None, layer=None):
+    """Warn (or raise) when the batch's drift test rejects at level ``alpha``."""
     if mode == "off" or statistics is None or X.shape[0] == 0:
         return
-    scores = statistics.compare(X)["score"]
-    worst = np.argsort(-scores)[:5]
-    worst = [i for i in worst if scores[i] > threshold]
-    if not worst:
+    if outputs is not None and output_statistics is None:
+        outputs = None
+    # The verdict first, without effect sizes or a DataFrame: most batches pass.
+    share = 0.5 if outputs is not None else 1.0
+    levels = [(statistics, X)] + ([(output_statistics, outputs)] if outputs is not None else [])
+    smallest = 1.0
+    for summary, rows in levels:
+        result = drift.test_batch(summary, np.asarray(rows, dtype=np.float32), share, effects=False)
+        smallest = min(smallest, float(result["adjusted_p"].min()),
+                       result["rows"][2] if result["rows"] else 1.0)
+    if smallest > alpha:
         return
-    names = feature_names if feature_names is not None else [f"x{i}" for i in range(X.shape[1])]
-    listed = ", ".join(f"{names[i]!s} ({scores[i]:.2f})" for i in worst)
-    n_bad = int(np.sum(scores > threshold))
+    report = shift_report(statistics, X, feature_names, outputs=outputs,
+                          output_statistics=output_statistics, layer=layer)
+    flagged = report[report["adjusted_p"] <= alpha]
+    if flagged.empty:
+        return
+    counts = []
+    for level, width, what in (("input", X.shape[1], "input features"),
+                               ("representation", None if outputs is None else outputs.shape[1],
+                                f"outputs of layer {layer!r}")):
+        rows = flagged[(flagged["level"] == level) & (flagged["test"] != "rows")]
+        if width is not None and (level == "input" or output_statistics is not None):
+            counts.append(f"{len(rows)} of {width} {what}")
+    # The inputs first (what a person can check), then network A's outputs.
+    worst = pd.concat([flagged[flagged["level"] == "input"].head(3),
+                       flagged[flagged["level"] == "representation"].head(2)])
+    listed = "; ".join(_describe(row) for _, row in worst.iterrows())
     message = (
-        f"{stage}: {n_bad} of {X.shape[1]} input features are far from"
-        f" network A's training data (score > {threshold}); worst: {listed}."
-        " Network A's representation may not be reliable for these rows;"
-        " see shift_report(X)."
+        f"{stage}: these {X.shape[0]} rows look unlike network A's training data"
+        f" ({' and '.join(counts)} differ; p = {flagged['adjusted_p'].iloc[0]:.2g} after"
+        f" correcting for every feature tested). Worst: {listed}. A batch drawn from"
+        f" dataset A's own distribution gets this warning at most {alpha:.2%} of the time"
+        " (shift_alpha). Network A's representation may not be reliable for these"
+        " rows: check the data pipeline (units, scaling, column order), compare"
+        " shift_report(X) with dataset A, and retrain network A on data like these"
+        " rows if the change is real."
     )
     if mode == "raise":
         raise ValueError(message)
     warnings.warn(message, DataShiftWarning, stacklevel=4)
+
+
+def representation_statistics(estimator, X, seed=0):
+    """Summaries of network A's outputs on its training rows, per candidate layer.
+
+    One forward pass (a multi-output model) over at most 20,000 rows of
+    ``X`` computes every layer a transformer can output (2-D outputs).
+
+    Parameters
+    ----------
+    estimator : KerasTransformer
+        Fitted (``model_``, ``scaler_``).
+    X : ndarray of shape (n_samples, n_features), float32
+        Network A's raw training rows.
+    seed : int, default=0
+
+    Returns
+    -------
+    dict of str to InputStatistics
+    """
+    import keras
+
+    model = estimator.model_
+    layers = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        try:
+            layers.append(estimator._resolve_layer(layer.name))
+        except (ValueError, AttributeError):
+            continue
+    if not layers or X.shape[0] == 0:
+        return {}
+    rows = X
+    if X.shape[0] > drift.MAX_SUMMARY_ROWS:
+        pick = np.random.default_rng(seed).choice(X.shape[0], drift.MAX_SUMMARY_ROWS, replace=False)
+        rows = X[np.sort(pick)]
+    scaled = rows if estimator.scaler_ is None else estimator._scale(estimator.scaler_, rows)
+    multi = keras.Model(model.inputs[0], [layer.output for layer in layers])
+    outs = [[] for _ in layers]
+    for start in range(0, len(scaled), 4096):
+        result = multi(scaled[start : start + 4096], training=False)
+        result = result if isinstance(result, (list, tuple)) else [result]
+        for k, out in enumerate(result):
+            outs[k].append(np.asarray(out, dtype=np.float32))
+    return {layer.name: InputStatistics(np.concatenate(out), seed)
+            for layer, out in zip(layers, outs)}
 
 
 class RowFingerprints:

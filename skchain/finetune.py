@@ -195,10 +195,12 @@ def fine_tune_chain(features, regressor, settings, X, y):
 
     tuned = KerasTransformer.from_model(
         network_a, output_layer=layer_name, scaler=inner.scaler_,
-        shift_check=inner.shift_check, shift_threshold=inner.shift_threshold,
+        shift_check=inner.shift_check, shift_alpha=inner.shift_alpha,
         leakage_check=inner.leakage_check, leakage_threshold=inner.leakage_threshold,
     )
-    # Drift and leakage keep referring to network A's own training data.
+    # Drift and leakage keep referring to network A's own training data. The
+    # representation level is left out: the tuned network's outputs are not
+    # those its statistics describe, and A's rows are not kept to recompute them.
     for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_"):
         if hasattr(inner, name):
             setattr(tuned, name, getattr(inner, name))

@@ -299,13 +299,14 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         return self._representation(self._rows(X, reset=False))
 
     def shift_report(self, X):
-        """Per-feature shift of ``X`` from network A's training inputs.
+        """Drift tests of ``X`` against network A's training inputs and outputs.
 
         See :meth:`KerasTransformer.shift_report`; columns are matched as in
-        ``transform``.
+        ``transform``, and the outputs are those of this step's layer.
         """
         check_fitted(self.estimator, _STAGE)
-        return self.estimator.shift_report(self._rows(X, reset=False), self._own_names())
+        return self.estimator.shift_report(self._rows(X, reset=False), self._own_names(),
+                                           output_layer=self.layer().name)
 
     def _own_names(self):
         names = getattr(self, "feature_names_in_", None)
@@ -361,8 +362,10 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
 
         def on_miss():
             # Checked on a cache miss only: the same rows get the same verdict.
-            inner.check_shift(X, _STAGE, self._own_names())
-            return compute(X, layer_name)
+            # Both levels: the rows, and network A's outputs for them.
+            out = compute(X, layer_name)
+            inner.check_shift(X, _STAGE, self._own_names(), outputs=out, layer=layer_name)
+            return out
 
         return self._shared_cache().get_or_compute(X, self._cache_tag(layer_name), on_miss)
 

@@ -118,12 +118,14 @@ def plot_history(estimator: Any, *, axes: Any = None) -> "Figure":
 
 def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" = None,
                top: int = 20, ax: "Axes | None" = None) -> "Axes":
-    """Draw each input feature's shift score against the warning threshold.
+    """Draw the evidence of drift per feature against the warning's level.
 
-    Uses :meth:`KerasTransformer.shift_report`: the features of ``X`` that
-    are furthest from network A's training inputs, worst first, as
-    horizontal bars, with the ``shift_threshold`` above which
-    :class:`~skchain.DataShiftWarning` is raised as a vertical line.
+    Uses :meth:`KerasTransformer.shift_report`: the features of ``X`` (input
+    features and network A's outputs) with the strongest evidence of a
+    shift, worst first, as horizontal bars of ``-log10(adjusted_p)``, with
+    the level ``-log10(shift_alpha)`` past which
+    :class:`~skchain.DataShiftWarning` is raised as a vertical line. Each bar
+    is labelled with its test and effect size.
 
     Parameters
     ----------
@@ -156,19 +158,38 @@ def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" =
     else:
         report = preprocessor.shift_report(X)
     report = report.head(top)
-    threshold = inner.shift_threshold
+    alpha = inner.shift_alpha
+    level = -np.log10(alpha)
     if ax is None:
-        _, ax = plt.subplots(figsize=(6, 0.3 * len(report) + 1.5))
-    scores = report["score"].to_numpy()
-    colours = np.where(scores > threshold, "tab:red", "tab:blue")
+        _, ax = plt.subplots(figsize=(7, 0.3 * len(report) + 1.5))
+    evidence = -np.log10(np.clip(report["adjusted_p"].to_numpy(dtype=float), 1e-300, 1.0))
+    colours = np.where(evidence >= level, "tab:red", "tab:blue")
     positions = np.arange(len(report))[::-1]
-    ax.barh(positions, scores, color=colours)
-    ax.set_yticks(positions, [str(f) for f in report["feature"]])
-    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:g}")
-    ax.set_xlabel("shift score")
-    ax.set_title(f"drift from network A's training data ({int((scores > threshold).sum())} over)")
+    ax.barh(positions, evidence, color=colours)
+    labels = [f"{f}" if lv == "input" else f"{f} (output)"
+              for f, lv in zip(report["feature"], report["level"])]
+    ax.set_yticks(positions, labels)
+    for y, width, (_, row) in zip(positions, evidence, report.iterrows()):
+        ax.annotate(_effect(row), (width, y), xytext=(3, 0), textcoords="offset points",
+                    va="center", fontsize=7)
+    ax.axvline(level, color="black", linestyle="--", label=f"alarm level (alpha {alpha:g})")
+    ax.set_xlabel("evidence of drift: -log10(adjusted p-value)")
+    over = int((evidence >= level).sum())
+    ax.set_title(f"drift from network A's training data ({over} over)")
     ax.legend(loc="lower right")
     return ax
+
+
+def _effect(row):
+    """A short label: the test and its effect size."""
+    test = row["test"]
+    if test in ("location", "spread"):
+        return f"mean {row['mean_shift']:+.2f} sd, spread x{row['scale_ratio']:.2f}"
+    if test == "dominant value":
+        return f"usual value in {row['statistic']:.0%}"
+    if test == "extreme value":
+        return f"value {row['statistic']:.0f} sd out"
+    return "whole rows"
 
 
 def plot_embeddings(chain: Any, columns: Any = None, *, max_labels: int = 40,

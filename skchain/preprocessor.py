@@ -23,7 +23,10 @@ from sklearn.callback import with_callbacks
 from ._base import CompiledModelMixin, as_float32_target, check_fitted, standard_scaling
 from ._callbacks import EpochCallbacksMixin
 from ._validation import validate_float32
-from .diagnostics import InputStatistics, RowFingerprints, check_leakage, check_shift, shift_report
+from .diagnostics import (
+    InputStatistics, RowFingerprints, check_leakage, check_shift, representation_statistics,
+    shift_report,
+)
 
 __all__ = ["KerasTransformer"]
 
@@ -63,10 +66,11 @@ class KerasTransformer(TransformerMixin, EpochCallbacksMixin, CompiledModelMixin
         What ``transform`` does when its input is far from the training
         inputs (a :class:`~skchain.diagnostics.DataShiftWarning`, a
         ``ValueError``, or nothing). See :meth:`shift_report`.
-    shift_threshold : float, default=2.0
-        A feature whose shift score exceeds this is reported. The score is
-        ``|mean shift| / std + |log2 std ratio| + 10 * out-of-range fraction``
-        (a one-standard-deviation move of the mean scores 1).
+    shift_alpha : float, default=0.01
+        False-alarm rate of the shift check per batch: a batch drawn from
+        dataset A's own distribution is reported at most this often (all
+        features, both levels -- inputs and network A's outputs -- and all
+        tests together). Smaller values report only stronger evidence.
     leakage_check : {"warn", "raise", "off"}, default="warn"
         What a chain's ``fit`` does when rows network A was trained on
         reappear in dataset B (a
@@ -98,8 +102,12 @@ validation_batch_size, build_fn
     history_ : dict
         Loss and metrics per epoch of network A's training.
     input_statistics_ : InputStatistics
-        Per-feature mean, standard deviation, quantiles, minimum and maximum
-        of the training inputs (memory independent of the row count).
+        Per-feature summary of the training inputs for the shift check
+        (distribution on a grid, moments, range: memory independent of the
+        row count).
+    representation_statistics_ : dict of str to InputStatistics
+        The same summary of network A's outputs on its training rows, for
+        each layer a transformer can output.
     training_fingerprints_ : RowFingerprints
         A 64-bit hash of each distinct training row: 8 bytes a row.
 
@@ -133,7 +141,7 @@ validation_batch_size, build_fn
         output_layer: str | None = None,
         scaler="standard",
         shift_check: str = "warn",
-        shift_threshold: float = 2.0,
+        shift_alpha: float = 0.01,
         leakage_check: str = "warn",
         leakage_threshold: float = 0.0,
         build_fn=None,
@@ -155,7 +163,7 @@ validation_batch_size, build_fn
         self.output_layer = output_layer
         self.scaler = scaler
         self.shift_check = shift_check
-        self.shift_threshold = shift_threshold
+        self.shift_alpha = shift_alpha
         self.leakage_check = leakage_check
         self.leakage_threshold = leakage_threshold
         super().__init__(
@@ -220,6 +228,7 @@ validation_batch_size, build_fn
         self.scaler_ = scaler
         self.output_layer_ = self._resolve_layer(self.output_layer).name
         self.input_statistics_ = InputStatistics(X)
+        self.representation_statistics_ = representation_statistics(self, X)
         self.training_fingerprints_ = RowFingerprints(X)
         return self
 
@@ -230,12 +239,15 @@ validation_batch_size, build_fn
                     f"{_STAGE}: {name}={getattr(self, name)!r}; expected 'warn',"
                     " 'raise' or 'off'"
                 )
+        alpha = self.shift_alpha
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0 < alpha < 1:
+            raise ValueError(f"{_STAGE}: shift_alpha={alpha!r}; expected a float in (0, 1)")
 
     def _input_names(self):
         names = getattr(self, "feature_names_in_", None)
         return None if names is None else [str(n) for n in names]
 
-    def check_shift(self, X, stage=_STAGE, feature_names=None):
+    def check_shift(self, X, stage=_STAGE, feature_names=None, outputs=None, layer=None):
         """Apply ``shift_check`` to validated raw rows (used by ``transform``).
 
         Parameters
@@ -245,11 +257,18 @@ validation_batch_size, build_fn
             The stage to name in the warning.
         feature_names : list of str, default=None
             Names to quote; default: the names seen in ``fit``, else ``x<i>``.
+        outputs : ndarray of shape (n_samples, width), default=None
+            Network A's outputs for ``X`` at ``layer``: tested too against
+            its outputs on the training rows, when those were recorded.
+        layer : str, default=None
+            The layer ``outputs`` come from.
         """
         check_shift(
             getattr(self, "input_statistics_", None), X, mode=self.shift_check,
-            threshold=self.shift_threshold,
+            alpha=self.shift_alpha,
             feature_names=feature_names or self._input_names(), stage=stage,
+            outputs=outputs, layer=layer,
+            output_statistics=getattr(self, "representation_statistics_", {}).get(layer),
         )
 
     def check_leakage(self, X, stage=_STAGE):
@@ -266,8 +285,8 @@ validation_batch_size, build_fn
             threshold=self.leakage_threshold, stage=stage,
         )
 
-    def shift_report(self, X, feature_names=None):
-        """How far each input feature of ``X`` is from network A's training inputs.
+    def shift_report(self, X, feature_names=None, output_layer=None):
+        """Drift tests of ``X`` against network A's training data, per feature, worst first.
 
         Parameters
         ----------
@@ -275,13 +294,18 @@ validation_batch_size, build_fn
         feature_names : list of str, default=None
             Names for the report; default: the names seen in ``fit``, else
             ``x<i>``.
+        output_layer : str, default=None
+            Layer whose outputs are tested too; ``None`` means
+            ``self.output_layer``'s choice.
 
         Returns
         -------
         pandas.DataFrame
-            One row per feature, worst first: ``feature``, ``score``,
-            ``mean_shift``, ``scale_ratio``, ``out_of_range`` (see
-            :func:`skchain.diagnostics.shift_report`).
+            One row per input feature and per output of the layer, worst
+            first: ``level``, ``feature``, ``test``, ``statistic``,
+            ``p_value``, ``adjusted_p`` (the batch is reported when one is at
+            most ``shift_alpha``), ``mean_shift``, ``scale_ratio``,
+            ``out_of_range`` (see :func:`skchain.diagnostics.shift_report`).
         """
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} shift_report")
@@ -292,7 +316,11 @@ validation_batch_size, build_fn
                 " from_model(..., training_rows=X_a) to compare with dataset A"
             )
         names = feature_names or self._input_names() or [f"x{i}" for i in range(X.shape[1])]
-        return shift_report(statistics, X, names)
+        layer = self._resolve_layer(self.output_layer if output_layer is None else output_layer).name
+        output_statistics = getattr(self, "representation_statistics_", {}).get(layer)
+        outputs = None if output_statistics is None else self.representation(X, layer)
+        return shift_report(statistics, X, names, outputs=outputs,
+                            output_statistics=output_statistics, layer=layer)
 
     def _validate_target(self, X, y, stage):
         if y is None:
@@ -394,8 +422,10 @@ validation_batch_size, build_fn
         check_fitted(self, _STAGE)
         stage = f"{_STAGE} transform"
         X = validate_float32(self, X, reset=False, stage=stage)
-        self.check_shift(X, stage)
-        return self.representation(X, self.output_layer)
+        layer = self._resolve_layer(self.output_layer).name
+        out = self.representation(X, layer)
+        self.check_shift(X, stage, outputs=out, layer=layer)
+        return out
 
     def representation(self, X, output_layer=None):
         """Activations of ``output_layer`` for already validated float32 rows.
@@ -579,6 +609,7 @@ validation_batch_size, build_fn
                 est, training_rows, reset=False, stage=f"{_STAGE} from_model training_rows"
             )
             est.input_statistics_ = InputStatistics(rows)
+            est.representation_statistics_ = representation_statistics(est, rows)
             est.training_fingerprints_ = RowFingerprints(rows)
         return est
 

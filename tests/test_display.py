@@ -68,12 +68,15 @@ def test_plot_shift_marks_the_features_over_the_threshold(fitted_pre, dataset_b)
     bars = ax.patches
     assert len(bars) == 4
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
-    assert labels[0] == "x2" and ax.get_yticks()[0] == max(ax.get_yticks())  # worst on top
+    # Worst on top; the shifted input and network A's outputs that follow it.
+    assert "x2" in labels and ax.get_yticks()[0] == max(ax.get_yticks())
     widths = [bar.get_width() for bar in bars]
-    assert widths[0] == max(widths) and widths[0] > fitted_pre.shift_threshold
+    level = -np.log10(fitted_pre.shift_alpha)
+    assert widths[0] == max(widths) and widths[0] > level  # -log10 of the adjusted p-value
     (threshold,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"]
-    assert threshold.get_xdata()[0] == fitted_pre.shift_threshold
-    assert "1 over" in ax.get_title()
+    assert threshold.get_xdata()[0] == pytest.approx(level)
+    assert "mean " in ax.texts[0].get_text()  # the effect size, in words
+    assert "over)" in ax.get_title() and "(0 over)" not in ax.get_title()
 
 
 def test_plot_embeddings_projects_each_embedded_column(fitted_pre, dataset_b):

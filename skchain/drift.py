@@ -1,0 +1,297 @@
+"""The numbers behind the drift check: a fixed-size summary and two-sample tests.
+
+A :class:`~skchain.diagnostics.InputStatistics` keeps, per feature, the
+cumulative distribution of dataset A's values on a grid of ``GRID`` cells
+(atoms -- values that many rows share -- are kept as such), its moments, and a
+few hundred out-of-fold scores of whole rows. A batch is then judged by
+two-sample tests whose null distributions account for A's own sampling error:
+
+* **location** and **spread** (per feature): the mean of ``u = F_A(x)`` (a
+  Mann-Whitney test) and of ``(u - 1/2)**2`` (a Mood-type test), with normal
+  null distributions of variance ``Var_A * (1/n_A + 1/m)``;
+* **dominant value** (per feature where one value holds half of A's rows or
+  more, e.g. blank pixels or dead units): Fisher's exact test on how often the
+  batch shows that value, instead of the two tests above;
+* **extreme value** (per feature): Chebyshev's inequality on the value furthest
+  from A's mean, in units of A's standard deviation or half-range, whichever
+  is larger (valid for any distribution with a variance);
+* **rows** (batches of at most ``SMALL_BATCH`` rows): each row's mean squared
+  normal score over all features gets a conformal p-value against rows of A
+  scored out of fold; the rows' p-values are combined with Fisher's method.
+
+A batch counts as at most ``n_A / 2`` rows in these variances: differences of
+the size two samples of dataset A's size show between them are not alarms.
+"""
+
+import numpy as np
+from scipy import special, stats
+
+#: Cells of the per-feature grid on which A's distribution function is kept.
+GRID = 1024
+#: Rows of A used to build the summary (a seeded random sample beyond).
+MAX_SUMMARY_ROWS = 20_000
+#: Rows of A scored out of fold to calibrate the row test.
+MAX_CALIBRATION_ROWS = 4_000
+#: Batches up to this many rows also get the row test.
+SMALL_BATCH = 30
+#: Larger batches are judged on an evenly strided sample of at most this many rows.
+SAMPLE_ROWS = 1024
+#: A value held by at least this share of A's rows makes its feature "mostly one value".
+DOMINANT = 0.5
+#: Normal scores are clipped here (a value outside A's range scores this).
+Z_CLIP = 3.5
+#: Share of a level's alpha per test, for small and for large batches.
+WEIGHTS = {
+    True: {"rows": 0.3, "location": 0.35, "spread": 0.2, "extreme": 0.15},
+    False: {"rows": 0.0, "location": 0.5, "spread": 0.3, "extreme": 0.2},
+}
+
+
+def build_grid(X):
+    """Per-feature distribution functions of ``X`` on ``GRID`` cells.
+
+    Returns a dict with ``low``, ``inverse_width`` (per feature) and the
+    flattened tables ``start`` and ``slope`` of shape ``(d * (GRID + 2),)``:
+    the value of ``u`` at each cell's left edge and its increase across the
+    cell. Cell 0 holds values below A's minimum (``u = 0``), cell ``GRID + 1``
+    values above its maximum (``u = 1``); a cell holding an atom has the
+    atom's mid-probability and no slope, so tied values get mid-ranks.
+    """
+    X = np.sort(np.asarray(X, dtype=np.float64), axis=0)
+    n, d = X.shape
+    low, high = X[0], X[-1]
+    constant = high <= low
+    low = np.where(constant, low - 0.5, low)
+    width = np.where(constant, 1.0, high - low) / GRID
+    inverse = 1.0 / width
+    start = np.zeros((d, GRID + 2))
+    slope = np.zeros((d, GRID + 2))
+    edges_index = np.arange(GRID + 1)
+    for j in range(d):
+        column = X[:, j]
+        edges = low[j] + edges_index * width[j]
+        # Empirical distribution function at the edges, linear between order
+        # statistics: a continuous, monotone stand-in for F_A.
+        below = np.searchsorted(column, edges, side="left")
+        upto = np.searchsorted(column, edges, side="right")
+        cdf = (below + upto) / (2.0 * n)
+        start[j, 1:-1] = cdf[:-1]
+        slope[j, 1:-1] = np.diff(cdf)
+        start[j, -1] = 1.0
+        values, counts = np.unique(column, return_counts=True)
+        atoms = values[counts >= max(2, n / GRID)]
+        if atoms.size:
+            lo = np.searchsorted(column, atoms, side="left") / n
+            hi = np.searchsorted(column, atoms, side="right") / n
+            cells = cell_of(atoms, low[j], inverse[j])
+            for cell in np.unique(cells):
+                held = cells == cell
+                start[j, cell] = (lo[held].min() + hi[held].max()) / 2
+                slope[j, cell] = 0.0
+    return {
+        "low": low, "inverse_width": inverse,
+        "start": start.ravel().astype(np.float32), "slope": slope.ravel().astype(np.float32),
+    }
+
+
+def cell_of(values, low, inverse):
+    """Grid cell (0 .. GRID + 1) and the position inside it, for values of one feature."""
+    position = np.clip((np.asarray(values, dtype=np.float64) - low) * inverse + 1.0, 0.0, GRID + 1.0)
+    return np.minimum(position.astype(np.int64), GRID + 1)
+
+
+def placements(grid, X):
+    """``u = F_A(x)`` for every value of ``X`` (n_rows, d), float32, in [0, 1]."""
+    X = np.asarray(X, dtype=np.float32)
+    d = X.shape[1]
+    position = X * grid["inverse_width"].astype(np.float32)
+    position += (1.0 - grid["low"] * grid["inverse_width"]).astype(np.float32)
+    np.clip(position, 0.0, GRID + 1.0, out=position)
+    cell = position.astype(np.int32)
+    position -= cell
+    cell += np.arange(0, d * (GRID + 2), GRID + 2, dtype=np.int32)
+    u = np.take(grid["start"], cell)
+    position *= np.take(grid["slope"], cell)
+    u += position
+    return u
+
+
+def row_scores(grid, X):
+    """Mean squared normal score of each row: about 1 for rows like A's."""
+    u = placements(grid, X).astype(np.float64)
+    z = special.ndtri(np.clip(u, special.ndtr(-Z_CLIP), special.ndtr(Z_CLIP)))
+    return np.mean(z * z, axis=1)
+
+
+def calibration_scores(X, rng):
+    """Row scores of up to ``MAX_CALIBRATION_ROWS`` rows of ``X``, each scored
+    by a grid built without it (two folds), sorted."""
+    n = X.shape[0]
+    if n < 4:
+        return np.zeros(0)
+    chosen = rng.permutation(n)[: min(n, MAX_CALIBRATION_ROWS)]
+    folds = np.array_split(chosen, 2)
+    scores = []
+    for k, fold in enumerate(folds):
+        keep = np.ones(n, dtype=bool)
+        keep[fold] = False
+        scores.append(row_scores(build_grid(X[keep]), X[fold]))
+    return np.sort(np.concatenate(scores))
+
+
+def test_batch(summary, X, share, effects=True):
+    """Every test of one level on a batch; see :func:`skchain.diagnostics.shift_report`.
+
+    Returns a dict of per-feature arrays (``test``, ``statistic``,
+    ``p_value``, ``adjusted_p``, ``mean_shift``, ``scale_ratio``,
+    ``out_of_range``) and the row test's ``rows`` tuple
+    ``(statistic, p_value, adjusted_p)`` or None. ``adjusted_p`` is the
+    Bonferroni-adjusted p-value over all tests of the batch, given this
+    level's ``share`` of alpha.
+    """
+    m = X.shape[0]
+    d = X.shape[1]
+    small = m <= SMALL_BATCH
+    weights = WEIGHTS[small]
+    sample = X if m <= SAMPLE_ROWS else np.ascontiguousarray(X[:: -(-m // SAMPLE_ROWS)])
+    m_s = sample.shape[0]
+    n = summary.n_reference
+    m_eff = max(1.0, min(m_s, n / 2))
+    factor = 1.0 / max(n, 1) + 1.0 / m_eff
+
+    u = placements(summary.grid, sample)
+    mean_u = u.mean(axis=0, dtype=np.float64)
+    spread_u = np.square(u - np.float32(0.5)).mean(axis=0, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_location = (mean_u - summary.u_mean) / np.sqrt(summary.u_var * factor)
+        z_spread = (spread_u - summary.v_mean) / np.sqrt(summary.v_var * factor)
+    z_location = np.nan_to_num(z_location, nan=0.0, posinf=0.0, neginf=0.0)
+    z_spread = np.nan_to_num(z_spread, nan=0.0, posinf=0.0, neginf=0.0)
+    p_location = 2 * special.ndtr(-np.abs(z_location))
+    p_spread = 2 * special.ndtr(-np.abs(z_spread))
+
+    # Features that are mostly one value: Fisher's exact test on its count.
+    dominant = summary.dominant_share >= DOMINANT
+    p_dominant = np.ones(d)
+    count_share = np.full(d, np.nan)
+    if dominant.any():
+        idx = np.flatnonzero(dominant)
+        hits = (sample[:, idx] == summary.dominant_value[idx].astype(np.float32)).sum(axis=0)
+        count_share[idx] = hits / m_s
+        scale = m_eff / m_s
+        b = np.rint(hits * scale)
+        m_round = np.rint(m_s * scale)
+        a = np.rint(summary.dominant_share[idx] * n)
+        p_dominant[idx] = fisher_two_sided(a, n, b, m_round)
+        p_location[idx] = 1.0
+        p_spread[idx] = 1.0
+
+    # Values far from A's mean: Chebyshev, union over the sample's rows.
+    x_max = sample.max(axis=0).astype(np.float64)
+    x_min = sample.min(axis=0).astype(np.float64)
+    far = np.maximum(np.abs(x_max - summary.mean), np.abs(x_min - summary.mean)) / summary.scale
+    p_extreme = np.minimum(1.0, m_s / np.maximum(far, 1e-12) ** 2)
+
+    unit = share / d
+    candidates = np.stack([
+        p_location / (unit * weights["location"]),
+        p_spread / (unit * weights["spread"]),
+        p_dominant / (unit * weights["location"]),
+        p_extreme / (unit * weights["extreme"]),
+    ])
+    names = np.array(["location", "spread", "dominant value", "extreme value"])
+    raw = np.stack([p_location, p_spread, p_dominant, p_extreme])
+    statistic = np.stack([z_location, z_spread, count_share, far])
+    worst = np.argmin(candidates, axis=0)
+    cols = np.arange(d)
+    result = {
+        "test": names[worst],
+        "statistic": statistic[worst, cols],
+        "p_value": raw[worst, cols],
+        "adjusted_p": np.minimum(1.0, candidates[worst, cols]),
+        "rows": None,
+    }
+    if effects:
+        result.update(_effects(summary, sample))
+    calibration = summary.calibration
+    if small and calibration.size:
+        scores = row_scores(summary.grid, X)
+        exceed = calibration.size - np.searchsorted(calibration, scores, side="left")
+        p_rows = (1.0 + exceed) / (calibration.size + 1.0)
+        fisher = -2.0 * np.log(p_rows).sum()
+        p = float(stats.chi2.sf(fisher, 2 * m))
+        result["rows"] = (float(scores.mean()), p, min(1.0, p / (share * weights["rows"])))
+    return result
+
+
+def _effects(summary, sample):
+    """Effect sizes a person can read: mean shift, scale ratio, share out of range."""
+    m_s, d = sample.shape
+    mean = sample.mean(axis=0, dtype=np.float64)
+    std = sample.std(axis=0, dtype=np.float64)
+    spread_a = np.sqrt(summary.std**2 + summary.floor**2)
+    outside = (sample < summary.min.astype(np.float32)) | (sample > summary.max.astype(np.float32))
+    return {
+        "mean_shift": (mean - summary.mean) / spread_a,
+        "scale_ratio": np.sqrt(std**2 + summary.floor**2) / spread_a if m_s > 1 else np.full(d, np.nan),
+        "out_of_range": outside.mean(axis=0),
+    }
+
+
+def fisher_two_sided(a, n, b, m):
+    """Two-sided p-value (twice the smaller tail) of Fisher's exact test of
+    ``a`` of ``n`` against ``b`` of ``m``; the normal approximation (with
+    continuity correction) where every expected cell count is at least 20."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    total, hits = n + m, a + b
+    expected = np.stack([hits * m / total, (total - hits) * m / total,
+                         hits * n / total, (total - hits) * n / total])
+    large = expected.min(axis=0) >= 20
+    p = np.ones_like(b)
+    if large.any():
+        mean = hits[large] * m / total
+        var = mean * (1 - hits[large] / total) * n / max(total - 1, 1)
+        z = np.maximum(np.abs(b[large] - mean) - 0.5, 0) / np.sqrt(var)
+        p[large] = 2 * special.ndtr(-z)
+    exact = ~large
+    if exact.any():
+        low = stats.hypergeom.cdf(b[exact], total, hits[exact], m)
+        high = stats.hypergeom.sf(b[exact] - 1, total, hits[exact], m)
+        p[exact] = 2 * np.minimum(low, high)
+    return np.minimum(p, 1.0)
+
+
+def summarise(X, seed=0):
+    """Fields of an :class:`~skchain.diagnostics.InputStatistics` for rows ``X``."""
+    X = np.asarray(X, dtype=np.float64)
+    n, d = X.shape
+    rng = np.random.default_rng(seed)
+    sub = X if n <= MAX_SUMMARY_ROWS else X[np.sort(rng.choice(n, MAX_SUMMARY_ROWS, replace=False))]
+    grid = build_grid(sub) if n else None
+    fields = {
+        "n_samples": n,
+        "n_reference": sub.shape[0],
+        "mean": X.mean(axis=0),
+        "std": X.std(axis=0),
+        "min": X.min(axis=0),
+        "max": X.max(axis=0),
+        "grid": grid,
+    }
+    positive = fields["std"][fields["std"] > 0]
+    fields["floor"] = 0.05 * (float(np.median(positive)) if positive.size else 1.0)
+    fields["scale"] = np.maximum.reduce([
+        fields["std"], (fields["max"] - fields["min"]) / 2, np.full(d, fields["floor"])
+    ])
+    u = placements(grid, sub).astype(np.float64)
+    v = (u - 0.5) ** 2
+    fields["u_mean"], fields["u_var"] = u.mean(axis=0), u.var(axis=0)
+    fields["v_mean"], fields["v_var"] = v.mean(axis=0), v.var(axis=0)
+    values = np.empty(d)
+    shares = np.empty(d)
+    for j in range(d):
+        uniques, counts = np.unique(sub[:, j], return_counts=True)
+        top = int(np.argmax(counts))
+        values[j], shares[j] = uniques[top], counts[top] / sub.shape[0]
+    fields["dominant_value"], fields["dominant_share"] = values, shares
+    fields["calibration"] = calibration_scores(sub, rng)
+    return fields
