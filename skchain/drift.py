@@ -19,7 +19,8 @@ two-sample tests whose null distributions account for A's own sampling error:
   normal score over all features gets a conformal p-value against rows of A
   scored out of fold; the rows' p-values are combined with Fisher's method.
 
-A batch counts as at most ``n_A / 2`` rows in these variances: differences of
+A batch counts as at most ``n_A`` rows (and larger ones are judged on an
+evenly strided sample of ``SAMPLE_ROWS``) in these variances: differences of
 the size two samples of dataset A's size show between them are not alarms.
 """
 
@@ -156,7 +157,7 @@ def test_batch(summary, X, share, effects=True):
     sample = X if m <= SAMPLE_ROWS else np.ascontiguousarray(X[:: -(-m // SAMPLE_ROWS)])
     m_s = sample.shape[0]
     n = summary.n_reference
-    m_eff = max(1.0, min(m_s, n / 2))
+    m_eff = max(1.0, min(m_s, n))
     factor = 1.0 / max(n, 1) + 1.0 / m_eff
 
     u = placements(summary.grid, sample)
