@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 # TensorFlow is loaded.
 _PUBLIC = {
     "Chain": "chain",
+    "ChainClassifier": "classifier",
     "ChainRegressor": "regressor",
     "DataLeakageWarning": "diagnostics",
     "DataShiftWarning": "diagnostics",
@@ -43,6 +44,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .frozen import FrozenTransformer
     from .persistence import SkchainVersionWarning, load, save
     from .preprocessor import KerasTransformer
+    from .classifier import ChainClassifier
     from .regressor import ChainRegressor
 
 

@@ -1,14 +1,18 @@
 """Behaviour shared by the Keras-backed estimators (no scikeras import here)."""
 
 import copy
+import io
 import itertools
 import weakref
 
+import keras
 import numpy as np
+from keras.src.saving import saving_lib
 from sklearn.base import BaseEstimator, check_is_fitted
 from sklearn.pipeline import Pipeline
 
 from ._inference import CompiledForward
+from ._seeding import nothing_drawn
 
 # Every (re)fit gets a new token, so caches keyed on it never serve outputs of
 # an earlier fit of the same estimator object.
@@ -47,9 +51,53 @@ class CompiledModelMixin:
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
 
+    def __getstate__(self):
+        # Keras networks travel as their saved bytes (scikeras' own format),
+        # loaded back without drawing from the global generators.
+        state = dict(super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__)
+        for name, value in state.items():
+            if isinstance(value, keras.Model):
+                state[name] = _PickledNetwork(value)
+        return state
+
+    def _fit_keras_model(self, X, y, *args, **kwargs):
+        # scikeras resolves ``batch_size=-1`` (all rows in one batch) from
+        # ``X.shape``, which a multi-input network's list of arrays lacks.
+        rows = len(X[0]) if isinstance(X, (list, tuple)) else len(X)
+        for name in ("batch_size", "validation_batch_size"):
+            if getattr(self, name, None) == -1 and name not in kwargs:
+                kwargs[name] = rows
+        return super()._fit_keras_model(X, y, *args, **kwargs)
+
     # scikeras prints every parameter on its own line; scikit-learn's repr
     # (changed parameters only) is what users of pipelines expect.
     __repr__ = BaseEstimator.__repr__
+
+
+class _PickledNetwork:
+    """A Keras network inside a pickle: its ``.keras`` bytes, loaded by :func:`_load_network`.
+
+    The same format as scikeras' pickling of Keras models, but loaded without
+    drawing from Python's global ``random`` (Keras seeds every layer it
+    creates without a seed from it).
+    """
+
+    def __init__(self, network):
+        self.network = network
+
+    def __reduce__(self):
+        kind = type(self.network)  # as scikeras registers it for pickling
+        if kind not in keras.saving.get_custom_objects():
+            module, _, name = kind.__qualname__.rpartition(".")
+            keras.saving.register_keras_serializable(module, name)(kind)
+        buffer = io.BytesIO()
+        saving_lib.save_model(self.network, buffer)
+        return _load_network, (buffer.getvalue(),)
+
+
+def _load_network(network_bytes):
+    with nothing_drawn():
+        return saving_lib.load_model(io.BytesIO(network_bytes), compile=True)
 
 
 def check_fitted(estimator, stage):

@@ -32,7 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from ._base import dense_float32, standard_scaling, without_pandas_output
 from ._inference import call_scaled
 from .frozen import FrozenTransformer
-from .regressor import ChainRegressor
+from ._network import BlockNetworkMixin
 
 __all__ = ["FallBack", "FusedPredictor", "Unsupported"]
 
@@ -131,8 +131,8 @@ class FusedPredictor:
     """
 
     def __init__(self, features, regressor):
-        if not isinstance(features, ColumnTransformer) or not isinstance(regressor, ChainRegressor):
-            raise Unsupported("not a ColumnTransformer followed by a ChainRegressor")
+        if not isinstance(features, ColumnTransformer) or not isinstance(regressor, BlockNetworkMixin):
+            raise Unsupported("not a ColumnTransformer followed by a ChainRegressor or ChainClassifier")
         self.blocks = []
         for name, transformer, columns in features.transformers_:
             if isinstance(transformer, str):
@@ -207,8 +207,9 @@ class FusedPredictor:
             yield offset
             offset += block.width
 
-    def predict(self, frame):
-        """Predictions for a DataFrame, as ``Pipeline.predict`` would give them.
+    def outputs(self, frame):
+        """The final network's raw outputs for a DataFrame (the final stage turns them
+        into predictions, probabilities or labels).
 
         Raises
         ------
@@ -254,7 +255,4 @@ class FusedPredictor:
             for i, representation in representations.items():
                 tensors[i] = _as_tensor(representation)
             outputs = self._function(*tensors)
-        outputs = np.asarray(outputs, dtype=np.float32)
-        if getattr(self.regressor, "y_ndim_", 2) == 1 and outputs.shape[1] == 1:
-            return outputs[:, 0]
-        return outputs
+        return np.asarray(outputs, dtype=np.float32)

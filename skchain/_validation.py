@@ -5,12 +5,68 @@ that a failure deep inside a ``Pipeline`` or a ``GridSearchCV`` still says
 which block of the chain to look at.
 """
 
+import numbers
+
+import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.utils.validation import validate_data
 
-__all__ = ["checked_frame", "column_labels", "input_names", "validate_float32"]
+__all__ = [
+    "as_pandas",
+    "check_sample_weight_length",
+    "check_training_params",
+    "checked_frame",
+    "column_labels",
+    "input_names",
+    "validate_float32",
+]
+
+
+def as_pandas(X, stage):
+    """Rows as scikit-learn users pass them, with other DataFrame libraries' frames as pandas.
+
+    A polars (or any narwhals-supported eager) DataFrame becomes a pandas
+    DataFrame with the same column names, column by column through NumPy
+    (no pyarrow needed; a polars null becomes ``None`` or ``NaN``, which
+    skchain treats as missing everywhere). pandas frames, arrays and lists
+    pass through unchanged. A Series, where rows are expected, is a
+    ``TypeError`` that says how to pass one row.
+
+    Parameters
+    ----------
+    X : DataFrame, array-like
+    stage : str
+        The stage to name in the error.
+
+    Returns
+    -------
+    pandas.DataFrame or the input unchanged
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> from skchain._validation import as_pandas
+    >>> as_pandas(pl.DataFrame({"age": [30, None]}), "example")
+        age
+    0  30.0
+    1   NaN
+    """
+    if isinstance(X, (pd.DataFrame, np.ndarray)):
+        return X
+    if isinstance(X, pd.Series) or type(X).__name__ == "Series":
+        raise TypeError(
+            f"{stage}: got a {type(X).__module__.split('.')[0]} Series; expected rows as a"
+            " DataFrame (or a 2-D array). For one row pass df.iloc[[7]] (a one-row"
+            " DataFrame), not df.iloc[7]; for one column pass df[['name']]"
+        )
+    frame = nw.from_native(X, eager_only=True, pass_through=True)
+    if isinstance(frame, nw.DataFrame):
+        return pd.DataFrame(
+            {name: frame[name].to_numpy() for name in frame.columns}, columns=frame.columns
+        )
+    return X
 
 
 def column_labels(estimator, n_columns):
@@ -37,6 +93,7 @@ def checked_frame(estimator, X, reset):
     column; anything else goes through scikit-learn's ``validate_data``
     (which refuses 1-D and empty input) and becomes a frame of objects.
     """
+    X = as_pandas(X, f"{type(estimator).__name__} {'fit' if reset else 'transform'}")
     if isinstance(X, pd.DataFrame):
         if X.shape[0] == 0:
             raise ValueError(
@@ -103,6 +160,7 @@ def validate_float32(estimator, X, *, reset, stage):
     -------
     ndarray of shape (n_samples, n_features), dtype float32
     """
+    X = as_pandas(X, stage)
     if sparse.issparse(X):
         raise TypeError(
             f"{stage}: got a sparse matrix; expected a dense 2-D array or DataFrame"
@@ -131,3 +189,32 @@ def validate_float32(estimator, X, *, reset, stage):
                 " expected finite values (impute or drop them first)"
             )
     return X
+
+
+def check_sample_weight_length(sample_weight, X, stage):
+    """A ``ValueError`` naming ``sample_weight`` unless it holds one weight per row of ``X``."""
+    shape = np.shape(np.asarray(sample_weight))
+    if len(shape) != 1 or shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{stage}: sample_weight has shape {shape} for {X.shape[0]}"
+            " rows; expected one weight per row of X, shape (n_samples,)"
+        )
+
+
+def check_training_params(estimator, stage):
+    """``epochs`` and ``batch_size`` of a Keras-backed estimator, checked before any training.
+
+    ``batch_size`` may be ``None`` (Keras' default) or ``-1`` (scikeras: all
+    rows in one batch).
+    """
+    epochs, batch_size = estimator.epochs, estimator.batch_size
+    if not (isinstance(epochs, numbers.Integral) and not isinstance(epochs, bool) and epochs > 0):
+        raise ValueError(f"{stage}: epochs={epochs!r}; expected a positive int")
+    if batch_size is not None and not (
+        isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool)
+        and (batch_size > 0 or batch_size == -1)
+    ):
+        raise ValueError(
+            f"{stage}: batch_size={batch_size!r}; expected a positive int, None, or -1"
+            " (all rows in one batch)"
+        )

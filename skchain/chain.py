@@ -5,12 +5,16 @@ from __future__ import annotations
 import weakref
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import r2_score
-from sklearn.pipeline import Pipeline
+from sklearn.base import is_classifier
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.pipeline import Pipeline, _final_estimator_has
+from sklearn.utils._available_if import available_if
 from sklearn.preprocessing import OrdinalEncoder, StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
@@ -27,7 +31,9 @@ from .encoders import (
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
 from .regressor import ChainRegressor
+from .classifier import ChainClassifier
 from .sequences import SequencePadder
+from ._validation import as_pandas, check_sample_weight_length
 
 __all__ = ["Chain", "make_chain"]
 
@@ -122,13 +128,20 @@ class Chain(Pipeline):
         self.fine_tune = fine_tune
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
 
-    def fit(self, X, y=None, **params):
+    def fit(self, X, y=None, *, X_val=None, y_val=None, **params):
         """Fit every step, as ``Pipeline.fit``, or change nothing if a step fails.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        X_val, y_val : DataFrame and array-like, default=None
+            Validation rows: once the features step is fitted, ``X_val`` goes
+            through it and the final network gets ``(features, y_val)`` as
+            validation data (``history_["val_loss"]``, watched by
+            ``early_stopping``; the joint phase of ``FineTune`` watches them
+            too). They are never trained on. Not routed metadata: they work
+            the same with or without metadata routing.
         **params
             As in ``Pipeline.fit``.
 
@@ -136,18 +149,30 @@ class Chain(Pipeline):
         -------
         self : Chain
         """
+        X = as_pandas(X, "Chain fit")
         self._check_target(X, y)
         self._check_numeric_columns(X, "fit")
+        sample_weight = self._final_fit_params(params).get("sample_weight")
+        if sample_weight is not None:
+            check_sample_weight_length(sample_weight, X, "Chain fit (before any step is fitted)")
+        validation = self._validation_rows(X_val, y_val)
         saved = [(est, dict(est.__dict__)) for est in _estimators_in(self)]
         try:
+            if validation is not None:
+                # Read by the final network's fit, after the features step is fitted.
+                self._final_estimator._validation_from_chain = lambda: (
+                    self[:-1].transform(validation[0]), validation[1]
+                )
             super().fit(X, y, **params)
             self.categorical_encodings_ = _encodings_of(self.steps[0][1])
             self.__dict__.pop("fine_tuned_", None)
             if self.fine_tune is not None:
                 self.fine_tuned_ = fine_tune_chain(
-                    self.steps[0][1], self._final_estimator, self.fine_tune, X, y
+                    self.steps[0][1], self._final_estimator, self.fine_tune, X, y,
+                    sample_weight=sample_weight, validation=validation,
                 )
         except BaseException:
+            self._final_estimator.__dict__.pop("_validation_from_chain", None)
             for est, state in saved:
                 est.__dict__.clear()
                 est.__dict__.update(state)
@@ -155,12 +180,35 @@ class Chain(Pipeline):
         _fused_predictors.pop(self, None)
         return self
 
+    def _validation_rows(self, X_val, y_val):
+        if X_val is None and y_val is None:
+            return None
+        stage = "Chain fit (validation rows)"
+        if X_val is None or y_val is None:
+            raise ValueError(f"{stage}: pass both X_val and y_val, or neither")
+        if not hasattr(self._final_estimator, "_fit_network"):
+            raise ValueError(
+                f"{stage}: X_val and y_val need a ChainRegressor or ChainClassifier as the"
+                f" final step; got {type(self._final_estimator).__name__}"
+            )
+        X_val = as_pandas(X_val, stage)
+        self._check_target(X_val, y_val)
+        self._check_numeric_columns(X_val, "fit (X_val)")
+        return X_val, y_val
+
+    def _final_fit_params(self, params):
+        """The ``fit`` parameters the final step receives (routed or ``<step>__`` ones)."""
+        if self._final_estimator == "passthrough":
+            return {}
+        return dict(self._check_method_params(method="fit", props=params)[self.steps[-1][0]].fit)
+
     def _check_target(self, X, y):
         final = self._final_estimator
         if final == "passthrough" or y is None:
             return
         try:
-            y = check_array(y, ensure_2d=False, dtype="numeric", input_name="y")
+            numeric = None if is_classifier(final) else "numeric"
+            y = check_array(y, ensure_2d=False, dtype=numeric, input_name="y")
             if hasattr(X, "shape") and len(y) != X.shape[0]:
                 raise ValueError(
                     f"Found input variables with inconsistent numbers of samples:"
@@ -210,31 +258,68 @@ class Chain(Pipeline):
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs), dtype float32
         """
+        X = as_pandas(X, "Chain predict")
         if not params and isinstance(X, pd.DataFrame):
             predictor = self._fused()
             if predictor is not None:
                 try:
-                    return predictor.predict(X)
+                    return self._final_estimator._outputs_to_predictions(predictor.outputs(X))
                 except FallBack:
                     pass
         self._check_numeric_columns(X, "predict")
         return super().predict(X, **params)
 
+    @available_if(_final_estimator_has("predict_proba"))
+    def predict_proba(self, X, **params):
+        """Class probabilities with the fitted chain (one compiled graph when possible).
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_samples, n_features)
+        **params
+            As in ``Pipeline.predict_proba``; any parameter selects the
+            step-by-step path.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes), dtype float32
+            Columns in ``classes_`` order.
+        """
+        X = as_pandas(X, "Chain predict_proba")
+        if not params and isinstance(X, pd.DataFrame):
+            predictor = self._fused()
+            if predictor is not None:
+                try:
+                    return self._final_estimator._outputs_to_proba(predictor.outputs(X))
+                except FallBack:
+                    pass
+        self._check_numeric_columns(X, "predict_proba")
+        return super().predict_proba(X, **params)
+
     def _check_numeric_columns(self, X, method):
-        """Name the column when a numeric block holds text, or missing values without an imputer."""
+        """Name the block and the column when a column is missing, or a numeric one holds
+        text, infinity, or missing values without an imputer."""
         features = self.steps[0][1]
         if not hasattr(X, "dtypes") or not isinstance(features, ColumnTransformer):
             return
         for name, transformer, columns in features.transformers:
+            if isinstance(columns, EncodingColumns):
+                columns = [*columns.columns, *columns.auto_columns]
+            if not isinstance(columns, list):
+                continue
+            missing = [c for c in columns if c not in X.columns]
+            if missing:
+                raise ValueError(
+                    f"Chain {method} (features step, {name!r} block): column(s) {missing}"
+                    f" missing from X; this block reads the columns {columns}"
+                )
             scaler_only = isinstance(transformer, StandardScaler)
             imputed = isinstance(transformer, Pipeline) and isinstance(
                 transformer.steps[-1][1], StandardScaler
             )
-            if not (scaler_only or imputed) or not isinstance(columns, list):
+            if not (scaler_only or imputed):
                 continue
             for column in columns:
-                if column not in X.columns:
-                    continue
                 values = X[column]
                 if values.dtype.kind not in "iufb":
                     values = pd.to_numeric(X[column], errors="coerce")
@@ -244,6 +329,12 @@ class Chain(Pipeline):
                             f"Chain {method} ({name} columns): column {column!r} holds"
                             f" non-numeric values such as {bad.iloc[0]!r}; expected numbers"
                         )
+                if values.dtype.kind == "f" and np.isinf(values.to_numpy()).any():
+                    raise ValueError(
+                        f"Chain {method} ({name} columns): column {column!r} holds"
+                        f" {int(np.isinf(values.to_numpy()).sum())} infinite value(s);"
+                        " expected finite numbers"
+                    )
                 if scaler_only and values.isna().any():
                     raise ValueError(
                         f"Chain {method} ({name} columns): column {column!r} has"
@@ -293,7 +384,7 @@ class Chain(Pipeline):
         return out
 
     def score(self, X, y, sample_weight=None, **params):
-        """R² of ``predict(X)``, as ``Pipeline.score`` with a regressor last.
+        """R² (regressor last) or accuracy (classifier last) of ``predict(X)``, as ``Pipeline.score``.
 
         Parameters
         ----------
@@ -307,9 +398,11 @@ class Chain(Pipeline):
         -------
         float
         """
+        X = as_pandas(X, "Chain score")
         if params or not hasattr(self._final_estimator, "input_blocks_"):
             return super().score(X, y, sample_weight=sample_weight, **params)
-        return r2_score(y, self.predict(X), sample_weight=sample_weight)
+        metric = accuracy_score if is_classifier(self) else r2_score
+        return metric(y, self.predict(X), sample_weight=sample_weight)
 
 ENCODER_NAMES = {"onehot": "onehot", "hash": "hashed", "embed": "embedded"}
 
@@ -333,9 +426,21 @@ def _code_labels(encoder, j):
     return [str(c) for c in frequent] + (["<infrequent>"] if infrequent else [])
 
 
+def _unweighted(scaler):
+    """A scaler ``make_chain`` made, declared not to take ``sample_weight`` under metadata routing.
+
+    Sample weights weight the networks' training; the chain's own scalers
+    are fitted on all rows, routed or not, so a user who requests
+    ``sample_weight`` on the final stage never meets an
+    ``UnsetMetadataPassedError`` for a step they did not write.
+    """
+    with config_context(enable_metadata_routing=True):
+        return scaler.set_fit_request(sample_weight=False)
+
+
 def _numeric_block(numeric_imputer):
     if numeric_imputer is None:
-        return StandardScaler()
+        return _unweighted(StandardScaler())
     if isinstance(numeric_imputer, str):
         imputer = SimpleImputer(strategy=numeric_imputer, keep_empty_features=True)
     elif hasattr(numeric_imputer, "fit") and hasattr(numeric_imputer, "transform"):
@@ -346,7 +451,7 @@ def _numeric_block(numeric_imputer):
             " ('mean', 'median', 'most_frequent', 'constant') or a transformer; got"
             f" {type(numeric_imputer).__name__}"
         )
-    return Pipeline([("imputer", imputer), ("scaler", StandardScaler())])
+    return Pipeline([("imputer", imputer), ("scaler", _unweighted(StandardScaler()))])
 
 
 def _categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_categories,
@@ -413,6 +518,7 @@ def make_chain(
     sequence_padder: SequencePadder | None = None,
     representation_padder: SequencePadder | None = None,
     regressor: Any = None,
+    classifier: Any = None,
     fine_tune: Any = None,
 ) -> Chain:
     """Build the chain: frozen network A and B's own columns, then a regressor.
@@ -465,7 +571,13 @@ def make_chain(
         representation block becomes ``Pipeline([("padder", ...),
         ("network_a", FrozenTransformer)])``.
     regressor : estimator, default=None
-        The final stage; ``None`` means ``ChainRegressor()``.
+        The final stage for a continuous target (step ``"regressor"``);
+        ``None`` means ``ChainRegressor()`` unless ``classifier`` is given.
+    classifier : estimator, default=None
+        The final stage for class labels (step ``"classifier"``, searchable
+        as ``classifier__*``), e.g. :class:`ChainClassifier`; the chain is
+        then a classifier (``is_classifier``, ``predict_proba``,
+        ``classes_``, stratified cross-validation). Not with ``regressor``.
     fine_tune : FineTune, default=None
         ``None`` keeps network A frozen; a :class:`FineTune` fine-tunes a copy
         of it with the final loss after each fit (see :class:`Chain`).
@@ -492,6 +604,11 @@ def make_chain(
     ...                    regressor=ChainRegressor(epochs=5))  # doctest: +SKIP
     >>> chain.fit(df_b, y_b).predict(df_new)  # doctest: +SKIP
     """
+    if regressor is not None and classifier is not None:
+        raise ValueError(
+            "make_chain: pass regressor= (a continuous target) or classifier= (class"
+            " labels), not both"
+        )
     if isinstance(preprocessor, KerasTransformer):
         preprocessor = FrozenTransformer(preprocessor)
     if not isinstance(preprocessor, FrozenTransformer):
@@ -524,7 +641,8 @@ def make_chain(
     features = ColumnTransformer(
         blocks, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True
     ).set_output(transform="pandas")
-    return Chain(
-        [("features", features), ("regressor", regressor if regressor is not None else ChainRegressor())],
-        fine_tune=fine_tune,
-    )
+    if classifier is not None:
+        final = ("classifier", classifier)
+    else:
+        final = ("regressor", regressor if regressor is not None else ChainRegressor())
+    return Chain([("features", features), final], fine_tune=fine_tune)

@@ -20,9 +20,11 @@ from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer
 
 from ._base import dense_float32, standard_scaling, without_pandas_output
+from ._seeding import random_state_kept
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
-from .regressor import ChainRegressor
+from ._early_stopping import check_early_stopping, split_validation_rows
+from ._network import BlockNetworkMixin
 
 __all__ = ["FineTune", "fine_tune_chain"]
 
@@ -50,7 +52,20 @@ class FineTune(BaseEstimator):
         Which of network A's layers (up to the chain's output layer) are
         trained: all of them, the last ``N``, or those named.
     batch_size : int, default=None
-        Batch size of the joint training; ``None`` uses the final network's.
+        Batch size of the joint training; ``None`` uses the final network's,
+        ``-1`` all rows in one batch.
+    early_stopping : bool, default=False
+        Stop the joint training when the loss on validation rows has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the best
+        epoch's weights. The validation rows are the chain's ``X_val`` when
+        given, else drawn (seeded by the final network's ``random_state``,
+        stratified for classifiers) from the rows passed to ``fit``.
+    validation_fraction : float, default=0.1
+        Share of the rows held out when they are drawn.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before the joint training stops.
+    tol : float, default=1e-4
+        The improvement of the validation loss that counts.
 
     Examples
     --------
@@ -60,11 +75,17 @@ class FineTune(BaseEstimator):
     """
 
     def __init__(self, epochs: int = 5, learning_rate: float = 1e-4,
-                 layers: str | list[str] = "all", batch_size: int | None = None) -> None:
+                 layers: str | list[str] = "all", batch_size: int | None = None,
+                 early_stopping: bool = False, validation_fraction: float = 0.1,
+                 n_iter_no_change: int = 10, tol: float = 1e-4) -> None:
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.layers = layers
         self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
 
 
 def _check(settings):
@@ -72,6 +93,15 @@ def _check(settings):
         raise TypeError(f"{_STAGE}: fine_tune must be a FineTune or None; got {type(settings).__name__}")
     if not (isinstance(settings.epochs, numbers.Integral) and settings.epochs >= 0):
         raise ValueError(f"{_STAGE}: epochs={settings.epochs!r}; expected an int >= 0")
+    batch_size = settings.batch_size
+    if batch_size is not None and not (
+        isinstance(batch_size, numbers.Integral) and (batch_size > 0 or batch_size == -1)
+    ):
+        raise ValueError(
+            f"{_STAGE}: batch_size={batch_size!r}; expected a positive int, None (the final"
+            " network's) or -1 (all rows in one batch)"
+        )
+    check_early_stopping(settings, _STAGE)
     if not (isinstance(settings.learning_rate, numbers.Real) and settings.learning_rate > 0):
         raise ValueError(f"{_STAGE}: learning_rate={settings.learning_rate!r}; expected a float > 0")
 
@@ -100,7 +130,16 @@ def _trainable_layers(submodel, spec):
     raise ValueError(f"{_STAGE}: layers={spec!r}; expected 'all', 'top:N' or a list of names")
 
 
-def fine_tune_chain(features, regressor, settings, X, y):
+def _block_arrays(blocks, frozen_step, X):
+    """One float32 array per block: network A's raw rows, the other blocks transformed."""
+    return [
+        frozen_step._rows(X, reset=False) if transformer is frozen_step
+        else dense_float32(without_pandas_output(transformer).transform(X[columns]))
+        for _, _, transformer, columns in blocks
+    ]
+
+
+def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, validation=None):
     """Fine-tune a fitted chain's network A with the final loss, in place.
 
     Parameters
@@ -115,15 +154,24 @@ def fine_tune_chain(features, regressor, settings, X, y):
         The rows the chain was just fitted on.
     y : array-like
         Their target.
+    sample_weight : array-like of shape (n_samples,), default=None
+        The weights the final network was trained with; the joint training
+        uses them too.
+    validation : (DataFrame, array-like), default=None
+        The chain's validation rows ``(X_val, y_val)``: their loss is
+        recorded, and watched with ``early_stopping``.
 
     Returns
     -------
     dict
-        What was done: ``rows``, ``epochs``, ``layers`` (trained), ``output_layer``.
+        What was done: ``rows``, ``epochs`` (run), ``layers`` (trained),
+        ``output_layer``, ``history``, and with early stopping ``best_epoch``.
     """
     _check(settings)
-    if not isinstance(features, ColumnTransformer) or not isinstance(regressor, ChainRegressor):
-        raise ValueError(f"{_STAGE}: needs a ColumnTransformer followed by a ChainRegressor")
+    if not isinstance(features, ColumnTransformer) or not isinstance(regressor, BlockNetworkMixin):
+        raise ValueError(
+            f"{_STAGE}: needs a ColumnTransformer followed by a ChainRegressor or ChainClassifier"
+        )
     blocks = [
         (i, name, transformer, columns)
         for i, (name, transformer, columns) in enumerate(features.transformers_)
@@ -134,7 +182,7 @@ def fine_tune_chain(features, regressor, settings, X, y):
         raise ValueError(f"{_STAGE}: needs exactly one frozen network A; found {len(frozen)}")
     if [name for name, _, _ in regressor.input_blocks_] != [name for _, name, _, _ in blocks]:
         raise ValueError(
-            f"{_STAGE}: needs ChainRegressor's default network with one branch per block"
+            f"{_STAGE}: needs the final stage's default network with one branch per block"
             f" (input blocks {regressor.input_blocks_})"
         )
     index, _, frozen_step, frozen_columns = frozen[0]
@@ -142,15 +190,17 @@ def fine_tune_chain(features, regressor, settings, X, y):
     layer_name = frozen_step.layer().name
 
     # A copy of network A: the user's network (and other folds') stay as they are.
-    network_a = keras.models.clone_model(inner.model_)
+    with random_state_kept(regressor._random_state):  # new layers draw seeds
+        network_a = keras.models.clone_model(inner.model_)
     network_a.set_weights(inner.model_.get_weights())
     upto = keras.Model(network_a.inputs[0], network_a.get_layer(layer_name).output)
     trained = _trainable_layers(upto, settings.layers)
     for layer in network_a.layers:
         layer.trainable = layer.name in trained
 
-    rows = frozen_step._rows(X, reset=False)
-    inputs, arrays, upstreams = [], [], []
+    arrays = _block_arrays(blocks, frozen_step, X)
+    rows = arrays[[transformer for _, _, transformer, _ in blocks].index(frozen_step)]
+    inputs, upstreams = [], []
     for _, name, transformer, columns in blocks:
         if transformer is frozen_step:
             a_input = keras.Input((rows.shape[1],), name=f"{name}_raw")
@@ -165,29 +215,57 @@ def fine_tune_chain(features, regressor, settings, X, y):
                 mean, scale = standard_scaling(scaler, rows.shape[1])
                 x = keras.layers.Normalization(mean=mean, variance=scale**2, name="a_scaler")(x)
             inputs.append(a_input)
-            arrays.append(rows)
             upstreams.append(upto(x))
         else:
-            arrays.append(dense_float32(without_pandas_output(transformer).transform(X[columns])))
-            inputs.append(keras.Input((arrays[-1].shape[1],), name=f"{name}_in"))
+            width = arrays[len(inputs)].shape[1]
+            inputs.append(keras.Input((width,), name=f"{name}_in"))
             upstreams.append(inputs[-1])
     final = regressor.model_
     outputs = final(upstreams if len(upstreams) > 1 else upstreams[0])
     joint = keras.Model(inputs, outputs)
     joint.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss)
 
-    target = np.asarray(y, dtype=np.float32)
-    if target.ndim == 1:
-        target = target[:, None]
+    target, sample_weight = regressor.joint_training_data(y, sample_weight)
+    fit_options = {}
+    if validation is not None:
+        X_val, y_val = validation
+        fit_options["validation_data"] = (
+            _block_arrays(blocks, frozen_step, X_val), regressor.joint_training_data(y_val)[0]
+        )
+    elif settings.early_stopping:
+        train, held_out = split_validation_rows(
+            len(target), settings.validation_fraction, regressor._random_state,
+            regressor._strata(target), _STAGE,
+        )
+        fit_options["validation_data"] = (
+            [array[held_out] for array in arrays], target[held_out],
+            None if sample_weight is None else np.asarray(sample_weight)[held_out],
+        )
+        arrays = [array[train] for array in arrays]
+        target = target[train]
+        sample_weight = None if sample_weight is None else np.asarray(sample_weight)[train]
+    stopper = None
+    if settings.early_stopping:
+        stopper = keras.callbacks.EarlyStopping(
+            monitor="val_loss", patience=int(settings.n_iter_no_change), min_delta=settings.tol,
+            restore_best_weights=True,
+        )
+        fit_options["callbacks"] = [stopper]
+    if sample_weight is not None:
+        # As the final network's own fit (scikeras) does: a row of weight 0 is
+        # dropped, so it changes nothing (not even how the batches fall).
+        sample_weight = np.asarray(sample_weight, dtype=np.float32)
+        keep = sample_weight != 0
+        arrays = [array[keep] for array in arrays]
+        target, sample_weight = target[keep], sample_weight[keep]
+    batch_size = settings.batch_size or regressor.batch_size or 32
     if settings.epochs:
-        seed = regressor._random_state
-        if seed is not None:
-            keras.utils.set_random_seed(int(seed))
-        history = joint.fit(
-            arrays, target, epochs=settings.epochs,
-            batch_size=settings.batch_size or regressor.batch_size or 32,
-            verbose=regressor.verbose, shuffle=True,
-        ).history
+        with random_state_kept(regressor._random_state):
+            history = joint.fit(
+                arrays, target, sample_weight=sample_weight, epochs=settings.epochs,
+                batch_size=len(target) if batch_size == -1 else batch_size,
+                verbose=regressor.verbose, shuffle=True, **fit_options,
+            ).history
     else:
         history = {}
     for layer in network_a.layers:
@@ -212,5 +290,8 @@ def fine_tune_chain(features, regressor, settings, X, y):
     fitted[index] = (name, step, columns)
     features.transformers_ = fitted
     regressor._clear_compiled()
-    return {"rows": int(len(rows)), "epochs": int(settings.epochs), "layers": trained,
+    done = {"rows": int(len(rows)), "epochs": len(history.get("loss", [])), "layers": trained,
             "output_layer": layer_name, "history": {k: list(v) for k, v in history.items()}}
+    if stopper is not None and stopper.best_weights is not None:
+        done["best_epoch"] = int(stopper.best_epoch) + 1
+    return done

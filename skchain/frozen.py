@@ -20,7 +20,7 @@ import xxhash
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._base import check_fitted
-from ._validation import validate_float32
+from ._validation import as_pandas, validate_float32
 from .preprocessor import KerasTransformer
 
 __all__ = ["FrozenTransformer", "RepresentationCache"]
@@ -321,6 +321,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """
         inner = self.estimator
         stage = f"{_STAGE} {'fit' if reset else 'transform'}"
+        X = as_pandas(X, stage)
         inner_names = getattr(inner, "feature_names_in_", None)
         own_names = None if reset else getattr(self, "feature_names_in_", None)
         order = own_names if own_names is not None else inner_names

@@ -29,6 +29,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import keras
+from sklearn import config_context
+from sklearn.utils._metadata_requests import SIMPLE_METHODS
+
+from ._seeding import nothing_drawn
 
 __all__ = ["SkchainVersionWarning", "UntrustedFileError", "load", "save"]
 
@@ -53,9 +57,14 @@ TRUSTED_TYPES = (
     "skchain.finetune.FineTune",
     "skchain.frozen.FrozenTransformer",
     "skchain.persistence.KerasModelReference",
+    "skchain.persistence.RoutingRequests",
     "skchain.preprocessor.KerasTransformer",
     "skchain.regressor.ChainRegressor",
     "skchain.regressor._split_columns",
+    "skchain._network._split_columns",
+    "skchain.classifier.ChainClassifier",
+    "scikeras.utils.transformers.ClassifierLabelEncoder",
+    "scikeras.utils.transformers.TargetReshaper",
     "skchain.sequences.SequencePadder",
 )
 
@@ -82,6 +91,35 @@ class KerasModelReference:
 
     def __init__(self, member):
         self.member = member
+
+
+class RoutingRequests:
+    """An estimator's metadata-routing requests (``set_fit_request`` ...) as plain data.
+
+    scikit-learn keeps them in an object that refers back to the estimator,
+    a cycle skops' format cannot hold; :func:`save` stores this instead and
+    :func:`load` sets the same requests again.
+    """
+
+    def __init__(self, requests):
+        self.requests = requests
+
+    @classmethod
+    def of(cls, metadata_request):
+        """The requests of a ``MetadataRequest``, method by method."""
+        return cls({
+            method: dict(getattr(metadata_request, method).requests)
+            for method in SIMPLE_METHODS
+            if getattr(metadata_request, method, None) is not None
+            and getattr(metadata_request, method).requests
+        })
+
+    def apply(self, estimator):
+        """Set the stored requests on ``estimator`` (as ``set_<method>_request`` would)."""
+        del estimator._metadata_request
+        with config_context(enable_metadata_routing=True):
+            for method, requests in self.requests.items():
+                getattr(estimator, f"set_{method}_request")(**requests)
 
 
 def _versions():
@@ -129,6 +167,9 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
                     member = members.setdefault(id(value), (f"models/{len(members)}.keras", value))[0]
                     swapped.append((est, name, value))
                     setattr(est, name, KerasModelReference(member))
+                elif name == "_metadata_request":
+                    swapped.append((est, name, value))
+                    setattr(est, name, RoutingRequests.of(value))
         data = sio.dumps(estimator)
     finally:
         for est, name, value in swapped:
@@ -235,8 +276,11 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
             for name, value in list(vars(est).items()):
                 if isinstance(value, KerasModelReference):
                     if value.member not in networks:
-                        networks[value.member] = _load_network(archive, value.member, tmp, path)
+                        with nothing_drawn():
+                            networks[value.member] = _load_network(archive, value.member, tmp, path)
                     setattr(est, name, networks[value.member])
+                elif isinstance(value, RoutingRequests):
+                    value.apply(est)
     return estimator
 
 

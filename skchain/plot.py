@@ -43,9 +43,9 @@ def _networks(estimator):
     """``[(title, history dict), ...]`` of the networks inside ``estimator``."""
     from .frozen import FrozenTransformer
     from .preprocessor import KerasTransformer
-    from .regressor import ChainRegressor
+    from ._network import BlockNetworkMixin
 
-    if isinstance(estimator, (KerasTransformer, ChainRegressor)):
+    if isinstance(estimator, (KerasTransformer, BlockNetworkMixin)):
         title = "network A" if isinstance(estimator, KerasTransformer) else "final network"
         return [(title, getattr(estimator, "history_", None) or {})]
     if not isinstance(estimator, Pipeline):

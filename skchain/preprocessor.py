@@ -22,7 +22,9 @@ from sklearn.callback import with_callbacks
 
 from ._base import CompiledModelMixin, as_float32_target, check_fitted, standard_scaling
 from ._callbacks import EpochCallbacksMixin
-from ._validation import validate_float32
+from ._early_stopping import EarlyStoppingMixin
+from ._seeding import KeptRandomStateMixin
+from ._validation import check_sample_weight_length, check_training_params, validate_float32
 from .diagnostics import (
     InputStatistics, RowFingerprints, check_leakage, check_shift, representation_statistics,
     shift_report,
@@ -37,7 +39,8 @@ def _never(_):
     return False
 
 
-class KerasTransformer(TransformerMixin, EpochCallbacksMixin, CompiledModelMixin, BaseWrapper):
+class KerasTransformer(TransformerMixin, EpochCallbacksMixin, KeptRandomStateMixin,
+                       EarlyStoppingMixin, CompiledModelMixin, BaseWrapper):
     """Train a Keras network and use one of its layers as features.
 
     ``fit(X, y)`` fits the input scaler on ``X``, then trains the network built
@@ -78,6 +81,17 @@ class KerasTransformer(TransformerMixin, EpochCallbacksMixin, CompiledModelMixin
         or nothing).
     leakage_threshold : float, default=0.0
         Fraction of reused rows tolerated; the default reports any.
+    early_stopping : bool, default=False
+        Stop training network A when its loss on validation rows has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the best
+        epoch's weights; the validation rows are drawn (shuffled, seeded by
+        ``random_state``) from the rows passed to ``fit``.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        The improvement of the validation loss that counts.
     optimizer, loss, metrics, epochs, batch_size, validation_split, \
 callbacks, random_state, verbose, shuffle, warm_start, run_eagerly, \
 validation_batch_size, build_fn
@@ -101,6 +115,11 @@ validation_batch_size, build_fn
         Column names seen in ``fit``, when ``X`` had string column names.
     history_ : dict
         Loss and metrics per epoch of network A's training.
+    n_iter_ : int
+        Epochs run in the last ``fit``.
+    best_epoch_, stopped_epoch_ : int
+        With ``early_stopping``: the epoch whose weights were kept and the
+        last epoch run (from 1).
     input_statistics_ : InputStatistics
         Per-feature summary of the training inputs for the shift check
         (distribution on a grid, moments, range: memory independent of the
@@ -134,6 +153,8 @@ validation_batch_size, build_fn
     array(['embedding0', 'embedding1'], dtype=object)
     """
 
+    _STAGE = _STAGE
+
     def __init__(
         self,
         model=None,
@@ -144,6 +165,10 @@ validation_batch_size, build_fn
         shift_alpha: float = 0.01,
         leakage_check: str = "warn",
         leakage_threshold: float = 0.0,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
         build_fn=None,
         warm_start=False,
         random_state=None,
@@ -166,6 +191,10 @@ validation_batch_size, build_fn
         self.shift_alpha = shift_alpha
         self.leakage_check = leakage_check
         self.leakage_threshold = leakage_threshold
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         super().__init__(
             model=model,
             build_fn=build_fn,
@@ -211,8 +240,11 @@ validation_batch_size, build_fn
         """
         stage = f"{_STAGE} fit"
         self._check_diagnostic_params()
+        check_training_params(self, _STAGE)
         X = validate_float32(self, X, reset=True, stage=stage)
         y = self._validate_target(X, y, stage)
+        if sample_weight is not None:
+            check_sample_weight_length(sample_weight, X, stage)
         names = getattr(self, "feature_names_in_", None)
         scaler = self._make_scaler()
         X_scaled = X if scaler is None else self._scale(scaler.fit(X), X)

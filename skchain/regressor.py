@@ -1,89 +1,25 @@
-"""The final stage of a chain: a scikeras regressor with a block-aware network."""
+"""The final stage of a chain for a continuous target: :class:`ChainRegressor`."""
 
 from __future__ import annotations
 
-import numbers
-import re
-
-import keras
 import numpy as np
 from scikeras.wrappers import KerasRegressor
 from sklearn.base import RegressorMixin
-from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._tags import RegressorTags
 
 from sklearn.callback import with_callbacks
 
-from ._base import CompiledModelMixin, check_fitted
-from ._callbacks import EpochCallbacksMixin
-from ._validation import validate_float32
-from .encoders import default_embedding_width
-from .layers import CategoryIndex, EntityEmbedding
+from ._base import check_fitted
+from ._network import BlockNetworkMixin, _split_columns, input_blocks  # noqa: F401 (saved files)
+from ._validation import check_sample_weight_length, validate_float32
 
 __all__ = ["ChainRegressor"]
 
 _STAGE = "ChainRegressor (final network)"
 
 
-def input_blocks(feature_names, n_features):
-    """Split columns into blocks by their ``"<block>__"`` name prefix.
-
-    ``ColumnTransformer`` names its output columns ``"<transformer>__<feature>"``;
-    consecutive columns with the same prefix form one block. Without such
-    names, all columns form one block called ``"features"``.
-
-    Returns
-    -------
-    list of (name, start, stop)
-    """
-    if feature_names is None or not all("__" in str(n) for n in feature_names):
-        return [("features", 0, n_features)]
-    blocks = []
-    for i, name in enumerate(feature_names):
-        prefix = str(name).split("__", 1)[0]
-        if blocks and blocks[-1][0] == prefix and blocks[-1][2] == i:
-            blocks[-1] = (prefix, blocks[-1][1], i + 1)
-        else:
-            blocks.append((prefix, i, i + 1))
-    seen = {}
-    unique = []
-    for name, start, stop in blocks:
-        seen[name] = seen.get(name, 0) + 1
-        unique.append((name if seen[name] == 1 else f"{name}{seen[name]}", start, stop))
-    return unique
-
-
-def _integer_columns(X):
-    """Names of a DataFrame's integer columns (token ids of sequence blocks)."""
-    if not hasattr(X, "dtypes"):
-        return set()
-    return {str(name) for name, dtype in X.dtypes.items() if getattr(dtype, "kind", "O") in "iu"}
-
-
-def _split_columns(X, bounds):
-    return [X[:, start:stop] for start, stop in bounds]
-
-
-def _layer_name(block):
-    return re.sub(r"[^0-9a-zA-Z_]", "_", block)
-
-
-#: Blocks whose name starts with these get an entity embedding per column,
-#: or a recurrent branch over padded sequences, instead of a Dense branch.
-EMBEDDED_PREFIX = "embedded"
-SEQUENCE_PREFIX = "sequence"
-
-
-def _block_kind(name):
-    if name.startswith(EMBEDDED_PREFIX):
-        return "embedded"
-    if name.startswith(SEQUENCE_PREFIX):
-        return "sequence"
-    return "dense"
-
-
-class ChainRegressor(EpochCallbacksMixin, CompiledModelMixin, KerasRegressor):
+class ChainRegressor(BlockNetworkMixin, KerasRegressor):
     """Regressor on the features of a chain: one branch per input block.
 
     A :class:`scikeras.wrappers.KerasRegressor` whose default network takes
@@ -142,6 +78,19 @@ class ChainRegressor(EpochCallbacksMixin, CompiledModelMixin, KerasRegressor):
         ``"city"``), the rule for columns it does not name.
     token_embedding_dim : int, default=16
         Width of the token embedding of integer sequence blocks.
+    early_stopping : bool, default=False
+        Stop training when the loss on validation rows has not improved by
+        ``tol`` for ``n_iter_no_change`` epochs, and keep the best epoch's
+        weights. The validation rows are drawn (shuffled, seeded by
+        ``random_state``) from the rows passed to ``fit``, so inside a
+        cross-validation they come from the training fold; ``fit(...,
+        X_val=, y_val=)`` gives them explicitly instead.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before training stops.
+    tol : float, default=1e-4
+        The improvement of the validation loss that counts.
     optimizer, loss, metrics, epochs, batch_size, validation_split, \
 callbacks, random_state, verbose, shuffle, warm_start, run_eagerly, \
 validation_batch_size, build_fn
@@ -168,7 +117,12 @@ validation_batch_size, build_fn
     feature_names_in_ : ndarray of str
         Column names seen in ``fit``, when ``X`` had string column names.
     history_ : dict
-        Loss and metrics per epoch.
+        Loss and metrics per epoch (``val_loss`` too with validation rows).
+    n_iter_ : int
+        Epochs run in the last ``fit``.
+    best_epoch_, stopped_epoch_ : int
+        With ``early_stopping``: the epoch whose weights were kept and the
+        last epoch run (from 1).
 
     Examples
     --------
@@ -193,6 +147,10 @@ validation_batch_size, build_fn
         branch_per_block: bool = True,
         embedding_dim: int | dict[str, int] | None = None,
         token_embedding_dim: int = 16,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
         build_fn=None,
         warm_start=False,
         random_state=None,
@@ -217,6 +175,10 @@ validation_batch_size, build_fn
         self.branch_per_block = branch_per_block
         self.embedding_dim = embedding_dim
         self.token_embedding_dim = token_embedding_dim
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         super().__init__(
             model=model,
             build_fn=build_fn,
@@ -236,9 +198,11 @@ validation_batch_size, build_fn
             **kwargs,
         )
 
+    _STAGE = _STAGE
+
     # ------------------------------------------------------------------ fit
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, **kwargs):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, **kwargs):
         """Train the final network on the chain's features.
 
         Callbacks set with ``set_callbacks`` (scikit-learn's callback API,
@@ -254,7 +218,11 @@ validation_batch_size, build_fn
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Continuous target(s).
         sample_weight : array-like of shape (n_samples,), default=None
-            Per-row weights.
+            Per-row weights (a row of weight 0 is left out).
+        X_val, y_val : array-like, default=None
+            Validation rows with the columns of ``X``: their loss is
+            recorded per epoch (``history_["val_loss"]``) and watched by
+            ``early_stopping``.
         **kwargs
             Passed to ``keras.Model.fit`` (prefer ``fit__*`` parameters).
 
@@ -263,11 +231,10 @@ validation_batch_size, build_fn
         self : ChainRegressor
             The fitted regressor.
         """
-        X, y = self._validate_training_data(X, y, reset=True, stage=f"{_STAGE} fit")
-        self._fit_with_callbacks(
-            lambda: KerasRegressor.fit(self, X, y, sample_weight=sample_weight, **kwargs), X, y
+        return self._fit_network(
+            lambda X, y, w: KerasRegressor.fit(self, X, y, sample_weight=w, **kwargs),
+            X, y, sample_weight, X_val, y_val, f"{_STAGE} fit",
         )
-        return self
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
         """Train for one epoch, starting from the current weights.
@@ -288,244 +255,42 @@ validation_batch_size, build_fn
         self : ChainRegressor
         """
         first = not self.__sklearn_is_fitted__()
-        X, y = self._validate_training_data(
-            X, y, reset=first, stage=f"{_STAGE} partial_fit"
-        )
+        stage = f"{_STAGE} partial_fit"
+        X, y = self._validate_training_data(X, y, reset=first, stage=stage)
+        if sample_weight is not None:
+            check_sample_weight_length(sample_weight, X, stage)
         super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
         return self
 
-    def _validate_training_data(self, X, y, reset, stage):
-        self._check_hyperparameters()
-        if y is None:
-            raise ValueError(f"{stage}: requires y to be passed, but the target y is None")
-        integer_columns = _integer_columns(X)
-        X = validate_float32(self, X, reset=reset, stage=stage)
+    def _validate_target(self, X, y, stage):
         try:
-            y = check_array(
-                y, ensure_2d=False, dtype=np.float32, input_name="y", order="C"
-            )
+            y = check_array(y, ensure_2d=False, dtype=np.float32, input_name="y", order="C")
             check_consistent_length(X, y)
         except ValueError as exc:
             raise ValueError(f"{stage}: {exc}") from exc
         if y.ndim == 2 and y.shape[1] == 0:
             raise ValueError(f"{stage}: y has no columns; expected at least one target")
-        if reset:
-            names = getattr(self, "feature_names_in_", None)
-            if self._uses_default_network() and self.branch_per_block:
-                self.input_blocks_ = input_blocks(names, X.shape[1])
-            else:
-                self.input_blocks_ = [("features", 0, X.shape[1])]
-            self._plan_special_blocks(X, names, integer_columns, stage)
-        self._clear_compiled()
-        return X, y
+        return y
 
-    def _plan_special_blocks(self, X, names, integer_columns, stage):
-        """Sizes of the embedded and sequence branches, read from the training rows."""
-        self.embedding_sizes_, self.sequence_blocks_ = {}, {}
-        if not self._uses_default_network() or not self.branch_per_block:
-            return
-        widths = self.embedding_dim if isinstance(self.embedding_dim, dict) else {}
-        for block, start, stop in self.input_blocks_:
-            kind = _block_kind(block)
-            if kind == "embedded":
-                codes = X[:, start:stop]
-                if len(codes) and (codes != np.round(codes)).any():
-                    raise ValueError(
-                        f"{stage}: block {block!r} holds non-integer values; expected"
-                        " the integer codes of an OrdinalEncoder"
-                    )
-                for j in range(start, stop):
-                    feature = str(names[j]) if names is not None else f"x{j}"
-                    column = feature.split("__", 1)[-1]
-                    levels = int(X[:, j].max(initial=-1)) + 1
-                    width = widths.get(column, self.embedding_dim)
-                    if width is None or isinstance(width, dict):
-                        width = default_embedding_width(max(levels, 1))
-                    self.embedding_sizes_[feature] = (max(levels, 0) + 2, int(width))
-            elif kind == "sequence":
-                tokens = all(names is not None and str(names[j]) in integer_columns
-                             for j in range(start, stop))
-                vocabulary = int(X[:, start:stop].max(initial=0)) + 2 if tokens else 0
-                if tokens and len(X) and X[:, start:stop].min() < 0:
-                    raise ValueError(
-                        f"{stage}: block {block!r} holds negative token ids; expected ids"
-                        " >= 1, with 0 for padding"
-                    )
-                self.sequence_blocks_[block] = {
-                    "tokens": tokens, "steps": stop - start, "vocabulary": vocabulary,
-                }
+    def _output_layer(self):
+        return self.n_outputs_, None
 
-    def _uses_default_network(self):
-        return self.model is None and self.build_fn is None
+    def joint_training_data(self, y, sample_weight=None):
+        """The target and weights the network trains on, for training outside scikeras.
 
-    def _check_hyperparameters(self):
-        units = self.hidden_units
-        units = (units,) if isinstance(units, numbers.Integral) else units
-        if not all(isinstance(u, numbers.Integral) and u > 0 for u in units):
-            raise ValueError(
-                f"{_STAGE}: hidden_units={self.hidden_units!r}; expected a positive"
-                " int or a tuple of positive ints"
-            )
-        if self.branch_units is not None and not (
-            isinstance(self.branch_units, numbers.Integral) and self.branch_units > 0
-        ):
-            raise ValueError(
-                f"{_STAGE}: branch_units={self.branch_units!r}; expected a positive"
-                " int or None"
-            )
-        dims = self.embedding_dim
-        dims = dims.values() if isinstance(dims, dict) else [] if dims is None else [dims]
-        if not all(isinstance(d, numbers.Integral) and d > 0 for d in dims):
-            raise ValueError(
-                f"{_STAGE}: embedding_dim={self.embedding_dim!r}; expected None, a"
-                " positive int or a dict of positive ints"
-            )
-        if not (isinstance(self.token_embedding_dim, numbers.Integral)
-                and self.token_embedding_dim > 0):
-            raise ValueError(
-                f"{_STAGE}: token_embedding_dim={self.token_embedding_dim!r}; expected"
-                " a positive int"
-            )
-        if not (isinstance(self.dropout, numbers.Real) and 0 <= self.dropout < 1):
-            raise ValueError(
-                f"{_STAGE}: dropout={self.dropout!r}; expected a float in [0, 1)"
-            )
+        Fine-tuning trains this network together with network A.
 
-    @property
-    def feature_encoder(self):
-        """Splits the feature matrix into one array per input of the network."""
-        if len(self.input_blocks_) == 1:
-            return FunctionTransformer()
-        bounds = [(start, stop) for _, start, stop in self.input_blocks_]
-        return FunctionTransformer(_split_columns, kw_args={"bounds": bounds})
-
-    def _build_keras_model(self):
-        model = super()._build_keras_model()
-        expected = [stop - start for _, start, stop in self.input_blocks_]
-        got = [int(inp.shape[-1]) if inp.shape[-1] is not None else -1 for inp in model.inputs]
-        if got != expected:
-            if len(got) == 1 and len(expected) == 1:
-                detail = (
-                    f"the network takes {got[0]} input columns, the features have"
-                    f" {expected[0]}; build its input from meta['n_features_in_']"
-                )
-            else:
-                detail = (
-                    f"the network's inputs have widths {got}, the feature blocks"
-                    f" {[name for name, _, _ in self.input_blocks_]} have widths {expected}"
-                )
-            raise ValueError(f"{_STAGE}: {detail}")
-        return model
-
-    def _check_model_param(self):
-        if self._uses_default_network():
-            return self._build_default_network
-        return super()._check_model_param()
-
-    def _build_default_network(self, compile_kwargs):
-        units = self.hidden_units
-        units = (units,) if isinstance(units, numbers.Integral) else tuple(units)
-        # Seeds of their own for every initializer and dropout layer: Keras
-        # would draw them from Python's global ``random``, which other threads
-        # (a Dask worker's event loop, for one) may draw from meanwhile.
-        seeds = np.random.default_rng(self._random_state)
-
-        def seed():
-            return None if self._random_state is None else int(seeds.integers(2**31 - 1))
-
-        def dense(width, name, activation):
-            return keras.layers.Dense(
-                width, activation=activation, name=name,
-                kernel_initializer=keras.initializers.GlorotUniform(seed=seed()),
-            )
-
-        inputs, branches = [], []
-        for name, start, stop in self.input_blocks_:
-            inp = keras.Input((stop - start,), name=_layer_name(name))
-            inputs.append(inp)
-            if name in self.sequence_blocks_:
-                branches.append(self._sequence_branch(name, inp, seed))
-            elif _block_kind(name) == "embedded" and self.embedding_sizes_:
-                sizes = [self.embedding_sizes_[f] for f in self._block_features(start, stop)]
-                branches.append(EntityEmbedding(
-                    [rows for rows, _ in sizes], [width for _, width in sizes],
-                    seed=seed(), name=f"{_layer_name(name)}_embeddings",
-                )(inp))
-            elif self.branch_units is None:
-                branches.append(inp)
-            else:
-                branches.append(
-                    dense(self.branch_units, f"{_layer_name(name)}_branch", self.activation)(inp)
-                )
-        x = branches[0] if len(branches) == 1 else keras.layers.Concatenate(name="merge")(branches)
-        for i, width in enumerate(units):
-            x = dense(width, f"hidden{i}", self.activation)(x)
-            if self.dropout:
-                x = keras.layers.Dropout(self.dropout, seed=seed(), name=f"dropout{i}")(x)
-        outputs = dense(self.n_outputs_, "output", None)(x)
-        network = keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs)
-        network.compile(**compile_kwargs)
-        return network
-
-    def _block_features(self, start, stop):
-        names = getattr(self, "feature_names_in_", None)
-        return [str(names[j]) if names is not None else f"x{j}" for j in range(start, stop)]
-
-    def _sequence_branch(self, name, inp, seed):
-        """Padded steps masked out, then a GRU over the sequence."""
-        info = self.sequence_blocks_[name]
-        prefix = _layer_name(name)
-        if info["tokens"]:
-            vocabulary = info["vocabulary"]
-            x = CategoryIndex(vocabulary, unknown_index=vocabulary - 1, name=f"{prefix}_ids")(inp)
-            x = keras.layers.Embedding(
-                vocabulary, self.token_embedding_dim, mask_zero=True, name=f"{prefix}_tokens",
-                embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed()),
-            )(x)
-        else:
-            x = keras.layers.Reshape((info["steps"], 1), name=f"{prefix}_steps")(inp)
-            x = keras.layers.Masking(0.0, name=f"{prefix}_mask")(x)
-        return keras.layers.GRU(
-            self.branch_units or 32, name=f"{prefix}_gru",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=seed()),
-            recurrent_initializer=keras.initializers.Orthogonal(seed=seed()),
-        )(x)
-
-    def category_embeddings(self) -> dict[str, np.ndarray]:
-        """The learned entity embedding of each ``"embedded"`` column.
+        Parameters
+        ----------
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
 
         Returns
         -------
-        dict
-            ``{feature name: ndarray of shape (rows, width)}``; row 0 is the
-            missing value, row 1 a level not seen in ``fit``, row ``2 + c``
-            the level with code ``c``. :meth:`skchain.Chain.category_embeddings`
-            adds the level labels.
+        (ndarray of shape (n_samples, n_outputs), ndarray or None)
         """
-        check_fitted(self, _STAGE)
-        tables = {}
-        for layer in self.model_.layers:
-            if isinstance(layer, EntityEmbedding):
-                start = next(
-                    s for name, s, _ in self.input_blocks_
-                    if f"{_layer_name(name)}_embeddings" == layer.name
-                )
-                features = self._block_features(start, start + len(layer.tables))
-                tables.update(zip(features, layer.embeddings()))
-        return tables
-
-    def _get_compile_kwargs(self):
-        kwargs = super()._get_compile_kwargs()
-        optimizer = kwargs.get("optimizer")
-        given_by_name = isinstance(self.optimizer, (str, type))
-        if (
-            given_by_name
-            and self.learning_rate is not None
-            and not hasattr(self, "optimizer__learning_rate")
-            and isinstance(optimizer, keras.optimizers.Optimizer)
-        ):
-            optimizer.learning_rate = self.learning_rate
-        return kwargs
+        target = np.asarray(y, dtype=np.float32)
+        return (target[:, None] if target.ndim == 1 else target), sample_weight
 
     # -------------------------------------------------------------- predict
     def predict(self, X):
@@ -545,9 +310,10 @@ validation_batch_size, build_fn
         return self._predict_validated(X)
 
     def _predict_validated(self, X):
-        inputs = self.feature_encoder_.transform(X)
-        inputs = inputs if isinstance(inputs, list) else [inputs]
-        out = self._forward(("network",), lambda: self.model_)(inputs)
+        return self._outputs_to_predictions(self._network_outputs(X))
+
+    def _outputs_to_predictions(self, out):
+        """The network's raw outputs as ``predict`` returns them."""
         if getattr(self, "y_ndim_", 2) == 1 and out.ndim == 2 and out.shape[1] == 1:
             return out[:, 0]
         return out

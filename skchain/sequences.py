@@ -124,6 +124,13 @@ class SequencePadder(TransformerMixin, BaseEstimator):
                         f"{_STAGE}: column {name!r}, row {i} holds {cell!r:.60}; token ids"
                         " must be non-negative integers (or use dtype='float32' for values)"
                     )
+                if (seq == self.value).any():
+                    raise ValueError(
+                        f"{_STAGE}: column {name!r}, row {i} holds the token id"
+                        f" {self.value:g}, which is the padding value: padded steps are"
+                        " masked, so these steps would be silently dropped. Token ids must"
+                        " differ from the padding value (with value=0, start ids at 1: ids + 1)"
+                    )
             sequences.append(seq.astype(self.dtype))
         return sequences
 

@@ -70,7 +70,3 @@ def fitted_chain(fitted_pre, dataset_b):
         regressor=ChainRegressor(epochs=2, random_state=0),
     )
     return chain.fit(df, y)
-
-
-def pytest_configure(config):
-    keras.utils.set_random_seed(0)

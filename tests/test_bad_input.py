@@ -7,7 +7,9 @@ import pytest
 from scipy import sparse
 from sklearn.exceptions import NotFittedError
 
-from skchain import ChainRegressor, make_chain
+from skchain import ChainRegressor, KerasTransformer, make_chain
+
+from conftest import build_network_a
 
 A_COLUMNS = [f"a{i}" for i in range(6)]
 
@@ -132,3 +134,67 @@ def test_final_network_that_does_not_fit_the_features_is_named(dataset_b, fitted
                        regressor=ChainRegressor(model=too_narrow, epochs=1))
     with pytest.raises(ValueError, match="ChainRegressor.*network takes 3 input columns, the features have 9"):
         chain.fit(df, y)
+
+
+# --- the README's promise: stage and column named -----------------------------------------
+
+def test_infinity_in_a_numeric_column_names_it(fitted_chain, dataset_b):
+    df, y = dataset_b
+    bad = df.astype({"age": float})
+    bad.loc[3, "age"] = np.inf
+    before = fitted_chain.predict(df)
+    for call in (lambda: fitted_chain.predict(bad), lambda: fitted_chain.fit(bad, y)):
+        with pytest.raises(ValueError, match=r"numeric columns\): column 'age' holds 1 infinite"):
+            call()
+    np.testing.assert_array_equal(fitted_chain.predict(df), before)
+
+
+@pytest.mark.parametrize("column, block", [("age", "numeric"), ("a2", "representation"),
+                                           ("store", "onehot")])
+def test_a_missing_column_names_the_stage_and_the_column(fitted_chain, dataset_b, column, block):
+    df, _ = dataset_b
+    with pytest.raises(ValueError, match=rf"Chain predict \(features step, '{block}' block\):"
+                                         rf" column\(s\) \['{column}'\] missing"):
+        fitted_chain.predict(df.drop(columns=[column]))
+
+
+@pytest.mark.parametrize("param, value", [
+    ("batch_size", -3), ("batch_size", 0), ("epochs", 0), ("epochs", -1),
+    ("hidden_units", (0,)), ("hidden_units", -4), ("embedding_dim", 0),
+])
+def test_non_positive_sizes_are_refused_before_training(dataset_b, param, value):
+    df, y = dataset_b
+    regressor = ChainRegressor(**{param: value})
+    with pytest.raises(ValueError, match=rf"ChainRegressor \(final network\): {param}="):
+        regressor.fit(df[["age"]], y)
+    assert not hasattr(regressor, "model_")
+
+
+@pytest.mark.parametrize("param, value", [("batch_size", -3), ("epochs", 0)])
+def test_non_positive_sizes_of_network_a_are_refused(dataset_a, param, value):
+    X, y = dataset_a
+    with pytest.raises(ValueError, match=rf"KerasTransformer \(network A\): {param}="):
+        KerasTransformer(build_network_a, loss="mse", **{param: value}).fit(X, y)
+
+
+def test_fine_tune_batch_size_is_checked(fitted_pre, dataset_b):
+    from skchain import FineTune
+
+    df, y = dataset_b
+    chain = make_chain(fitted_pre, representation_columns=[f"a{i}" for i in range(6)],
+                       regressor=ChainRegressor(epochs=1), fine_tune=FineTune(batch_size=-3))
+    with pytest.raises(ValueError, match=r"FineTune .*batch_size=-3"):
+        chain.fit(df, y)
+
+
+def test_token_id_zero_is_refused_as_the_padding_id():
+    from skchain import SequencePadder
+
+    df = pd.DataFrame({"clicks": [[3, 1], [0, 2], [4]]})
+    with pytest.raises(ValueError, match=r"column 'clicks', row 1 .*padding value.*start ids at 1"):
+        SequencePadder().fit(df)
+    fitted = SequencePadder().fit(df.iloc[[0, 2]])
+    with pytest.raises(ValueError, match="padding value"):
+        fitted.transform(df)
+    # Values (dtype float32) may be 0: Masking(0.0) is documented for them.
+    SequencePadder(dtype="float32").fit_transform(df)

@@ -43,3 +43,10 @@ def test_fine_tuning():
 def test_every_example_is_documented(script):
     text = (EXAMPLES / script).read_text()
     assert text.startswith('"""') and "Usage::" in text and "--fast" in text
+
+
+def test_classification_digits():
+    out = _run("classification_digits.py")
+    assert "flagged" in out
+    assert "class_weight=None" in out and "class_weight=balanced" in out
+    assert out.count("recall of 'flagged'") == 2

@@ -1,78 +1,94 @@
-"""Every Python block of README.md runs, in order, on small real data.
+"""README.md runs as a user runs it: its Python blocks, in order, in one fresh process.
 
-Blocks share one namespace, like a notebook. A block preceded by
-``<!-- readme-test: skip (reason) -->`` is left out, with its reason. The
-namespace starts with what the README calls the user's data: ``X_a, y_a``
-(dataset A), ``df_b, y_b, df_new`` (dataset B), ``PIXELS``, ``X``,
-``trained_keras_model``, ``fitted_scaler``. It is a module named
-``mypackage.networks``, so that functions the README defines there are the
-ones its ``skchain.load(..., trusted=["mypackage.networks...."])`` names.
+Nothing runs before the blocks. The first block is the user's data (marked
+``<!-- readme-test: user data (...) -->``); it runs as written, and then, as
+the only step this test adds, the data are cut to small slices so that the
+suite stays fast. Blocks marked ``<!-- readme-test: skip (reason) -->`` are
+left out, with their reason. The blocks run as the module
+``mypackage.networks``, so that the functions the README defines are the ones
+its ``skchain.load(..., trusted=["mypackage.networks...."])`` names. On the
+README's own clean data no skchain warning may be emitted.
 """
 
+import json
+import os
 import re
+import subprocess
 import sys
-import types
-import warnings
+import textwrap
 from pathlib import Path
 
-import keras
-import numpy as np
-import pytest
-from sklearn.preprocessing import StandardScaler
-
-from skchain.demo import PIXELS, load_datasets
-
 README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCK = re.compile(r"(<!-- readme-test: skip \((?P<reason>[^)]*)\) -->\n)?```python\n(?P<code>.*?)```", re.S)
+BLOCK = re.compile(
+    r"(<!-- readme-test: (?P<mark>skip|user data) \((?P<reason>[^)]*)\) -->\n)?"
+    r"```python\n(?P<code>.*?)```",
+    re.S,
+)
+
+# The one step the test adds after the user's data block: smaller slices of the same data.
+SLICE = """
+X_a, y_a = X_a[:300], y_a[:300]
+df_b, y_b = df_b.iloc[:160].reset_index(drop=True), y_b[:160]
+"""
+
+DRIVER = textwrap.dedent('''
+    import json, sys, types, warnings
+    package, module = types.ModuleType("mypackage"), types.ModuleType("mypackage.networks")
+    package.networks = module
+    sys.modules["mypackage"], sys.modules["mypackage.networks"] = package, module
+    namespace = module.__dict__
+    blocks = json.loads(sys.stdin.read())
+    report = []
+    for label, code in blocks:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                exec(compile(code, label, "exec"), namespace)
+            except Exception as exc:
+                report.append({"block": label, "error": f"{type(exc).__name__}: {exc}"})
+                break
+        report.append({"block": label, "warnings": [
+            f"{w.category.__module__}.{w.category.__name__}: {w.message}" for w in caught
+            if w.category.__module__.startswith("skchain") or "skchain" in (w.filename or "")
+        ]})
+    report.append({"final_prediction_shape": list(namespace["chain"].predict(namespace["df_new"]).shape)})
+    print("REPORT " + json.dumps(report))
+''')
 
 
 def _blocks():
-    return [(m["code"], m["reason"]) for m in BLOCK.finditer(README.read_text())]
-
-
-def _user_data():
-    (X_a, y_a), (df_b, y_b) = load_datasets()
-    X_a, y_a = X_a[:300], y_a[:300].astype(np.float32)
-    df_b, y_b = df_b.iloc[:160].reset_index(drop=True), y_b[:160]
-    rng = np.random.default_rng(0)
-    df_b["city"] = rng.choice([f"c{i}" for i in range(30)], len(df_b))
-    df_b["flag"] = rng.random(len(df_b)) > 0.5
-    df_b["clicks"] = [list(rng.integers(1, 9, rng.integers(1, 6))) for _ in range(len(df_b))]
-    inputs = keras.Input((64,))
-    trained = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(8, name="embedding")(inputs)))
-    return {
-        "X_a": X_a, "y_a": y_a, "X": X_a[:5], "df_b": df_b, "y_b": y_b,
-        "df_new": df_b.iloc[:7], "PIXELS": PIXELS,
-        "trained_keras_model": trained, "fitted_scaler": StandardScaler().fit(X_a),
-    }
+    return [(m["code"], m["mark"], m["reason"]) for m in BLOCK.finditer(README.read_text())]
 
 
 def test_readme_has_the_blocks_this_test_expects():
     blocks = _blocks()
-    assert len(blocks) >= 7
-    assert sum(reason is not None for _, reason in blocks) == 2
+    assert len(blocks) >= 8
+    assert [mark for _, mark, _ in blocks].count("skip") == 2
+    # The user's data come first, and only they.
+    assert blocks[0][1] == "user data"
+    assert [mark for _, mark, _ in blocks].count("user data") == 1
 
 
-def test_readme_code_blocks_run(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the README writes chain.joblib and chain.skchain
-    package, module = types.ModuleType("mypackage"), types.ModuleType("mypackage.networks")
-    package.networks = module
-    monkeypatch.setitem(sys.modules, "mypackage", package)
-    monkeypatch.setitem(sys.modules, "mypackage.networks", module)
-    namespace = module.__dict__
-    namespace.update(_user_data())
-    ran = 0
-    for i, (code, reason) in enumerate(_blocks(), start=1):
-        if reason is not None:
+def test_readme_runs_as_written_in_a_fresh_process(tmp_path):
+    blocks = []
+    for i, (code, mark, _) in enumerate(_blocks(), start=1):
+        if mark == "skip":
             continue
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # drift/leakage checks of the small slices
-            try:
-                exec(compile(code, f"README.md block {i}", "exec"), namespace)
-            except Exception as exc:  # pragma: no cover - the message is the point
-                pytest.fail(f"README.md block {i} failed: {type(exc).__name__}: {exc}")
-        ran += 1
-    assert ran >= 5
-    # What the blocks left behind is what they say.
-    chain = namespace["chain"]
-    assert chain.predict(namespace["df_new"]).shape == (7,)
+        blocks.append((f"README.md block {i}", code))
+        if mark == "user data":
+            blocks.append(("test: smaller slices of the user's data", SLICE))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [sys.executable, "-c", DRIVER], input=json.dumps(blocks), capture_output=True,
+        text=True, timeout=900, cwd=tmp_path, env=env,  # the README writes its files here
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
+    assert result.returncode == 0 and lines, result.stderr[-3000:]
+    report = json.loads(lines[-1][len("REPORT "):])
+    errors = [entry for entry in report if "error" in entry]
+    assert not errors, errors
+    ran = [entry["block"] for entry in report if "warnings" in entry]
+    assert len(ran) == len(blocks)
+    warned = {entry["block"]: entry["warnings"] for entry in report if entry.get("warnings")}
+    assert not warned, f"skchain warned on the README's clean data: {warned}"
+    assert report[-1]["final_prediction_shape"] == [7]

@@ -1,0 +1,143 @@
+"""Early stopping, scikit-learn's way, for the Keras-backed estimators.
+
+As ``MLPRegressor`` and ``HistGradientBoosting*`` do it: ``early_stopping``,
+``validation_fraction``, ``n_iter_no_change`` and ``tol`` are constructor
+parameters, and the validation rows are drawn (shuffled, seeded by
+``random_state``, stratified for classifiers) from the rows passed to
+``fit``, so inside ``cross_val_score`` or ``GridSearchCV`` they come from the
+training fold only. Keras' ``EarlyStopping`` watches ``val_loss`` and puts
+back the weights of the best epoch. Explicit validation rows
+(``fit(X, y, X_val=..., y_val=...)``) take the place of the drawn ones.
+"""
+
+import numbers
+
+import keras
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+__all__ = ["EarlyStoppingMixin", "check_early_stopping", "split_validation_rows"]
+
+
+def check_early_stopping(estimator, stage):
+    """Check the four early-stopping parameters of ``estimator`` (any object holding them)."""
+    if estimator.early_stopping not in (True, False):
+        raise ValueError(f"{stage}: early_stopping={estimator.early_stopping!r}; expected True or False")
+    fraction = estimator.validation_fraction
+    if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):
+        raise ValueError(
+            f"{stage}: validation_fraction={fraction!r}; expected a float in (0, 1)"
+        )
+    patience = estimator.n_iter_no_change
+    if not (isinstance(patience, numbers.Integral) and not isinstance(patience, bool)
+            and patience > 0):
+        raise ValueError(f"{stage}: n_iter_no_change={patience!r}; expected a positive int")
+    if not (isinstance(estimator.tol, numbers.Real) and estimator.tol >= 0):
+        raise ValueError(f"{stage}: tol={estimator.tol!r}; expected a float >= 0")
+
+
+def split_validation_rows(n_rows, fraction, random_state, strata, stage):
+    """Indices ``(train, validation)``: a shuffled, seeded, optionally stratified split.
+
+    Stratification falls back to a plain shuffled split when a class has too
+    few rows to appear on both sides.
+    """
+    n_validation = int(np.ceil(fraction * n_rows))
+    if n_validation < 1 or n_rows - n_validation < 1:
+        raise ValueError(
+            f"{stage}: validation_fraction={fraction} of {n_rows} rows leaves no rows to"
+            " train on or to validate with; pass more rows or early_stopping=False"
+        )
+    rows = np.arange(n_rows)
+    try:
+        return train_test_split(rows, test_size=n_validation, random_state=random_state,
+                                shuffle=True, stratify=strata)
+    except ValueError:
+        if strata is None:
+            raise
+        return train_test_split(rows, test_size=n_validation, random_state=random_state,
+                                shuffle=True)
+
+
+def _take(data, rows):
+    if data is None:
+        return None
+    if isinstance(data, (list, tuple)):
+        return [_take(part, rows) for part in data]
+    if isinstance(data, dict):
+        return {key: _take(part, rows) for key, part in data.items()}
+    return data[rows]
+
+
+def _n_rows(data):
+    if isinstance(data, (list, tuple)):
+        return _n_rows(data[0])
+    if isinstance(data, dict):
+        return _n_rows(next(iter(data.values())))
+    return len(data)
+
+
+class EarlyStoppingMixin:
+    """Early stopping and validation rows for a scikeras wrapper (see the module docstring).
+
+    The estimator defines ``early_stopping``, ``validation_fraction``,
+    ``n_iter_no_change`` and ``tol``, and sets ``_validation_rows`` (validated
+    ``(X, y)``, encoded here with the fitted ``feature_encoder_`` and
+    ``target_encoder_``) for the duration of a ``fit`` given explicit
+    validation rows. Classifiers override :meth:`_strata`.
+
+    Fitted attributes: ``n_iter_`` (epochs run), and with early stopping
+    ``best_epoch_`` (the epoch whose weights were kept, from 1) and
+    ``stopped_epoch_`` (the last epoch run).
+    """
+
+    def _strata(self, y):
+        """Labels to stratify the validation split by; ``None``: no stratification."""
+        return None
+
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch,
+                         **kwargs):
+        stage = getattr(self, "_STAGE", type(self).__name__)
+        check_early_stopping(self, stage)
+        validation = getattr(self, "_validation_rows", None)
+        if validation is not None:
+            X_val, y_val = validation
+            validation = (self.feature_encoder_.transform(X_val),
+                          self.target_encoder_.transform(y_val), None)
+        if self.early_stopping and getattr(self, "validation_split", 0):
+            raise ValueError(
+                f"{stage}: early_stopping=True draws its own validation rows"
+                f" (validation_fraction={self.validation_fraction}); leave"
+                f" validation_split at 0 (got {self.validation_split})"
+            )
+        if self.early_stopping and validation is None:
+            train, held_out = split_validation_rows(
+                _n_rows(X), self.validation_fraction, self._random_state, self._strata(y), stage
+            )
+            validation = (_take(X, held_out), _take(y, held_out), _take(sample_weight, held_out))
+            X, y, sample_weight = _take(X, train), _take(y, train), _take(sample_weight, train)
+        if validation is not None:
+            kwargs["validation_data"] = tuple(v for v in validation if v is not None)
+        stopper = None
+        if self.early_stopping:
+            stopper = keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=int(self.n_iter_no_change), min_delta=self.tol,
+                restore_best_weights=True,
+            )
+            self._fit_callbacks = [*self._fit_callbacks, stopper]
+        try:
+            result = super()._fit_keras_model(
+                X, y, sample_weight=sample_weight, warm_start=warm_start, epochs=epochs,
+                initial_epoch=initial_epoch, **kwargs,
+            )
+        finally:
+            if stopper is not None:
+                self._fit_callbacks = [c for c in self._fit_callbacks if c is not stopper]
+        self.n_iter_ = len(self.history_.get("loss", []))
+        for name in ("best_epoch_", "stopped_epoch_"):
+            self.__dict__.pop(name, None)
+        if stopper is not None:
+            self.stopped_epoch_ = self.n_iter_
+            self.best_epoch_ = int(stopper.best_epoch) + 1 if stopper.best_weights is not None \
+                else self.n_iter_
+        return result

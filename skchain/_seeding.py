@@ -1,0 +1,162 @@
+"""Seeded training that leaves the process's random state as it found it.
+
+scikeras seeds a fit with ``random_state`` through
+``scikeras.utils.random_state.tensorflow_random_state``, which sets
+``TF_DETERMINISTIC_OPS=1`` *before* asking TensorFlow whether op determinism
+is enabled. TensorFlow reads that variable on its first such question only,
+so when the first seeded fit of a process is TensorFlow's first work, it
+answers "already enabled" and scikeras never switches determinism off again:
+from then on every unseeded random op in the process (an unseeded
+``Dropout``, the user's own Keras models) raises ``RuntimeError: Random ops
+require a seed to be set when determinism is enabled``.
+
+:func:`random_state_kept` wraps every place where skchain trains or builds a
+network: it asks TensorFlow first (so the user's own environment decides),
+seeds Python, NumPy and TensorFlow for the block when a seed is given, and on
+the way out restores op determinism, TensorFlow's global seed, Keras' global
+seed generator and Python's and NumPy's global random state. scikeras' own
+context nested inside then finds determinism enabled by us and leaves the
+restoring to us.
+
+Unseeded work (``seed=None``) draws from the global generators, as
+scikit-learn's estimators with ``random_state=None`` do (so
+``keras.utils.set_random_seed`` before an unseeded fit makes it repeatable);
+it changes no setting.
+"""
+
+import contextlib
+import os
+import random
+
+import numpy as np
+
+__all__ = ["KeptRandomStateMixin", "global_random_state", "nothing_drawn", "random_state_kept"]
+
+
+def _tf_parts():
+    from keras.src.backend.common import global_state
+    from tensorflow.python.eager import context
+    from tensorflow.python.framework import config
+
+    return config, context, global_state
+
+
+def global_random_state():
+    """A comparable snapshot of every process-wide random setting skchain could touch.
+
+    Returns
+    -------
+    dict
+        Op determinism, ``TF_DETERMINISTIC_OPS``, TensorFlow's global seed,
+        the identity and state of Keras' global seed generator, and Python's
+        and NumPy's global random states (as bytes, so two snapshots compare
+        with ``==``).
+
+    Examples
+    --------
+    >>> from skchain._seeding import global_random_state
+    >>> global_random_state() == global_random_state()
+    True
+    """
+    config, context, global_state = _tf_parts()
+    generator = global_state.get_global_attribute("global_seed_generator")
+    generator_state = None
+    if generator is not None:
+        generator_state = np.asarray(generator.state.numpy()).tobytes()
+    np_state = np.random.get_state()
+    return {
+        "op_determinism": bool(config.is_op_determinism_enabled()),
+        "TF_DETERMINISTIC_OPS": os.environ.get("TF_DETERMINISTIC_OPS"),
+        "tf_global_seed": context.global_seed(),
+        "keras_seed_generator": (id(generator), generator_state),
+        "python_random": hash(random.getstate()),
+        "numpy_random": (np_state[0], np_state[1].tobytes(), *np_state[2:]),
+    }
+
+
+def nothing_drawn():
+    """A block after which the global generators are exactly as before (loading networks).
+
+    Keras draws a seed from Python's ``random`` for every layer it creates
+    without one, also when a saved network is loaded; loading is not meant
+    to consume randomness.
+    """
+    return random_state_kept(None, restore_generators=True)
+
+
+@contextlib.contextmanager
+def random_state_kept(seed=None, *, restore_generators=None):
+    """Run a block seeded with ``seed`` (or unseeded) and restore global random state after.
+
+    Parameters
+    ----------
+    seed : int or None
+        ``None``: nothing is seeded, nothing is switched on, and the global
+        generators advance as the block draws from them; op determinism is
+        put back if a library underneath changed it. An int: Python's,
+        NumPy's and TensorFlow's global generators are seeded and op
+        determinism is enabled for the block.
+
+    Examples
+    --------
+    >>> import random
+    >>> from skchain._seeding import random_state_kept
+    >>> before = random.getstate()
+    >>> with random_state_kept(0):
+    ...     first = random.random()
+    >>> with random_state_kept(0):
+    ...     second = random.random()
+    >>> first == second, random.getstate() == before
+    (True, True)
+    """
+    import tensorflow as tf
+
+    config, context, global_state = _tf_parts()
+    # First, before anything sets TF_DETERMINISTIC_OPS: TensorFlow latches
+    # that variable on the first call of this function in a process.
+    determinism = config.is_op_determinism_enabled()
+    env = os.environ.get("TF_DETERMINISTIC_OPS")
+    tf_seed = context.global_seed()
+    generator = global_state.get_global_attribute("global_seed_generator")
+    generator_state = None if generator is None else generator.state.numpy()
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    if restore_generators is None:
+        restore_generators = seed is not None
+    try:
+        if seed is not None:
+            random.seed(seed)
+            np.random.seed(seed)
+            tf.random.set_seed(seed)
+            if not determinism:
+                config.enable_op_determinism()
+        yield
+    finally:
+        if config.is_op_determinism_enabled() != determinism:
+            (config.enable_op_determinism if determinism else config.disable_op_determinism)()
+        if env is None:
+            os.environ.pop("TF_DETERMINISTIC_OPS", None)
+        else:
+            os.environ["TF_DETERMINISTIC_OPS"] = env
+        if restore_generators:
+            tf.random.set_seed(tf_seed)
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+            global_state.set_global_attribute("global_seed_generator", generator)
+            if generator is not None:
+                generator.state.assign(generator_state)
+
+
+class KeptRandomStateMixin:
+    """Builds and trains a scikeras network inside :func:`random_state_kept`.
+
+    scikeras seeds both steps itself when ``random_state`` is set; this puts
+    a correct save-and-restore around its (see the module docstring).
+    """
+
+    def _build_keras_model(self):
+        with random_state_kept(self._random_state):
+            return super()._build_keras_model()
+
+    def _fit_keras_model(self, *args, **kwargs):
+        with random_state_kept(self._random_state):
+            return super()._fit_keras_model(*args, **kwargs)
