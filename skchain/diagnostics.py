@@ -31,6 +31,7 @@ __all__ = [
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 _ROWS_FEATURE = "(all features: rows)"
+_ALL_FEATURE = "(all features: location)"
 
 
 class DataShiftWarning(UserWarning):
@@ -127,14 +128,18 @@ class InputStatistics:
         """
         X = np.asarray(X, dtype=np.float32)
         names = feature_names if feature_names is not None else [f"x{i}" for i in range(X.shape[1])]
-        result = drift.test_batch(self, X, share)
+        result = drift.judge_batch(self, X, share)
         rows = result.pop("rows")
+        together = result.pop("all")
         frame = pd.DataFrame({"level": level, "feature": [str(n) for n in names], **result})
+        line = {"level": level, "feature": _ALL_FEATURE, "test": "all features",
+                "statistic": together[0], "p_value": together[1], "adjusted_p": together[2]}
+        frame = pd.concat([pd.DataFrame([line]), frame], ignore_index=True)
         if rows is not None:
             line = {"level": level, "feature": _ROWS_FEATURE, "test": "rows",
                     "statistic": rows[0], "p_value": rows[1], "adjusted_p": rows[2]}
             frame = pd.concat([pd.DataFrame([line]), frame], ignore_index=True)
-        return frame
+        return _order(frame)
 
 
 def _order(report):
@@ -173,16 +178,19 @@ def shift_report(statistics, X, feature_names=None, *, outputs=None, output_stat
     Returns
     -------
     pandas.DataFrame
-        One row per feature (and one per level for the row test of batches
-        up to 30 rows), worst first: ``level`` (``"input"`` or
+        One row per feature, plus one per level for all features together
+        and one per level for the row test of batches up to 30 rows, worst
+        first: ``level`` (``"input"`` or
         ``"representation"``), ``feature``, ``test`` (the feature's most
         significant test: ``"location"``, ``"spread"``, ``"dominant value"``,
-        ``"extreme value"`` or ``"rows"``), ``statistic`` (its z-score; for
+        ``"extreme value"``; ``"all features"`` and ``"rows"`` on one line
+        each per level), ``statistic`` (its z-score; for
         ``"dominant value"`` the batch's share of A's most frequent value;
         for ``"extreme value"`` the largest distance from A's mean in units
         of A's standard deviation or half-range; for ``"rows"`` the mean
         squared normal score, about 1 for rows like A's), ``p_value``,
-        ``adjusted_p`` (Bonferroni-adjusted over every test of the batch),
+        ``adjusted_p`` (Bonferroni-adjusted over every test of the batch,
+        doubled for tests that use a normal approximation),
         and effect sizes: ``mean_shift`` (difference of means in A's
         standard deviations), ``scale_ratio`` (the batch's standard deviation
         over A's) and ``out_of_range`` (share of values outside A's range).
@@ -213,15 +221,18 @@ def _describe(row):
     if row["level"] == "representation":
         name = f"output {name}"
     test = row["test"]
+    where = "inputs" if row["level"] == "input" else "outputs"
     if test == "rows":
-        where = "inputs" if row["level"] == "input" else "outputs"
         return f"whole rows ({where} jointly far from A's rows)"
+    if test == "all features":
+        word = "higher" if row["statistic"] > 0 else "lower"
+        return f"all {where} together (typically {word} than A's, z = {row['statistic']:.1f})"
     if test in ("location", "spread"):
         word = "higher" if row["mean_shift"] > 0 else "lower"
         return (f"{name} (mean {abs(row['mean_shift']):.1f} standard deviations {word},"
                 f" spread {row['scale_ratio']:.2f} times A's)")
     if test == "dominant value":
-        return f"{name} (its usual value in {row['statistic']:.0%} of rows)"
+        return f"{name} (A's most common value in {row['statistic']:.0%} of these rows)"
     return f"{name} (a value {row['statistic']:.0f} standard deviations from A's mean)"
 
 
@@ -237,8 +248,8 @@ def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=Non
     levels = [(statistics, X)] + ([(output_statistics, outputs)] if outputs is not None else [])
     smallest = 1.0
     for summary, rows in levels:
-        result = drift.test_batch(summary, np.asarray(rows, dtype=np.float32), share, effects=False)
-        smallest = min(smallest, float(result["adjusted_p"].min()),
+        result = drift.judge_batch(summary, np.asarray(rows, dtype=np.float32), share, effects=False)
+        smallest = min(smallest, float(result["adjusted_p"].min()), result["all"][2],
                        result["rows"][2] if result["rows"] else 1.0)
     if smallest > alpha:
         return
@@ -251,7 +262,7 @@ def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=Non
     for level, width, what in (("input", X.shape[1], "input features"),
                                ("representation", None if outputs is None else outputs.shape[1],
                                 f"outputs of layer {layer!r}")):
-        rows = flagged[(flagged["level"] == level) & (flagged["test"] != "rows")]
+        rows = flagged[(flagged["level"] == level) & ~flagged["test"].isin(["rows", "all features"])]
         if width is not None and (level == "input" or output_statistics is not None):
             counts.append(f"{len(rows)} of {width} {what}")
     # The inputs first (what a person can check), then network A's outputs.

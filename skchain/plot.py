@@ -189,6 +189,8 @@ def _effect(row):
         return f"usual value in {row['statistic']:.0%}"
     if test == "extreme value":
         return f"value {row['statistic']:.0f} sd out"
+    if test == "all features":
+        return f"all features together, z {row['statistic']:+.1f}"
     return "whole rows"
 
 
