@@ -26,7 +26,7 @@ _PUBLIC = {
     "HashingEncoder": "encoders",
     "KerasTransformer": "preprocessor",
     "make_categorical_encoder": "encoders",
-    "make_chain": "chain",
+    "make_chain": "factory",
     "load": "persistence",
     "SequencePadder": "sequences",
     "save": "persistence",
@@ -36,7 +36,8 @@ _PUBLIC = {
 __all__ = [*_PUBLIC, "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .chain import Chain, make_chain
+    from .chain import Chain
+    from .factory import make_chain
     from .diagnostics import DataLeakageWarning, DataShiftWarning
     from .encoders import CategoricalLevels, HashingEncoder, make_categorical_encoder
     from .sequences import SequencePadder

@@ -1,41 +1,26 @@
-"""The whole chain as one scikit-learn ``Pipeline``: :class:`Chain` and :func:`make_chain`."""
+"""The whole chain as one scikit-learn ``Pipeline``: :class:`Chain` (built by :func:`skchain.make_chain`)."""
 
 from __future__ import annotations
 
 import weakref
-from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from sklearn import config_context
-from sklearn.base import clone
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.base import is_classifier
+from sklearn.compose import ColumnTransformer
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline, _final_estimator_has
-from sklearn.utils._available_if import available_if
 from sklearn.preprocessing import OrdinalEncoder, StandardScaler
 from sklearn.utils import check_array
+from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._fused import FallBack, FusedPredictor, Unsupported
+from ._validation import as_pandas, check_sample_weight_length
+from .encoders import MISSING, EncodingColumns
 from .finetune import FineTune, fine_tune_chain
 
-from .encoders import (
-    CATEGORICAL_ENCODINGS,
-    MISSING,
-    EncodingColumns,
-    make_categorical_encoder,
-)
-from .frozen import FrozenTransformer
-from .preprocessor import KerasTransformer
-from .regressor import ChainRegressor
-from .classifier import ChainClassifier
-from .sequences import SequencePadder
-from ._validation import as_pandas, check_sample_weight_length
-
-__all__ = ["Chain", "make_chain"]
+__all__ = ["Chain"]
 
 # The fused predictor of each fitted chain, with the state it was built from;
 # outside the chains so that it never reaches a pickle or a clone.
@@ -66,13 +51,13 @@ def _estimators_in(estimator):
 
 
 class Chain(Pipeline):
-    """A ``Pipeline`` of a features step and a final regressor, made for chains.
+    """A ``Pipeline`` of a features step and a final regressor or classifier, made for chains.
 
     It is a :class:`sklearn.pipeline.Pipeline` in every respect (parameters,
     ``clone``, ``set_params``, ``named_steps``, the HTML diagram, joblib) and
     adds three things:
 
-    * ``predict`` and ``score`` run the fitted chain as one compiled graph
+    * ``predict``, ``predict_proba`` and ``score`` run the fitted chain as one compiled graph
       (network A's scaler, network A, the numeric scalers and the final
       network; other encoders are called as they are), with the same results
       as the step-by-step path to float32 rounding. Inputs the graph does not
@@ -244,6 +229,16 @@ class Chain(Pipeline):
         _fused_predictors[self] = (state, predictor)
         return predictor
 
+    def _fused_outputs(self, X, params):
+        """The final network's raw outputs through the compiled graph; None: go step by step."""
+        predictor = None if params or not isinstance(X, pd.DataFrame) else self._fused()
+        if predictor is None:
+            return None
+        try:
+            return predictor.outputs(X)
+        except FallBack:
+            return None
+
     def predict(self, X, **params):
         """Predict with the fitted chain (one compiled graph when possible).
 
@@ -259,13 +254,9 @@ class Chain(Pipeline):
         ndarray of shape (n_samples,) or (n_samples, n_outputs), dtype float32
         """
         X = as_pandas(X, "Chain predict")
-        if not params and isinstance(X, pd.DataFrame):
-            predictor = self._fused()
-            if predictor is not None:
-                try:
-                    return self._final_estimator._outputs_to_predictions(predictor.outputs(X))
-                except FallBack:
-                    pass
+        outputs = self._fused_outputs(X, params)
+        if outputs is not None:
+            return self._final_estimator._outputs_to_predictions(outputs)
         self._check_numeric_columns(X, "predict")
         return super().predict(X, **params)
 
@@ -286,13 +277,9 @@ class Chain(Pipeline):
             Columns in ``classes_`` order.
         """
         X = as_pandas(X, "Chain predict_proba")
-        if not params and isinstance(X, pd.DataFrame):
-            predictor = self._fused()
-            if predictor is not None:
-                try:
-                    return self._final_estimator._outputs_to_proba(predictor.outputs(X))
-                except FallBack:
-                    pass
+        outputs = self._fused_outputs(X, params)
+        if outputs is not None:
+            return self._final_estimator._outputs_to_proba(outputs)
         self._check_numeric_columns(X, "predict_proba")
         return super().predict_proba(X, **params)
 
@@ -424,225 +411,3 @@ def _code_labels(encoder, j):
     infrequent = set() if infrequent is None else {str(c) for c in infrequent}
     frequent = [c for c in categories if not pd.isna(c) and str(c) not in infrequent]
     return [str(c) for c in frequent] + (["<infrequent>"] if infrequent else [])
-
-
-def _unweighted(scaler):
-    """A scaler ``make_chain`` made, declared not to take ``sample_weight`` under metadata routing.
-
-    Sample weights weight the networks' training; the chain's own scalers
-    are fitted on all rows, routed or not, so a user who requests
-    ``sample_weight`` on the final stage never meets an
-    ``UnsetMetadataPassedError`` for a step they did not write.
-    """
-    with config_context(enable_metadata_routing=True):
-        return scaler.set_fit_request(sample_weight=False)
-
-
-def _numeric_block(numeric_imputer):
-    if numeric_imputer is None:
-        return _unweighted(StandardScaler())
-    if isinstance(numeric_imputer, str):
-        imputer = SimpleImputer(strategy=numeric_imputer, keep_empty_features=True)
-    elif hasattr(numeric_imputer, "fit") and hasattr(numeric_imputer, "transform"):
-        imputer = clone(numeric_imputer)
-    else:
-        raise TypeError(
-            "make_chain: numeric_imputer must be None, a SimpleImputer strategy"
-            " ('mean', 'median', 'most_frequent', 'constant') or a transformer; got"
-            f" {type(numeric_imputer).__name__}"
-        )
-    return Pipeline([("imputer", imputer), ("scaler", _unweighted(StandardScaler()))])
-
-
-def _categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_categories,
-                        max_onehot_levels, high_cardinality):
-    """``(name, transformer, columns)`` of each categorical encoding in use."""
-    columns = list(columns)
-    if isinstance(encoding, dict):
-        if not columns:
-            columns = list(encoding)
-        unnamed = [c for c in columns if c not in encoding]
-        extra = [c for c in encoding if c not in columns]
-        if unnamed or extra:
-            raise ValueError(
-                "make_chain: categorical_encoding as a dict must name each categorical"
-                f" column once; not named: {unnamed}, not categorical columns: {extra}"
-            )
-        per_column = dict(encoding)
-    else:
-        per_column = {c: encoding for c in columns}
-    allowed = (*CATEGORICAL_ENCODINGS, "auto")
-    for column, choice in per_column.items():
-        if choice not in allowed:
-            raise ValueError(
-                f"make_chain: categorical_encoding={choice!r} for column {column!r} is not"
-                f" supported; expected one of {list(allowed)}"
-            )
-    if high_cardinality not in ("embed", "hash"):
-        raise ValueError(
-            f"make_chain: high_cardinality={high_cardinality!r}; expected 'embed' or 'hash'"
-        )
-    auto = [c for c in columns if per_column[c] == "auto"]
-    blocks = []
-    for choice in CATEGORICAL_ENCODINGS:
-        fixed = [c for c in columns if per_column[c] == choice]
-        candidates = auto if choice in ("onehot", high_cardinality) else []
-        if not fixed and not candidates:
-            continue
-        selected = (
-            EncodingColumns(choice, fixed, candidates, max_onehot_levels, high_cardinality)
-            if candidates else fixed
-        )
-        encoder = make_categorical_encoder(
-            choice, hash_features=hash_features, min_frequency=min_frequency,
-            max_categories=max_categories,
-        )
-        blocks.append((ENCODER_NAMES[choice], encoder, selected))
-    return blocks
-
-
-def make_chain(
-    preprocessor: KerasTransformer | FrozenTransformer,
-    *,
-    representation_columns: Sequence[str | int] | None = None,
-    categorical_columns: Sequence[str | int] = (),
-    numeric_columns: Sequence[str | int] = (),
-    sequence_columns: Sequence[str] = (),
-    categorical_encoding: str | Mapping[str, str] = "auto",
-    max_onehot_levels: int = 16,
-    high_cardinality: str = "embed",
-    hash_features: int = 64,
-    min_frequency: int | float | None = None,
-    max_categories: int | None = None,
-    numeric_imputer: str | Any | None = None,
-    sequence_padder: SequencePadder | None = None,
-    representation_padder: SequencePadder | None = None,
-    regressor: Any = None,
-    classifier: Any = None,
-    fine_tune: Any = None,
-) -> Chain:
-    """Build the chain: frozen network A and B's own columns, then a regressor.
-
-    Parameters
-    ----------
-    preprocessor : KerasTransformer or FrozenTransformer
-        Network A, fitted on dataset A. A ``KerasTransformer`` is wrapped in a
-        :class:`FrozenTransformer`, so fitting the chain never retrains it.
-    representation_columns : list of str or int, default=None
-        Dataset B's columns that feed network A, in network A's input order.
-        ``None`` uses the column names network A was fitted with.
-    categorical_columns : list of str or int, default=()
-        B's categorical columns (strings, integers, booleans, pandas
-        ``category``, mixed; missing values are a level of their own).
-    numeric_columns : list of str or int, default=()
-        B's numeric columns, standardised.
-    sequence_columns : list of str, default=()
-        B's columns whose cells are variable-length sequences (lists or
-        arrays of token ids or values) for the final network: each is padded
-        by ``sequence_padder`` and gets a masked recurrent branch.
-    categorical_encoding : {"auto", "onehot", "hash", "embed"} or dict, default="auto"
-        How categorical columns are encoded (see
-        :func:`make_categorical_encoder`): ``"onehot"`` (one column per
-        level), ``"hash"`` (``hash_features`` columns), ``"embed"`` (integer
-        codes the final network turns into entity embeddings), ``"auto"``
-        (``"onehot"`` for a column with at most ``max_onehot_levels`` levels
-        in the training rows, ``high_cardinality`` above), or a dict
-        ``{column: encoding}``.
-    max_onehot_levels : int, default=16
-        The ``"auto"`` threshold (a missing value counts as a level).
-    high_cardinality : {"embed", "hash"}, default="embed"
-        What ``"auto"`` uses above the threshold.
-    hash_features : int, default=64
-        Width of the hashed block.
-    min_frequency, max_categories : int, float or None, default=None
-        Group rare levels into one, for ``"onehot"`` and ``"embed"`` (as in
-        scikit-learn's encoders).
-    numeric_imputer : str, transformer or None, default=None
-        Fills missing values of the numeric columns before scaling: a
-        :class:`~sklearn.impute.SimpleImputer` strategy (``"mean"``,
-        ``"median"``, ...) or any imputer. ``None``: a missing numeric value
-        is an error that names the column.
-    sequence_padder : SequencePadder, default=None
-        Pads ``sequence_columns``; ``None`` means ``SequencePadder()``
-        (token ids, ``maxlen`` from the training rows).
-    representation_padder : SequencePadder, default=None
-        When network A reads sequences: the padder its input was made with
-        (an explicit ``maxlen``, network A's input width); the
-        representation block becomes ``Pipeline([("padder", ...),
-        ("network_a", FrozenTransformer)])``.
-    regressor : estimator, default=None
-        The final stage for a continuous target (step ``"regressor"``);
-        ``None`` means ``ChainRegressor()`` unless ``classifier`` is given.
-    classifier : estimator, default=None
-        The final stage for class labels (step ``"classifier"``, searchable
-        as ``classifier__*``), e.g. :class:`ChainClassifier`; the chain is
-        then a classifier (``is_classifier``, ``predict_proba``,
-        ``classes_``, stratified cross-validation). Not with ``regressor``.
-    fine_tune : FineTune, default=None
-        ``None`` keeps network A frozen; a :class:`FineTune` fine-tunes a copy
-        of it with the final loss after each fit (see :class:`Chain`).
-
-    Returns
-    -------
-    Chain
-        A :class:`sklearn.pipeline.Pipeline` subclass with the steps
-        ``"features"`` and ``"regressor"``. ``"features"`` is a
-        ``ColumnTransformer`` (pandas output, so that the regressor sees the
-        block of each column) with the transformers ``"representation"``,
-        ``"onehot"``, ``"hashed"``, ``"embedded"``, ``"sequence_<column>"``
-        and ``"numeric"``, those with no columns left out. Parameters are
-        searchable by these names, e.g.
-        ``features__onehot__encoder__min_frequency``,
-        ``features__hashed__n_features``,
-        ``features__representation__output_layer``.
-
-    Examples
-    --------
-    >>> from skchain import ChainRegressor, make_chain
-    >>> chain = make_chain(pre, representation_columns=["px0", "px1"],
-    ...                    categorical_columns=["store"], numeric_columns=["age"],
-    ...                    regressor=ChainRegressor(epochs=5))  # doctest: +SKIP
-    >>> chain.fit(df_b, y_b).predict(df_new)  # doctest: +SKIP
-    """
-    if regressor is not None and classifier is not None:
-        raise ValueError(
-            "make_chain: pass regressor= (a continuous target) or classifier= (class"
-            " labels), not both"
-        )
-    if isinstance(preprocessor, KerasTransformer):
-        preprocessor = FrozenTransformer(preprocessor)
-    if not isinstance(preprocessor, FrozenTransformer):
-        raise TypeError(
-            "make_chain: preprocessor must be a fitted KerasTransformer or a"
-            f" FrozenTransformer; got {type(preprocessor).__name__}"
-        )
-    if representation_columns is None:
-        names = getattr(preprocessor.estimator, "feature_names_in_", None)
-        if names is None:
-            raise ValueError(
-                "make_chain: representation_columns is required when network A"
-                " was fitted without column names; pass B's columns that feed"
-                " network A, in network A's input order"
-            )
-        representation_columns = list(names)
-    if representation_padder is not None:
-        preprocessor = Pipeline([("padder", representation_padder), ("network_a", preprocessor)])
-    blocks = [("representation", preprocessor, list(representation_columns))]
-    blocks += _categorical_blocks(
-        categorical_columns, categorical_encoding, hash_features=hash_features,
-        min_frequency=min_frequency, max_categories=max_categories,
-        max_onehot_levels=max_onehot_levels, high_cardinality=high_cardinality,
-    )
-    for column in sequence_columns:
-        padder = SequencePadder() if sequence_padder is None else clone(sequence_padder)
-        blocks.append((f"sequence_{column}", padder, [column]))
-    if len(numeric_columns):
-        blocks.append(("numeric", _numeric_block(numeric_imputer), list(numeric_columns)))
-    features = ColumnTransformer(
-        blocks, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True
-    ).set_output(transform="pandas")
-    if classifier is not None:
-        final = ("classifier", classifier)
-    else:
-        final = ("regressor", regressor if regressor is not None else ChainRegressor())
-    return Chain([("features", features), final], fine_tune=fine_tune)

@@ -99,7 +99,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
     >>> y = np.where(X[:, 0] > 0, "yes", "no")
     >>> clf = ChainClassifier(hidden_units=(8,), epochs=5, random_state=0).fit(X, y)
     >>> clf.classes_
-    array(['no', 'yes'], dtype=object)
+    array(['no', 'yes'], dtype='<U3')
     >>> clf.predict_proba(X[:2]).shape
     (2, 2)
     """
