@@ -146,3 +146,21 @@ def test_a_series_where_rows_are_expected_says_how_to_pass_one_row(fitted_chain,
     with pytest.raises(TypeError, match="Series"):
         fitted_chain.named_steps["features"].named_transformers_["representation"].transform(row)
     np.testing.assert_array_equal(fitted_chain.predict(df), before)
+
+
+def test_chain_classifier_takes_polars(fitted_pre, frame_b):
+    from skchain import ChainClassifier
+
+    df, y = frame_b
+    labels = np.where(y > np.median(y), "high", "low")
+
+    def chain():
+        return make_chain(fitted_pre, representation_columns=COLUMNS,
+                          categorical_columns=["store"],
+                          classifier=ChainClassifier(epochs=2, random_state=0))
+
+    reference = chain().fit(df, labels)
+    other = chain().fit(pl.from_pandas(df), pl.Series(labels))
+    _close(other.predict_proba(pl.from_pandas(df)), reference.predict_proba(df))
+    np.testing.assert_array_equal(other.predict(pl.from_pandas(df)), reference.predict(df))
+    assert other.score(pl.from_pandas(df), labels) == reference.score(df, labels)
