@@ -51,6 +51,13 @@ class CompiledModelMixin:
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
 
+    def __copy__(self):
+        # A shallow copy shares the networks; only pickling (and deepcopy)
+        # goes through __getstate__ below.
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
     def __getstate__(self):
         # Keras networks travel as their saved bytes (scikeras' own format),
         # loaded back without drawing from the global generators.

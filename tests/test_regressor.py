@@ -126,3 +126,15 @@ def test_bad_targets_are_refused():
     y_nan[3] = np.nan
     with pytest.raises(ValueError, match="ChainRegressor.*NaN"):
         ChainRegressor(epochs=1).fit(X, y_nan)
+
+
+def test_copies_and_pickles_keep_working_networks():
+    import copy
+    import pickle
+
+    X = np.random.default_rng(0).normal(size=(32, 3)).astype("float32")
+    reg = ChainRegressor(epochs=1, random_state=0).fit(X, X.sum(axis=1))
+    for make_copy in (copy.copy, copy.deepcopy, lambda r: pickle.loads(pickle.dumps(r))):
+        other = make_copy(reg)
+        np.testing.assert_array_equal(other.predict(X), reg.predict(X))
+    assert copy.copy(reg).model_ is reg.model_  # a shallow copy shares the network
