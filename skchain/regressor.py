@@ -307,9 +307,6 @@ validation_batch_size, build_fn
         """
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
-        return self._predict_validated(X)
-
-    def _predict_validated(self, X):
         return self._outputs_to_predictions(self._network_outputs(X))
 
     def _outputs_to_predictions(self, out):
