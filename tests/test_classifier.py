@@ -18,6 +18,7 @@ from sklearn.model_selection import (
     TunedThresholdClassifierCV,
     check_cv,
     cross_val_score,
+    cross_validate,
 )
 
 from skchain import ChainClassifier, ChainRegressor, FineTune, make_chain
@@ -101,10 +102,10 @@ def test_scikit_learn_sees_a_classifier():
     clf = _small(epochs=10)
     assert is_classifier(clf)
     assert isinstance(check_cv(3, y, classifier=is_classifier(clf)), StratifiedKFold)
+    scores = cross_validate(clf, X, y, cv=3, scoring=["roc_auc", "neg_log_loss", "accuracy"])
     for scoring in ("roc_auc", "neg_log_loss", "accuracy"):
-        scores = cross_val_score(clf, X, y, cv=3, scoring=scoring)
-        assert np.isfinite(scores).all(), scoring
-    assert cross_val_score(clf, X, y, cv=3, scoring="roc_auc").mean() > 0.9
+        assert np.isfinite(scores[f"test_{scoring}"]).all(), scoring
+    assert scores["test_roc_auc"].mean() > 0.9
     calibrated = CalibratedClassifierCV(clf, cv=2).fit(X, y)
     assert calibrated.predict_proba(X).shape == (120, 2)
     tuned = TunedThresholdClassifierCV(clf, cv=2).fit(X, y)
