@@ -16,7 +16,15 @@ import keras
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-__all__ = ["EarlyStoppingMixin", "check_early_stopping", "split_validation_rows"]
+__all__ = [
+    "EarlyStoppingMixin",
+    "check_early_stopping",
+    "early_stopper",
+    "hold_out_validation",
+    "kept_epoch",
+    "split_validation_rows",
+    "take_rows",
+]
 
 
 def check_early_stopping(estimator, stage):
@@ -59,22 +67,42 @@ def split_validation_rows(n_rows, fraction, random_state, strata, stage):
                                 shuffle=True)
 
 
-def _take(data, rows):
+def take_rows(data, rows):
+    """``data[rows]`` for an array, each array of a multi-input list, or ``None``."""
     if data is None:
         return None
     if isinstance(data, (list, tuple)):
-        return [_take(part, rows) for part in data]
-    if isinstance(data, dict):
-        return {key: _take(part, rows) for key, part in data.items()}
+        return [part[rows] for part in data]
     return data[rows]
 
 
-def _n_rows(data):
-    if isinstance(data, (list, tuple)):
-        return _n_rows(data[0])
-    if isinstance(data, dict):
-        return _n_rows(next(iter(data.values())))
-    return len(data)
+def hold_out_validation(X, y, sample_weight, fraction, random_state, strata, stage):
+    """Draw validation rows from the training rows (see :func:`split_validation_rows`).
+
+    Returns
+    -------
+    ((X, y, sample_weight), validation_data)
+        The rows left to train on, and Keras' ``validation_data`` tuple.
+    """
+    n_rows = len(X[0]) if isinstance(X, (list, tuple)) else len(X)
+    train, held_out = split_validation_rows(n_rows, fraction, random_state, strata, stage)
+    validation = tuple(
+        take_rows(part, held_out) for part in (X, y, sample_weight) if part is not None
+    )
+    return tuple(take_rows(part, train) for part in (X, y, sample_weight)), validation
+
+
+def early_stopper(settings):
+    """Keras' ``EarlyStopping`` for ``settings``' ``n_iter_no_change`` and ``tol``, best weights kept."""
+    return keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=int(settings.n_iter_no_change), min_delta=settings.tol,
+        restore_best_weights=True,
+    )
+
+
+def kept_epoch(stopper):
+    """The epoch (from 1) whose weights ``stopper`` kept, or None when it kept none."""
+    return None if stopper.best_weights is None else int(stopper.best_epoch) + 1
 
 
 class EarlyStoppingMixin:
@@ -103,7 +131,7 @@ class EarlyStoppingMixin:
         if validation is not None:
             X_val, y_val = validation
             validation = (self.feature_encoder_.transform(X_val),
-                          self.target_encoder_.transform(y_val), None)
+                          self.target_encoder_.transform(y_val))
         if self.early_stopping and getattr(self, "validation_split", 0):
             raise ValueError(
                 f"{stage}: early_stopping=True draws its own validation rows"
@@ -111,19 +139,15 @@ class EarlyStoppingMixin:
                 f" validation_split at 0 (got {self.validation_split})"
             )
         if self.early_stopping and validation is None:
-            train, held_out = split_validation_rows(
-                _n_rows(X), self.validation_fraction, self._random_state, self._strata(y), stage
+            (X, y, sample_weight), validation = hold_out_validation(
+                X, y, sample_weight, self.validation_fraction, self._random_state,
+                self._strata(y), stage,
             )
-            validation = (_take(X, held_out), _take(y, held_out), _take(sample_weight, held_out))
-            X, y, sample_weight = _take(X, train), _take(y, train), _take(sample_weight, train)
         if validation is not None:
-            kwargs["validation_data"] = tuple(v for v in validation if v is not None)
+            kwargs["validation_data"] = validation
         stopper = None
         if self.early_stopping:
-            stopper = keras.callbacks.EarlyStopping(
-                monitor="val_loss", patience=int(self.n_iter_no_change), min_delta=self.tol,
-                restore_best_weights=True,
-            )
+            stopper = early_stopper(self)
             self._fit_callbacks = [*self._fit_callbacks, stopper]
         try:
             result = super()._fit_keras_model(
@@ -138,6 +162,5 @@ class EarlyStoppingMixin:
             self.__dict__.pop(name, None)
         if stopper is not None:
             self.stopped_epoch_ = self.n_iter_
-            self.best_epoch_ = int(stopper.best_epoch) + 1 if stopper.best_weights is not None \
-                else self.n_iter_
+            self.best_epoch_ = kept_epoch(stopper) or self.n_iter_
         return result

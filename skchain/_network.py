@@ -104,9 +104,7 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
     # ------------------------------------------------------------------ fit
     def _fit_network(self, fit, X, y, sample_weight, X_val, y_val, stage):
         """Validate, then run scikeras' ``fit`` (``fit()``) with callbacks and validation rows."""
-        X, y = self._validate_training_data(X, y, reset=True, stage=stage)
-        if sample_weight is not None:
-            check_sample_weight_length(sample_weight, X, stage)
+        X, y = self._validate_rows(X, y, sample_weight, reset=True, stage=stage)
         pending = self.__dict__.pop("_validation_from_chain", None)
         if X_val is None and y_val is None and pending is not None:
             X_val, y_val = pending()
@@ -120,6 +118,13 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
         finally:
             self.__dict__.pop("_validation_rows", None)
         return self
+
+    def _validate_rows(self, X, y, sample_weight, reset, stage):
+        """:meth:`_validate_training_data`, and one weight per row of ``X``."""
+        X, y = self._validate_training_data(X, y, reset=reset, stage=stage)
+        if sample_weight is not None:
+            check_sample_weight_length(sample_weight, X, stage)
+        return X, y
 
     def _validate_training_data(self, X, y, reset, stage):
         self._check_hyperparameters()

@@ -16,7 +16,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from ._base import check_fitted
 from ._network import BlockNetworkMixin
-from ._validation import check_sample_weight_length, validate_float32
+from ._validation import validate_float32
 
 __all__ = ["ChainClassifier"]
 
@@ -223,9 +223,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         """
         first = not self.__sklearn_is_fitted__()
         stage = f"{_STAGE} partial_fit"
-        X, y = self._validate_training_data(X, y, reset=first, stage=stage)
-        if sample_weight is not None:
-            check_sample_weight_length(sample_weight, X, stage)
+        X, y = self._validate_rows(X, y, sample_weight, reset=first, stage=stage)
         KerasClassifier.partial_fit(self, X, y, classes=classes, sample_weight=sample_weight,
                                     **kwargs)
         return self

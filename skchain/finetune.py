@@ -23,7 +23,13 @@ from ._base import dense_float32, standard_scaling, without_pandas_output
 from ._seeding import random_state_kept
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
-from ._early_stopping import check_early_stopping, split_validation_rows
+from ._early_stopping import (
+    check_early_stopping,
+    early_stopper,
+    hold_out_validation,
+    kept_epoch,
+    take_rows,
+)
 from ._network import BlockNetworkMixin
 
 __all__ = ["FineTune", "fine_tune_chain"]
@@ -233,31 +239,22 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
             _block_arrays(blocks, frozen_step, X_val), regressor.joint_training_data(y_val)[0]
         )
     elif settings.early_stopping:
-        train, held_out = split_validation_rows(
-            len(target), settings.validation_fraction, regressor._random_state,
-            regressor._strata(target), _STAGE,
+        (arrays, target, sample_weight), fit_options["validation_data"] = hold_out_validation(
+            arrays, target, None if sample_weight is None else np.asarray(sample_weight),
+            settings.validation_fraction, regressor._random_state, regressor._strata(target),
+            _STAGE,
         )
-        fit_options["validation_data"] = (
-            [array[held_out] for array in arrays], target[held_out],
-            None if sample_weight is None else np.asarray(sample_weight)[held_out],
-        )
-        arrays = [array[train] for array in arrays]
-        target = target[train]
-        sample_weight = None if sample_weight is None else np.asarray(sample_weight)[train]
     stopper = None
     if settings.early_stopping:
-        stopper = keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=int(settings.n_iter_no_change), min_delta=settings.tol,
-            restore_best_weights=True,
-        )
+        stopper = early_stopper(settings)
         fit_options["callbacks"] = [stopper]
     if sample_weight is not None:
         # As the final network's own fit (scikeras) does: a row of weight 0 is
         # dropped, so it changes nothing (not even how the batches fall).
         sample_weight = np.asarray(sample_weight, dtype=np.float32)
         keep = sample_weight != 0
-        arrays = [array[keep] for array in arrays]
-        target, sample_weight = target[keep], sample_weight[keep]
+        (arrays, target, sample_weight) = (take_rows(part, keep)
+                                           for part in (arrays, target, sample_weight))
     batch_size = settings.batch_size or regressor.batch_size or 32
     if settings.epochs:
         with random_state_kept(regressor._random_state):
@@ -292,6 +289,6 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     regressor._clear_compiled()
     done = {"rows": int(len(rows)), "epochs": len(history.get("loss", [])), "layers": trained,
             "output_layer": layer_name, "history": {k: list(v) for k, v in history.items()}}
-    if stopper is not None and stopper.best_weights is not None:
-        done["best_epoch"] = int(stopper.best_epoch) + 1
+    if stopper is not None and kept_epoch(stopper) is not None:
+        done["best_epoch"] = kept_epoch(stopper)
     return done

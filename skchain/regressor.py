@@ -12,7 +12,7 @@ from sklearn.callback import with_callbacks
 
 from ._base import check_fitted
 from ._network import BlockNetworkMixin, _split_columns, input_blocks  # noqa: F401 (saved files)
-from ._validation import check_sample_weight_length, validate_float32
+from ._validation import validate_float32
 
 __all__ = ["ChainRegressor"]
 
@@ -256,9 +256,7 @@ validation_batch_size, build_fn
         """
         first = not self.__sklearn_is_fitted__()
         stage = f"{_STAGE} partial_fit"
-        X, y = self._validate_training_data(X, y, reset=first, stage=stage)
-        if sample_weight is not None:
-            check_sample_weight_length(sample_weight, X, stage)
+        X, y = self._validate_rows(X, y, sample_weight, reset=first, stage=stage)
         super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
         return self
 
