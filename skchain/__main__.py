@@ -1,4 +1,10 @@
-"""``python -m skchain`` and the ``skchain`` console script: see :mod:`skchain.demo`."""
+"""``python -m skchain`` and the ``skchain`` console script.
+
+``skchain demo [--fast] [--output DIR] [--bad-data]`` runs :mod:`skchain.demo`;
+``skchain export MODEL OUT [--format tf_saved_model|onnx] [--trusted NAME ...]``
+loads a fitted chain (``joblib.dump``'s file, or ``skchain.save``'s ``.skchain``
+file) and writes it as a servable model (see :meth:`skchain.Chain.export`).
+"""
 
 import contextlib
 import os
@@ -27,12 +33,43 @@ def _quiet_stderr():
         os.close(null)
 
 
+def export_main(argv):
+    """``skchain export MODEL OUT [--format ...] [--trusted NAME ...]``."""
+    import argparse
+
+    from skchain.serving import FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog="skchain export", description="Write a fitted chain as one servable model."
+    )
+    parser.add_argument("model", help="a fitted chain: joblib file, or a .skchain file")
+    parser.add_argument("out", help="SavedModel directory, or .onnx file")
+    parser.add_argument("--format", choices=FORMATS, default="tf_saved_model")
+    parser.add_argument("--trusted", nargs="*", default=[],
+                        help="import paths skchain.load may trust (for .skchain files)")
+    args = parser.parse_args(argv)
+    if args.model.endswith(".skchain"):
+        import skchain
+
+        chain = skchain.load(args.model, trusted=args.trusted)
+    else:
+        import joblib
+
+        chain = joblib.load(args.model)
+    path = chain.export(args.out, format=args.format)
+    print(f"wrote {path} ({args.format})")
+    return 0
+
+
 def main(argv=None):
-    """Run the command line (``skchain demo [--fast] [--output DIR] [--bad-data]``)."""
+    """Run the command line (``skchain demo ...`` or ``skchain export ...``)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _quiet_stderr():
         import keras  # noqa: F401
         import tensorflow  # noqa: F401
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] == "export":
+        return export_main(argv[1:])
     from skchain.demo import main as demo_main
 
     return demo_main(argv)

@@ -13,6 +13,8 @@ import logging
 import numpy as np
 import tensorflow as tf
 
+from .layers import standardize
+
 __all__ = ["CompiledForward", "call_scaled"]
 
 
@@ -39,7 +41,7 @@ def call_scaled(model, x, input_shift=None, input_scale=None):
     fused graph) uses it, so they compute the same bits.
     """
     if input_shift is not None:
-        x = (x - input_shift) / input_scale
+        x = standardize(x, input_shift, input_scale)
     return model(x, training=False)
 
 

@@ -26,7 +26,7 @@ from ._validation import as_pandas, check_sample_weight_length, check_training_p
 from .encoders import default_embedding_width
 from .layers import CategoryIndex, EntityEmbedding
 
-__all__ = ["BlockNetworkMixin", "input_blocks"]
+__all__ = ["BlockNetworkMixin", "blocks_for_final_network", "input_blocks"]
 
 #: Blocks whose name starts with these get an entity embedding per column,
 #: or a recurrent branch over padded sequences, instead of a Dense branch.
@@ -83,12 +83,33 @@ def _layer_name(block):
     return re.sub(r"[^0-9a-zA-Z_]", "_", block)
 
 
-def _block_kind(name):
-    if name.startswith(EMBEDDED_PREFIX):
-        return "embedded"
-    if name.startswith(SEQUENCE_PREFIX):
-        return "sequence"
-    return "dense"
+def _blocks_from_names(feature_names, n_features):
+    """``(input_blocks_, block_kinds_)`` read from the pandas column names.
+
+    Only for a final stage fitted outside a :class:`~skchain.Chain` (in a
+    hand-built ``Pipeline``): inside a chain, the block plan tells.
+    """
+    blocks = input_blocks(feature_names, n_features)
+    kinds = {}
+    for name, _, _ in blocks:
+        if name.startswith(EMBEDDED_PREFIX):
+            kinds[name] = "embedded"
+        elif name.startswith(SEQUENCE_PREFIX):
+            kinds[name] = "sequence"
+    return blocks, kinds
+
+
+def blocks_for_final_network(plan, n_features):
+    """``(input_blocks_, block_kinds_)`` of the final network from a chain's block plan."""
+    blocks, kinds, start = [], {}, 0
+    for block in plan:
+        blocks.append((block.name, start, start + block.width))
+        start += block.width
+        if block.kind in ("embedded", "sequence"):
+            kinds[block.name] = block.kind
+    if start != n_features:
+        raise ValueError(f"the blocks' widths add up to {start}, the features have {n_features}")
+    return blocks, kinds
 
 
 class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStoppingMixin,
@@ -134,12 +155,21 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
         integer_columns = _integer_columns(X)
         X = validate_float32(self, X, reset=reset, stage=stage)
         y = self._validate_target(X, y, stage)
+        from_chain = self.__dict__.pop("_blocks_from_chain", None)
         if reset:
             names = getattr(self, "feature_names_in_", None)
             if self._uses_default_network() and self.branch_per_block:
-                self.input_blocks_ = input_blocks(names, X.shape[1])
+                planned = None
+                if from_chain is not None:
+                    try:
+                        planned = from_chain()
+                    except (TypeError, ValueError):  # a features step with no block plan
+                        planned = None
+                self.input_blocks_, self.block_kinds_ = (
+                    planned or _blocks_from_names(names, X.shape[1])
+                )
             else:
-                self.input_blocks_ = [("features", 0, X.shape[1])]
+                self.input_blocks_, self.block_kinds_ = [("features", 0, X.shape[1])], {}
             self._plan_special_blocks(X, names, integer_columns, stage)
         self._clear_compiled()
         return X, y
@@ -151,7 +181,7 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
             return
         widths = self.embedding_dim if isinstance(self.embedding_dim, dict) else {}
         for block, start, stop in self.input_blocks_:
-            kind = _block_kind(block)
+            kind = self.block_kinds_.get(block)
             if kind == "embedded":
                 codes = X[:, start:stop]
                 if len(codes) and (codes != np.round(codes)).any():
@@ -270,7 +300,7 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
             inputs.append(inp)
             if name in self.sequence_blocks_:
                 branches.append(self._sequence_branch(name, inp, seed))
-            elif _block_kind(name) == "embedded" and self.embedding_sizes_:
+            elif self.block_kinds_.get(name) == "embedded" and self.embedding_sizes_:
                 sizes = [self.embedding_sizes_[f] for f in self._block_features(start, stop)]
                 branches.append(EntityEmbedding(
                     [rows for rows, _ in sizes], [width for _, width in sizes],

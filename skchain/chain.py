@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import weakref
 
-import numpy as np
 import pandas as pd
 from sklearn.base import is_classifier
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline, _final_estimator_has
-from sklearn.preprocessing import OrdinalEncoder, StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils._available_if import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._blocks import ENCODING_OF_KIND, block_plan, check_block_columns, fitted_transformers, plan_state
 from ._fused import FallBack, FusedPredictor, Unsupported
+from ._network import BlockNetworkMixin, blocks_for_final_network
 from ._validation import as_pandas, check_sample_weight_length
-from .encoders import MISSING, EncodingColumns
+from .encoders import MISSING
 from .finetune import FineTune, fine_tune_chain
 
 __all__ = ["Chain"]
@@ -46,7 +46,7 @@ def _estimators_in(estimator):
             v for v in current.get_params(deep=False).values()
             if isinstance(v, (list, tuple)) or hasattr(v, "get_params")
         )
-        stack.extend(getattr(current, "transformers_", []))
+        stack.extend(fitted_transformers(current))
     return list(found.values())
 
 
@@ -143,6 +143,13 @@ class Chain(Pipeline):
         validation = self._validation_rows(X_val, y_val)
         saved = [(est, dict(est.__dict__)) for est in _estimators_in(self)]
         try:
+            final = self._final_estimator
+            if isinstance(final, BlockNetworkMixin) and isinstance(self.steps[0][1], ColumnTransformer):
+                # Read by the final network's fit, after the features step is fitted:
+                # its branches follow the block plan.
+                final._blocks_from_chain = lambda: blocks_for_final_network(
+                    block_plan(self.steps[0][1]), final.n_features_in_
+                )
             if validation is not None:
                 # Read by the final network's fit, after the features step is fitted.
                 self._final_estimator._validation_from_chain = lambda: (
@@ -158,6 +165,7 @@ class Chain(Pipeline):
                 )
         except BaseException:
             self._final_estimator.__dict__.pop("_validation_from_chain", None)
+            self._final_estimator.__dict__.pop("_blocks_from_chain", None)
             for est, state in saved:
                 est.__dict__.clear()
                 est.__dict__.update(state)
@@ -209,14 +217,7 @@ class Chain(Pipeline):
         features, regressor = self.steps[0][1], self.steps[1][1]
         try:
             check_is_fitted(regressor)
-            state = (
-                id(getattr(features, "transformers_", None)),
-                getattr(regressor, "_fit_token", None),
-                tuple(
-                    (id(t), getattr(t, "output_layer", None), id(getattr(t, "estimator", None)))
-                    for _, t, _ in getattr(features, "transformers_", [])
-                ),
-            )
+            state = (plan_state(features), getattr(regressor, "_fit_token", None))
         except Exception:
             return None
         cached = _fused_predictors.get(self)
@@ -284,50 +285,7 @@ class Chain(Pipeline):
         return super().predict_proba(X, **params)
 
     def _check_numeric_columns(self, X, method):
-        """Name the block and the column when a column is missing, or a numeric one holds
-        text, infinity, or missing values without an imputer."""
-        features = self.steps[0][1]
-        if not hasattr(X, "dtypes") or not isinstance(features, ColumnTransformer):
-            return
-        for name, transformer, columns in features.transformers:
-            if isinstance(columns, EncodingColumns):
-                columns = [*columns.columns, *columns.auto_columns]
-            if not isinstance(columns, list):
-                continue
-            missing = [c for c in columns if c not in X.columns]
-            if missing:
-                raise ValueError(
-                    f"Chain {method} (features step, {name!r} block): column(s) {missing}"
-                    f" missing from X; this block reads the columns {columns}"
-                )
-            scaler_only = isinstance(transformer, StandardScaler)
-            imputed = isinstance(transformer, Pipeline) and isinstance(
-                transformer.steps[-1][1], StandardScaler
-            )
-            if not (scaler_only or imputed):
-                continue
-            for column in columns:
-                values = X[column]
-                if values.dtype.kind not in "iufb":
-                    values = pd.to_numeric(X[column], errors="coerce")
-                    bad = X[column][values.isna() & X[column].notna()]
-                    if len(bad):
-                        raise TypeError(
-                            f"Chain {method} ({name} columns): column {column!r} holds"
-                            f" non-numeric values such as {bad.iloc[0]!r}; expected numbers"
-                        )
-                if values.dtype.kind == "f" and np.isinf(values.to_numpy()).any():
-                    raise ValueError(
-                        f"Chain {method} ({name} columns): column {column!r} holds"
-                        f" {int(np.isinf(values.to_numpy()).sum())} infinite value(s);"
-                        " expected finite numbers"
-                    )
-                if scaler_only and values.isna().any():
-                    raise ValueError(
-                        f"Chain {method} ({name} columns): column {column!r} has"
-                        f" {int(values.isna().sum())} missing value(s); expected numbers."
-                        " Pass numeric_imputer= to make_chain (e.g. 'median') to fill them"
-                    )
+        check_block_columns(self.steps[0][1], X, f"Chain {method}")
 
     def category_embeddings(self) -> dict[str, pd.DataFrame]:
         """The learned entity embedding of each ``"embed"`` column, with level labels.
@@ -345,21 +303,20 @@ class Chain(Pipeline):
         >>> chain.category_embeddings()["city"].loc[["Oslo", "Rome"]]  # doctest: +SKIP
         """
         check_is_fitted(self)
-        features, regressor = self.steps[0][1], self._final_estimator
+        regressor = self._final_estimator
         if not hasattr(regressor, "category_embeddings"):
             raise ValueError(
                 "Chain.category_embeddings: the final stage is not a ChainRegressor"
             )
         tables = regressor.category_embeddings()
         out = {}
-        for name, transformer, columns in getattr(features, "transformers_", []):
-            if not isinstance(transformer, Pipeline) or not len(columns):
+        for block in self._plan("category_embeddings"):
+            if block.kind != "embedded":
                 continue
-            encoder = transformer.steps[-1][1]
-            if not isinstance(encoder, OrdinalEncoder):
-                continue
-            for j, column in enumerate(columns):
-                table = tables.get(f"{name}__{column}")
+            encoder = block.transformer.steps[-1][1] if isinstance(block.transformer, Pipeline) \
+                else block.transformer
+            for j, column in enumerate(block.columns):
+                table = tables.get(f"{block.name}__{column}")
                 if table is None:
                     continue
                 labels = [MISSING, "<unknown>"] + _code_labels(encoder, j)
@@ -369,6 +326,92 @@ class Chain(Pipeline):
                     columns=[f"dim{d}" for d in range(table.shape[1])],
                 )
         return out
+
+    def _plan(self, method):
+        """The block plan of the fitted features step (a named error without one)."""
+        check_is_fitted(self)
+        try:
+            return block_plan(self.steps[0][1])
+        except TypeError as exc:
+            raise ValueError(f"Chain.{method}: {exc}; expected a chain built by make_chain") from None
+
+    def to_keras(self):
+        """The whole fitted chain as one ``keras.Model`` of the raw columns.
+
+        One input per column of the features step (see
+        :meth:`serving_inputs` for names, shapes and dtypes): network A's
+        scaler and network A (the fine-tuned copy after fine-tuning), the
+        numeric imputers and scalers, the categorical encoders as lookup
+        layers with the fitted vocabularies, entity embeddings and the final
+        network. It returns what ``predict`` returns for a regressor and
+        what ``predict_proba`` returns for a classifier, equal to float32
+        rounding. The model is an independent copy: training it changes
+        nothing in the chain.
+
+        Returns
+        -------
+        keras.Model
+
+        Raises
+        ------
+        ValueError
+            For a block with no served form (``"hash"`` columns, custom
+            transformers), naming the block and what can be served.
+
+        Examples
+        --------
+        >>> model = chain.to_keras()  # doctest: +SKIP
+        >>> model.predict(chain.serving_inputs(df_new))  # doctest: +SKIP
+        """
+        from .serving import to_keras
+
+        return to_keras(self)
+
+    def export(self, path, format="tf_saved_model"):
+        """Write the fitted chain as one servable model (see :meth:`to_keras`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            A directory for ``"tf_saved_model"``, a file for ``"onnx"``.
+        format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
+            ``"tf_saved_model"``: a TensorFlow SavedModel whose ``serve``
+            endpoint (and ``serving_default`` signature) takes the dict of
+            column tensors; it loads with ``tf.saved_model.load`` alone.
+            ``"onnx"``: one ONNX file with the same named inputs, run by
+            ``onnxruntime`` alone (needs ``pip install "skchain[serve]"``).
+
+        Returns
+        -------
+        pathlib.Path
+            Where it was written.
+        """
+        from .serving import export
+
+        return export(self, path, format=format)
+
+    def serving_inputs(self, X):
+        """The served model's inputs for a DataFrame: ``{input name: ndarray}``.
+
+        Network A's and numeric columns as float32 ``(n, 1)`` (NaN for a
+        missing value where an imputer fills it), categorical columns as
+        text ``(n, 1)``, spelled as :class:`~skchain.CategoricalLevels`
+        spells levels, with ``"<missing>"`` for a missing value; sequence
+        columns padded to ``(n, maxlen)`` float32. Input names are the
+        column names with characters other than letters, digits, ``_``,
+        ``.`` and ``-`` replaced by ``_``.
+
+        Parameters
+        ----------
+        X : DataFrame (pandas, polars, ...)
+
+        Returns
+        -------
+        dict of ndarray
+        """
+        from .serving import serving_inputs
+
+        return serving_inputs(self, X)
 
     def score(self, X, y, sample_weight=None, **params):
         """R² (regressor last) or accuracy (classifier last) of ``predict(X)``, as ``Pipeline.score``.
@@ -395,13 +438,15 @@ ENCODER_NAMES = {"onehot": "onehot", "hash": "hashed", "embed": "embedded"}
 
 
 def _encodings_of(features):
-    """``{column: encoding}`` from a fitted ``ColumnTransformer`` built by ``make_chain``."""
-    by_name = {name: encoding for encoding, name in ENCODER_NAMES.items()}
-    found = {}
-    for name, _, columns in getattr(features, "transformers_", []):
-        if name in by_name:
-            found.update({column: by_name[name] for column in columns})
-    return found
+    """``{column: encoding}`` of the categorical blocks of a fitted features step."""
+    try:
+        plan = block_plan(features)
+    except TypeError:
+        return {}
+    return {
+        column: ENCODING_OF_KIND[block.kind]
+        for block in plan if block.kind in ENCODING_OF_KIND for column in block.columns
+    }
 
 
 def _code_labels(encoder, j):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import keras
 import numpy as np
 from scikeras.wrappers import KerasClassifier
 from sklearn.base import ClassifierMixin
@@ -303,6 +304,12 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         if self.target_type_ == "binary" and out.shape[1] == 1:
             return np.column_stack([1 - out[:, 0], out[:, 0]])
         return out
+
+    def _serving_head(self, out):
+        """``(tensor, name)``: :meth:`_outputs_to_proba` in the served model's graph."""
+        if self.target_type_ == "binary" and out.shape[1] == 1:
+            out = keras.ops.concatenate([1 - out, out], axis=1)
+        return out, "probabilities"
 
     def _outputs_to_predictions(self, out):
         """Class labels, as ``predict`` returns them, from the network's raw outputs."""

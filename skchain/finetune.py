@@ -2,10 +2,11 @@
 
 After a chain is fitted with network A frozen, :func:`fine_tune_chain` trains
 a copy of network A's layers together with the final network, end to end, as
-one Keras model: dataset B's A-like columns go through A's own input scaling
-(a fixed ``Normalization`` layer with the scaler's statistics), the copied
-layers of network A up to the chosen layer, and the final network, which also
-takes the chain's other blocks. The user's network A is never changed: each
+one Keras model built by the chain's own graph code
+(:class:`~skchain._graph.ChainGraph`): dataset B's A-like columns go through
+A's own input scaling, the copied layers of network A up to the chosen layer,
+and the final network, which also takes the chain's other blocks (numeric
+columns scaled in the graph, categorical ones as their encoders write them). The user's network A is never changed: each
 fit (each fold of a cross-validation) fine-tunes its own copy, and the chain
 then uses that copy for ``transform`` and ``predict``.
 """
@@ -17,9 +18,9 @@ import numbers
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.compose import ColumnTransformer
 
-from ._base import dense_float32, standard_scaling, without_pandas_output
+from ._blocks import _layer_name, block_plan, replace_network
+from ._graph import ChainGraph
 from ._seeding import random_state_kept
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
@@ -136,15 +137,6 @@ def _trainable_layers(submodel, spec):
     raise ValueError(f"{_STAGE}: layers={spec!r}; expected 'all', 'top:N' or a list of names")
 
 
-def _block_arrays(blocks, frozen_step, X):
-    """One float32 array per block: network A's raw rows, the other blocks transformed."""
-    return [
-        frozen_step._rows(X, reset=False) if transformer is frozen_step
-        else dense_float32(without_pandas_output(transformer).transform(X[columns]))
-        for _, _, transformer, columns in blocks
-    ]
-
-
 def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, validation=None):
     """Fine-tune a fitted chain's network A with the final loss, in place.
 
@@ -174,26 +166,29 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
         ``output_layer``, ``history``, and with early stopping ``best_epoch``.
     """
     _check(settings)
-    if not isinstance(features, ColumnTransformer) or not isinstance(regressor, BlockNetworkMixin):
-        raise ValueError(
-            f"{_STAGE}: needs a ColumnTransformer followed by a ChainRegressor or ChainClassifier"
-        )
-    blocks = [
-        (i, name, transformer, columns)
-        for i, (name, transformer, columns) in enumerate(features.transformers_)
-        if not isinstance(transformer, str) and len(columns)
-    ]
-    frozen = [b for b in blocks if isinstance(b[2], FrozenTransformer)]
+    if not isinstance(regressor, BlockNetworkMixin):
+        raise ValueError(f"{_STAGE}: needs a ChainRegressor or ChainClassifier as the final stage")
+    try:
+        plan = block_plan(features)
+    except TypeError as exc:
+        raise ValueError(f"{_STAGE}: {exc}; needs a chain built by make_chain") from None
+    frozen = [i for i, block in enumerate(plan) if block.kind == "representation"]
     if len(frozen) != 1:
         raise ValueError(f"{_STAGE}: needs exactly one frozen network A; found {len(frozen)}")
-    if [name for name, _, _ in regressor.input_blocks_] != [name for _, name, _, _ in blocks]:
+    if [name for name, _, _ in regressor.input_blocks_] != [block.name for block in plan]:
         raise ValueError(
             f"{_STAGE}: needs the final stage's default network with one branch per block"
             f" (input blocks {regressor.input_blocks_})"
         )
-    index, _, frozen_step, frozen_columns = frozen[0]
-    inner = frozen_step.estimator
-    layer_name = frozen_step.layer().name
+    index = frozen[0]
+    block = plan[index]
+    inner = block.network.estimator
+    layer_name = block.network.layer().name
+    if not block.in_graph:
+        raise ValueError(
+            f"{_STAGE}: network A's scaler must be a StandardScaler (or None) to be part of"
+            f" the joint graph; got {type(inner.scaler_).__name__}"
+        )
 
     # A copy of network A: the user's network (and other folds') stay as they are.
     with random_state_kept(regressor._random_state):  # new layers draw seeds
@@ -204,31 +199,13 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     for layer in network_a.layers:
         layer.trainable = layer.name in trained
 
-    arrays = _block_arrays(blocks, frozen_step, X)
-    rows = arrays[[transformer for _, _, transformer, _ in blocks].index(frozen_step)]
-    inputs, upstreams = [], []
-    for _, name, transformer, columns in blocks:
-        if transformer is frozen_step:
-            a_input = keras.Input((rows.shape[1],), name=f"{name}_raw")
-            x = a_input
-            scaler = inner.scaler_
-            if scaler is not None:
-                if not hasattr(scaler, "mean_") or not hasattr(scaler, "scale_"):
-                    raise ValueError(
-                        f"{_STAGE}: network A's scaler must be a StandardScaler (or None)"
-                        f" to be part of the joint graph; got {type(scaler).__name__}"
-                    )
-                mean, scale = standard_scaling(scaler, rows.shape[1])
-                x = keras.layers.Normalization(mean=mean, variance=scale**2, name="a_scaler")(x)
-            inputs.append(a_input)
-            upstreams.append(upto(x))
-        else:
-            width = arrays[len(inputs)].shape[1]
-            inputs.append(keras.Input((width,), name=f"{name}_in"))
-            upstreams.append(inputs[-1])
-    final = regressor.model_
-    outputs = final(upstreams if len(upstreams) > 1 else upstreams[0])
-    joint = keras.Model(inputs, outputs)
+    # The chain's own graph (scaling, network A, final network) with the copy
+    # of network A in it: the blocks enter as the compiled predict feeds them.
+    graph = ChainGraph(plan, regressor, networks_a={index: upto})
+    arrays = [b.entry(X) for b in plan]
+    rows = arrays[index]
+    inputs = [keras.Input((a.shape[1],), name=f"{_layer_name(b.name)}_in") for a, b in zip(arrays, plan)]
+    joint = keras.Model(inputs, graph.outputs([graph.features(i, x) for i, x in enumerate(inputs)]))
     joint.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss)
 
     target, sample_weight = regressor.joint_training_data(y, sample_weight)
@@ -236,7 +213,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     if validation is not None:
         X_val, y_val = validation
         fit_options["validation_data"] = (
-            _block_arrays(blocks, frozen_step, X_val), regressor.joint_training_data(y_val)[0]
+            [b.entry(X_val) for b in plan], regressor.joint_training_data(y_val)[0]
         )
     elif settings.early_stopping:
         (arrays, target, sample_weight), fit_options["validation_data"] = hold_out_validation(
@@ -279,13 +256,10 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_"):
         if hasattr(inner, name):
             setattr(tuned, name, getattr(inner, name))
-    step = FrozenTransformer(tuned, output_layer=frozen_step.output_layer,
-                             cache_size=frozen_step.cache_size).fit(X[frozen_columns])
-    # A new list, not an edit in place: a failed fit restores the old one.
-    fitted = list(features.transformers_)
-    name, _, columns = fitted[index]
-    fitted[index] = (name, step, columns)
-    features.transformers_ = fitted
+    step = FrozenTransformer(tuned, output_layer=block.network.output_layer,
+                             cache_size=block.network.cache_size)
+    step.fit(X[block.columns] if block.padder is None else rows)
+    replace_network(features, block, step)
     regressor._clear_compiled()
     done = {"rows": int(len(rows)), "epochs": len(history.get("loss", [])), "layers": trained,
             "output_layer": layer_name, "history": {k: list(v) for k, v in history.items()}}

@@ -1,13 +1,119 @@
-"""Keras layers of the final network's categorical and sequence branches.
+"""Keras layers of the chain's graphs: the final network's categorical and sequence
+branches, and the fitted preprocessing of the served model (scaling, imputing,
+categorical level tables).
 
-Both are registered Keras serializables, so a network that uses them saves
-to ``.keras`` and loads with ``safe_mode=True`` (no Python code in the file).
+All are registered Keras serializables, so a network that uses them saves to
+``.keras`` and loads with ``safe_mode=True`` (no Python code in the file).
 """
 
 import keras
+import numpy as np
 from keras import ops
 
-__all__ = ["CategoryIndex", "EntityEmbedding"]
+__all__ = ["CategoryIndex", "EntityEmbedding", "FillMissing", "LevelTable", "Standardize", "standardize"]
+
+
+def standardize(x, shift, scale):
+    """``(x - shift) / scale``: the one expression of a fitted standard scaler in a graph.
+
+    Network A's own compiled call, the chain's fused predict, fine-tuning
+    and the exported model all scale with it, so they compute the same bits.
+    """
+    return (x - shift) / scale
+
+
+@keras.saving.register_keras_serializable(package="skchain")
+class Standardize(keras.layers.Layer):
+    """A fitted ``StandardScaler`` as a layer: ``(x - shift) / scale`` in float32.
+
+    Parameters
+    ----------
+    shift, scale : array-like of shape (n_features,)
+        The scaler's ``mean_`` and ``scale_`` (see ``skchain._base.standard_scaling``).
+    """
+
+    def __init__(self, shift, scale, **kwargs):
+        super().__init__(**kwargs)
+        self.shift = np.asarray(shift, dtype=np.float32)
+        self.scale = np.asarray(scale, dtype=np.float32)
+
+    def call(self, inputs):
+        return standardize(inputs, self.shift, self.scale)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "shift": self.shift.tolist(), "scale": self.scale.tolist()}
+
+
+@keras.saving.register_keras_serializable(package="skchain")
+class FillMissing(keras.layers.Layer):
+    """A fitted ``SimpleImputer`` as a layer: each column's NaN replaced by its fill value.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_features,)
+        The imputer's ``statistics_``.
+    """
+
+    def __init__(self, values, **kwargs):
+        super().__init__(**kwargs)
+        self.values = np.asarray(values, dtype=np.float32)
+
+    def call(self, inputs):
+        return ops.where(ops.isnan(inputs), self.values, inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "values": self.values.tolist()}
+
+
+@keras.saving.register_keras_serializable(package="skchain")
+class LevelTable(keras.layers.Layer):
+    """One categorical column's fitted encoding as a lookup: level text to output row.
+
+    A ``StringLookup`` finds the level (index 0 for a text not in
+    ``vocabulary``), and the row of ``table`` at that index is the encoder's
+    output for it: a one-hot row, or an ordinal code.
+
+    Parameters
+    ----------
+    vocabulary : list of str
+        The levels, as :class:`~skchain.encoders.CategoricalLevels` spells them.
+    table : array-like of shape (len(vocabulary) + 1, width)
+        Row 0: the output for a level not in ``vocabulary``; row ``i + 1``:
+        the output for ``vocabulary[i]``.
+    """
+
+    def __init__(self, vocabulary, table, **kwargs):
+        super().__init__(**kwargs)
+        self.vocabulary = [str(v) for v in vocabulary]
+        self.table = np.asarray(table, dtype=np.float32)
+        if self.table.shape[0] != len(self.vocabulary) + 1:
+            raise ValueError("LevelTable: table needs one row per level plus one for unknown")
+        self.lookup = keras.layers.StringLookup(
+            vocabulary=self.vocabulary, num_oov_indices=1, output_mode="int", name="levels",
+        )
+
+    def build(self, input_shape):
+        self.lookup.build(input_shape)
+        self.built = True
+
+    def call(self, inputs):
+        index = ops.reshape(self.lookup(inputs), (-1,))
+        return ops.take(self.table, index, axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.table.shape[1])
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor((inputs.shape[0], self.table.shape[1]), dtype="float32")
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary": self.vocabulary, "table": self.table.tolist()}
 
 
 @keras.saving.register_keras_serializable(package="skchain")

@@ -41,7 +41,7 @@ def _panels(plt, n_panels, axes, width, height):
 
 def _networks(estimator):
     """``[(title, history dict), ...]`` of the networks inside ``estimator``."""
-    from .frozen import FrozenTransformer
+    from ._blocks import block_plan
     from .preprocessor import KerasTransformer
     from ._network import BlockNetworkMixin
 
@@ -54,12 +54,11 @@ def _networks(estimator):
             f" ChainRegressor; got {type(estimator).__name__}"
         )
     features, final = estimator.steps[0][1], estimator.steps[-1][1]
-    network_a = None
-    for _, transformer, _ in getattr(features, "transformers_", []):
-        steps = transformer.steps if isinstance(transformer, Pipeline) else [(None, transformer)]
-        for _, step in steps:
-            if isinstance(step, FrozenTransformer):
-                network_a = step.estimator
+    try:
+        plan = block_plan(features)
+    except TypeError:  # not a chain's features step: no network A to show
+        plan = []
+    network_a = next((b.network.estimator for b in plan if b.kind == "representation"), None)
     found = []
     if network_a is not None:
         found.append(("network A (dataset A)", getattr(network_a, "history_", None) or {}))

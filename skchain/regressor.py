@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 from scikeras.wrappers import KerasRegressor
 from sklearn.base import RegressorMixin
@@ -309,9 +310,18 @@ validation_batch_size, build_fn
 
     def _outputs_to_predictions(self, out):
         """The network's raw outputs as ``predict`` returns them."""
-        if getattr(self, "y_ndim_", 2) == 1 and out.ndim == 2 and out.shape[1] == 1:
+        if self._one_dimensional(out.shape):
             return out[:, 0]
         return out
+
+    def _one_dimensional(self, shape):
+        return getattr(self, "y_ndim_", 2) == 1 and len(shape) == 2 and shape[1] == 1
+
+    def _serving_head(self, out):
+        """``(tensor, name)``: :meth:`_outputs_to_predictions` in the served model's graph."""
+        if self._one_dimensional(out.shape):
+            out = keras.ops.reshape(out, (-1,))
+        return out, "predictions"
 
     def score(self, X, y, sample_weight=None):
         """R² of ``predict(X)`` against ``y``, as for any scikit-learn regressor.

@@ -188,3 +188,21 @@ def test_final_network_token_branch_masks_padding():
     )
     unseen = _sequence_frame([[1, 500, 2]], "pre")
     assert np.isfinite(regressor.predict(unseen)).all()
+
+
+def test_sequence_chain_served_as_one_model(sequence_pre, tmp_path):
+    """Padded sequences in, the recurrent network A and the masked GRU branch inside:
+    to_keras and ONNX equal predict."""
+    df, y = _dataset_b(n_rows=120)
+    chain = _sequence_chain(sequence_pre, epochs=2).fit(df, y)
+    new = df.head(12).copy()
+    new.at[new.index[0], "events"] = list(np.ones(20))  # longer than any seen: truncated
+    new.at[new.index[1], "tokens"] = None  # missing: all padding
+    inputs = chain.serving_inputs(new)
+    assert inputs["tokens"].shape == (12, MAXLEN) and inputs["events"].shape == (12, 5)
+    expected = chain.predict(new)
+    np.testing.assert_allclose(np.asarray(chain.to_keras()(inputs)), expected, rtol=1e-5, atol=1e-6)
+    onnxruntime = pytest.importorskip("onnxruntime")
+    path = chain.export(tmp_path / "sequences.onnx", format="onnx")
+    served = onnxruntime.InferenceSession(str(path)).run(None, inputs)[0]
+    np.testing.assert_allclose(served, expected, rtol=1e-5, atol=1e-5)

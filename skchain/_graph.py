@@ -1,0 +1,116 @@
+"""The fitted chain's arithmetic as one graph, built from the block plan.
+
+:class:`ChainGraph` is the one place that turns the blocks of a fitted
+features step and the fitted final network into tensors: each block's
+scaling (and network A for the representation), then the final network. The
+same code builds the compiled ``Chain.predict`` (inside a ``tf.function``,
+entering after the string encoders, which scikit-learn runs), fine-tuning's
+joint model, and the served model (:func:`serving_model`: a ``keras.Model``
+whose inputs are the raw columns, with the encoders as lookup layers).
+"""
+
+from __future__ import annotations
+
+import keras
+
+__all__ = ["ChainGraph", "serving_model"]
+
+
+class ChainGraph:
+    """Blocks to the final network's raw outputs.
+
+    Parameters
+    ----------
+    plan : list of Block
+        The features step's blocks (:func:`skchain._blocks.block_plan`).
+    final : ChainRegressor or ChainClassifier
+        The fitted final stage.
+    networks_a : dict, default=None
+        ``{block index: keras.Model}`` replacing network A (up to its output
+        layer) for that block; fine-tuning passes its trainable copy.
+
+    Raises
+    ------
+    ValueError
+        When the blocks' widths do not add up to the final network's input.
+    """
+
+    def __init__(self, plan, final, networks_a=None):
+        self.plan = plan
+        self.final = final
+        widths = [block.width for block in plan]
+        if sum(widths) != final.n_features_in_:
+            raise ValueError(
+                f"the blocks' widths {widths} do not add up to the final network's"
+                f" {final.n_features_in_} inputs"
+            )
+        self.scaling = [block.scaling_layers() for block in plan]
+        networks_a = dict(networks_a or {})
+        self.networks_a = {
+            i: networks_a[i] if i in networks_a else block.network_a()
+            for i, block in enumerate(plan) if block.kind == "representation"
+        }
+        self.bounds = [(start, stop) for _, start, stop in final.input_blocks_]
+        offsets, offset = [], 0
+        for width in widths:
+            offsets.append((offset, offset + width))
+            offset += width
+        self.per_block = offsets == self.bounds
+
+    def features(self, i, x, from_rows=True):
+        """Block ``i``'s features from its entry ``x`` (see ``Block.entry``).
+
+        ``from_rows=False``: ``x`` is already network A's output for a
+        representation block (its cache).
+        """
+        block = self.plan[i]
+        if block.kind == "representation" and not from_rows:
+            return x
+        if block.kind == "representation" or block.in_graph:
+            for layer in self.scaling[i]:
+                x = layer(x)
+        if block.kind == "representation":
+            return self.networks_a[i](x, training=False)
+        return x
+
+    def outputs(self, features):
+        """The final network's raw outputs for the blocks' features, in plan order."""
+        if self.per_block:
+            inputs = list(features)
+        else:
+            merged = features[0] if len(features) == 1 else keras.ops.concatenate(features, axis=1)
+            inputs = [merged[:, start:stop] for start, stop in self.bounds]
+        network = self.final.model_
+        return network(inputs[0] if len(inputs) == 1 else inputs, training=False)
+
+
+def serving_model(plan, final):
+    """The whole fitted chain as a ``keras.Model`` of its raw columns.
+
+    One input per column, named :func:`~skchain._blocks.serving_name`
+    (see ``Block.serving_inputs`` for shapes and dtypes); the output is what
+    the final stage's ``_serving_head`` makes of the raw outputs
+    (predictions, or class probabilities).
+    """
+    graph = ChainGraph(plan, final)
+    inputs, seen = {}, {}
+    for block in plan:
+        for name, column, shape, dtype in block.serving_inputs():
+            if name in seen and seen[name] != (column, shape, dtype):
+                raise ValueError(
+                    f"columns {seen[name][0]!r} and {column!r} both become the input"
+                    f" {name!r}; rename one of them"
+                )
+            if name not in seen:
+                seen[name] = (column, shape, dtype)
+                inputs[name] = keras.Input(shape, name=name, dtype=dtype)
+    features = [graph.features(i, block.serving_entry(inputs)) for i, block in enumerate(plan)]
+    outputs, output_name = final._serving_head(graph.outputs(features))
+    outputs = keras.layers.Identity(name=output_name)(outputs)
+    return keras.Model(inputs, outputs, name="chain")
+
+
+def serving_columns(plan):
+    """``{input name: column}`` of the served model."""
+    return {name: column for block in plan for name, column, _, _ in block.serving_inputs()}
+

@@ -1,0 +1,175 @@
+"""A fitted chain as one servable model: Keras, TensorFlow SavedModel, ONNX.
+
+:meth:`Chain.to_keras <skchain.Chain.to_keras>` builds, from the block plan,
+one ``keras.Model`` of the raw columns (network A's scaler and network A, the
+numeric imputers and scalers, the categorical encoders as lookup layers, the
+final network). :meth:`Chain.export <skchain.Chain.export>` writes it as a
+TensorFlow SavedModel (served by TensorFlow Serving, loaded by
+``tf.saved_model.load`` without skchain) or as one ONNX file (run by
+``onnxruntime`` alone; needs the ``serve`` extra).
+
+The inputs' contract (also :meth:`Chain.serving_inputs <skchain.Chain.serving_inputs>`):
+
+* one input per column, named after it (characters other than letters,
+  digits, ``_``, ``.``, ``-`` become ``_``), shape ``(batch, 1)``;
+* network A's and numeric columns: ``float32``; ``NaN`` where the chain's
+  imputer fills a missing value;
+* categorical columns: text, the level as
+  :class:`~skchain.CategoricalLevels` spells it (``3`` and ``3.0`` are
+  ``"3"``, booleans ``"True"``/``"False"``), ``"<missing>"`` for a missing
+  value; a level not seen in ``fit`` gets what the fitted encoder gives it;
+* sequence columns: padded by the chain's padder, ``(batch, maxlen)`` float32.
+
+Examples
+--------
+>>> chain.export("model_dir")  # doctest: +SKIP
+>>> import tensorflow as tf  # in the serving process, without skchain
+>>> served = tf.saved_model.load("model_dir")  # doctest: +SKIP
+>>> served.serve({"px0": tf.constant([[0.0]]), "store": tf.constant([["north"]]), ...})["predictions"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+from pathlib import Path
+
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import _load_network
+from ._blocks import block_plan
+from ._graph import serving_model
+from ._network import BlockNetworkMixin
+from ._validation import as_pandas
+
+__all__ = ["FORMATS", "export", "serving_inputs", "to_keras"]
+
+#: What :func:`export` writes.
+FORMATS = ("tf_saved_model", "onnx")
+
+# The ONNX operator set: 17 has every operator the converted graphs use
+# (CategoryMapper for the level lookups comes from ai.onnx.ml).
+ONNX_OPSET = 17
+
+
+def _plan(chain, method):
+    check_is_fitted(chain)
+    if len(chain.steps) != 2:
+        raise ValueError(f"Chain.{method}: expected a features step and a final stage")
+    final = chain._final_estimator
+    if not isinstance(final, BlockNetworkMixin):
+        raise ValueError(
+            f"Chain.{method}: the final stage must be a ChainRegressor or ChainClassifier;"
+            f" got {type(final).__name__}"
+        )
+    try:
+        return block_plan(chain.steps[0][1]), final
+    except TypeError as exc:
+        raise ValueError(
+            f"Chain.{method}: {exc}; expected a ColumnTransformer of named columns"
+            " (as make_chain builds it)"
+        ) from None
+
+
+def _served(chain, method):
+    """``(keras.Model sharing the chain's layers, plan)``; named errors for what cannot be served."""
+    plan, final = _plan(chain, method)
+    try:
+        return serving_model(plan, final), plan
+    except ValueError as exc:
+        raise ValueError(f"Chain.{method}: {exc}") from None
+
+
+def to_keras(chain):
+    """See :meth:`skchain.Chain.to_keras`."""
+    model, _ = _served(chain, "to_keras")
+    # An independent copy through Keras' own format (which also proves the
+    # model saves); loading draws nothing from the global generators.
+    from keras.src.saving import saving_lib
+
+    buffer = io.BytesIO()
+    saving_lib.save_model(model, buffer)
+    return _load_network(buffer.getvalue())
+
+
+def serving_inputs(chain, X):
+    """See :meth:`skchain.Chain.serving_inputs`."""
+    plan, _ = _plan(chain, "serving_inputs")
+    frame = as_pandas(X, "Chain serving_inputs")
+    missing = [c for block in plan for c in block.columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"Chain serving_inputs: column(s) {missing} missing from X")
+    values = {}
+    for block in plan:
+        try:
+            values.update(block.serving_values(frame))
+        except ValueError as exc:
+            raise ValueError(f"Chain serving_inputs: {exc}") from None
+    return values
+
+
+def _input_signature(model):
+    import tensorflow as tf
+
+    return [{
+        x.name: tf.TensorSpec((None, *x.shape[1:]), tf.string if x.dtype == "string" else tf.float32,
+                              name=x.name)
+        for x in model.inputs
+    }]
+
+
+@contextlib.contextmanager
+def _quiet_converters():
+    """TensorFlow's and tf2onnx's logging at ERROR while exporting, restored after.
+
+    Both log warnings about lookup tables that are expected and harmless
+    ("Issue encountered when serializing table_initializer", "Cannot infer
+    shape for LookupTableFindV2").
+    """
+    loggers = [logging.getLogger(name) for name in ("tensorflow", "tf2onnx")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+def export(chain, path, format="tf_saved_model"):
+    """See :meth:`skchain.Chain.export`."""
+    if format not in FORMATS:
+        raise ValueError(f"Chain.export: format={format!r}; expected one of {list(FORMATS)}")
+    if format == "onnx":
+        try:
+            import tf2onnx
+        except ImportError:
+            raise ImportError(
+                "Chain.export(format='onnx') needs tf2onnx and onnx: pip install 'skchain[serve]'"
+            ) from None
+    model, _ = _served(chain, "export")
+    path = Path(os.fspath(path))
+    signature = _input_signature(model)
+    with _quiet_converters():
+        if format == "tf_saved_model":
+            import keras
+            import tensorflow as tf
+
+            archive = keras.export.ExportArchive()
+            archive.track(model)
+            name = model.layers[-1].name  # "predictions" or "probabilities"
+            archive.add_endpoint(
+                "serve", tf.function(lambda inputs: {name: model(inputs, training=False)}),
+                input_signature=signature,
+            )
+            archive.write_out(str(path), verbose=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # tf2onnx converts the lookup layers to ai.onnx.ml CategoryMapper
+            # (Keras' own ONNX export leaves them as LookupTableFindV2).
+            tf2onnx.convert.from_keras(model, input_signature=signature, opset=ONNX_OPSET,
+                                       output_path=str(path))
+    return path
