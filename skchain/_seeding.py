@@ -79,13 +79,15 @@ def nothing_drawn():
 
     Keras draws a seed from Python's ``random`` for every layer it creates
     without one, also when a saved network is loaded; loading is not meant
-    to consume randomness.
+    to consume randomness. Op determinism and ``TF_DETERMINISTIC_OPS`` are
+    left alone: loading does not change them, and a Dask worker unpickles
+    tasks in one thread while a (seeded) fit in another has them switched on.
     """
-    return random_state_kept(None, restore_generators=True)
+    return random_state_kept(None, restore_generators=True, determinism=False)
 
 
 @contextlib.contextmanager
-def random_state_kept(seed=None, *, restore_generators=None):
+def random_state_kept(seed=None, *, restore_generators=None, determinism=True):
     """Run a block seeded with ``seed`` (or unseeded) and restore global random state after.
 
     Parameters
@@ -96,6 +98,10 @@ def random_state_kept(seed=None, *, restore_generators=None):
         put back if a library underneath changed it. An int: Python's,
         NumPy's and TensorFlow's global generators are seeded and op
         determinism is enabled for the block.
+    restore_generators : bool, default=None
+        Put the global generators back after the block; ``None``: when seeded.
+    determinism : bool, default=True
+        Put op determinism and ``TF_DETERMINISTIC_OPS`` back after the block.
 
     Examples
     --------
@@ -114,7 +120,8 @@ def random_state_kept(seed=None, *, restore_generators=None):
     config, context, global_state = _tf_parts()
     # First, before anything sets TF_DETERMINISTIC_OPS: TensorFlow latches
     # that variable on the first call of this function in a process.
-    determinism = config.is_op_determinism_enabled()
+    keep_determinism = determinism
+    determinism_on = config.is_op_determinism_enabled()
     env = os.environ.get("TF_DETERMINISTIC_OPS")
     tf_seed = context.global_seed()
     generator = global_state.get_global_attribute("global_seed_generator")
@@ -127,16 +134,17 @@ def random_state_kept(seed=None, *, restore_generators=None):
             random.seed(seed)
             np.random.seed(seed)
             tf.random.set_seed(seed)
-            if not determinism:
+            if not determinism_on:
                 config.enable_op_determinism()
         yield
     finally:
-        if config.is_op_determinism_enabled() != determinism:
-            (config.enable_op_determinism if determinism else config.disable_op_determinism)()
-        if env is None:
-            os.environ.pop("TF_DETERMINISTIC_OPS", None)
-        else:
-            os.environ["TF_DETERMINISTIC_OPS"] = env
+        if keep_determinism:
+            if config.is_op_determinism_enabled() != determinism_on:
+                (config.enable_op_determinism if determinism_on else config.disable_op_determinism)()
+            if env is None:
+                os.environ.pop("TF_DETERMINISTIC_OPS", None)
+            else:
+                os.environ["TF_DETERMINISTIC_OPS"] = env
         if restore_generators:
             tf.random.set_seed(tf_seed)
             random.setstate(python_state)
