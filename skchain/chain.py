@@ -361,7 +361,10 @@ class Chain(Pipeline):
         Examples
         --------
         >>> model = chain.to_keras()  # doctest: +SKIP
-        >>> model.predict(chain.serving_inputs(df_new))  # doctest: +SKIP
+        >>> model(chain.serving_inputs(df_new))  # doctest: +SKIP
+
+        Call the model: Keras' ``Model.predict`` does not take NumPy arrays
+        of text (the categorical inputs).
         """
         from .serving import to_keras
 
