@@ -39,14 +39,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from ._base import dense_float32, standard_scaling, without_pandas_output
-from .encoders import MISSING, CategoricalLevels, EncodingColumns, HashingEncoder, level_strings
+from .encoders import MISSING, CategoricalLevels, EncodingColumns, HashingEncoder, level_texts
 from .frozen import FrozenTransformer
 from .layers import FillMissing, LevelTable, Standardize
 from .sequences import SequencePadder
 
 __all__ = ["Block", "block_plan", "fitted_transformers", "plan_state", "replace_network", "serving_name"]
-
-KINDS = ("representation", "numeric", "onehot", "embedded", "hashed", "sequence", "other")
 
 #: Kinds whose columns are categorical (level text at the served model's input).
 CATEGORICAL_KINDS = ("onehot", "embedded", "hashed")
@@ -143,6 +141,11 @@ class Block:
             layers.append(Standardize(*self.scaling, name=f"{_layer_name(self.name)}_scaler"))
         return layers
 
+    @property
+    def encoder(self):
+        """The fitted transformer's last step (a categorical block's encoder)."""
+        return _steps(self.transformer)[-1]
+
     def network_a(self):
         """Network A from its input to this step's output layer, as a Keras model."""
         inner = self.network.estimator
@@ -179,9 +182,7 @@ class Block:
                 padder = _one_column_padder(self.padder, column)
                 out[name] = dense_float32(padder.transform(values))
             elif dtype == "string":
-                levels = level_strings(values.iloc[:, 0])
-                levels[pd.isna(levels)] = MISSING
-                out[name] = levels.astype(object).reshape(-1, 1)
+                out[name] = level_texts(values.iloc[:, 0]).astype(object).reshape(-1, 1)
             else:
                 out[name] = values.to_numpy(dtype=np.float32).reshape(-1, 1)
         return out
@@ -192,9 +193,7 @@ class Block:
         parts = []
         for column, (vocabulary, table), index in zip(self.columns, self.level_tables(),
                                                       self._indexes()):
-            levels = level_strings(frame[column])
-            levels[pd.isna(levels)] = MISSING
-            parts.append(table[index.get_indexer(levels) + 1])
+            parts.append(table[index.get_indexer(level_texts(frame[column])) + 1])
         return np.ascontiguousarray(parts[0] if len(parts) == 1 else np.hstack(parts))
 
     def _indexes(self):
@@ -229,8 +228,7 @@ def _one_column_padder(padder, column):
 
 
 def _level_tables(block):
-    encoder = block.transformer.steps[-1][1]
-    levels_step = block.transformer[:-1]
+    encoder = block.encoder
     transform = without_pandas_output(block.transformer).transform
     widths = getattr(encoder, "_n_features_outs", None) or [1] * len(block.columns)
     tables, offset = [], 0
@@ -247,8 +245,8 @@ def _level_tables(block):
             out = dense_float32(transform(probe))[:, offset : offset + widths[j]]
         tables.append(([*known, MISSING], out))
         offset += widths[j]
-    if offset != block.width or not isinstance(levels_step[-1], CategoricalLevels):
-        raise ValueError(block.why_not_served or f"{block.name}: unexpected encoder layout")
+    if offset != block.width:
+        raise ValueError(f"{block.name}: unexpected encoder layout")
     return tables
 
 

@@ -7,8 +7,9 @@ the block plan straight from the frame as float32 (``Block.entry``), takes
 network A's outputs from the frozen step (its cache, or computed in the
 graph), and runs the numeric imputers and scalers and the final network as
 one traced ``tf.function`` built by :class:`~skchain._graph.ChainGraph` (the
-code that builds the served model); categorical blocks are computed by their
-own fitted encoders and fed in.
+code that builds the served model); "onehot" and "embed" blocks enter through
+the fitted encoders' level tables (the served model's lookups, in NumPy),
+other blocks as their fitted transformers write them.
 When network A's outputs for the rows are not cached yet (the usual case for
 new rows), network A, with its standard scaler folded in, runs inside the
 same traced graph, which returns its outputs (kept in the frozen step's
@@ -53,6 +54,15 @@ def _aligned_copy(values):
     return out
 
 
+def _row_major(values):
+    """``values`` as C-contiguous float32: as they are when they already are (the
+    encoders' outputs), else one aligned copy (pandas hands out column-major
+    arrays; the graph reads rows)."""
+    if values.flags.c_contiguous and values.dtype == np.float32:
+        return values
+    return _aligned_copy(values)
+
+
 def _as_tensor(x):
     """``x`` as a tensor; without a copy when it is an aligned, writable C array."""
     if (
@@ -76,7 +86,7 @@ class FusedPredictor:
 
     Built from the block plan by :class:`~skchain._graph.ChainGraph`, the
     same code that builds the served model; it enters the graph after the
-    categorical encoders (scikit-learn runs them on the frame).
+    categorical encoders (their level tables run on the frame, in NumPy).
 
     Parameters
     ----------
@@ -152,8 +162,7 @@ class FusedPredictor:
 
     def _predict_chunk(self, frame):
         try:
-            # pandas hands out column-major arrays; the graph reads rows.
-            arrays = [_aligned_copy(block.entry(frame)) for block in self.plan]
+            arrays = [_row_major(block.entry(frame)) for block in self.plan]
         except (TypeError, ValueError):
             raise FallBack from None
         tensors = [_as_tensor(a) for a in arrays]

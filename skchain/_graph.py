@@ -109,8 +109,3 @@ def serving_model(plan, final):
     outputs = keras.layers.Identity(name=output_name)(outputs)
     return keras.Model(inputs, outputs, name="chain")
 
-
-def serving_columns(plan):
-    """``{input name: column}`` of the served model."""
-    return {name: column for block in plan for name, column, _, _ in block.serving_inputs()}
-

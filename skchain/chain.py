@@ -313,8 +313,7 @@ class Chain(Pipeline):
         for block in self._plan("category_embeddings"):
             if block.kind != "embedded":
                 continue
-            encoder = block.transformer.steps[-1][1] if isinstance(block.transformer, Pipeline) \
-                else block.transformer
+            encoder = block.encoder
             for j, column in enumerate(block.columns):
                 table = tables.get(f"{block.name}__{column}")
                 if table is None:

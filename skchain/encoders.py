@@ -110,6 +110,14 @@ def level_strings(column: pd.Series) -> np.ndarray:
     return out
 
 
+def level_texts(column: pd.Series) -> np.ndarray:
+    """:func:`level_strings` with :data:`MISSING` for a missing value: the text
+    the hashing tokens, the served model's inputs and its level tables use."""
+    levels = level_strings(column)
+    levels[pd.isna(levels)] = MISSING
+    return levels
+
+
 class CategoricalLevels(TransformerMixin, BaseEstimator):
     """Spell categorical columns as text levels, with one level for missing values.
 
@@ -273,8 +281,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         frame = checked_frame(self, X, reset=False)
         columns = []
         for name, j in zip(input_names(self), range(frame.shape[1])):
-            levels = level_strings(frame.iloc[:, j])
-            levels[pd.isna(levels)] = MISSING
+            levels = level_texts(frame.iloc[:, j])
             columns.append(np.char.add(f"{name}=", levels.astype(str)))
         hasher = FeatureHasher(
             n_features=self.n_features,

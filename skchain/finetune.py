@@ -6,9 +6,10 @@ one Keras model built by the chain's own graph code
 (:class:`~skchain._graph.ChainGraph`): dataset B's A-like columns go through
 A's own input scaling, the copied layers of network A up to the chosen layer,
 and the final network, which also takes the chain's other blocks (numeric
-columns scaled in the graph, categorical ones as their encoders write them). The user's network A is never changed: each
-fit (each fold of a cross-validation) fine-tunes its own copy, and the chain
-then uses that copy for ``transform`` and ``predict``.
+columns scaled in the graph, categorical ones as their encoders write them).
+The user's network A is never changed: each fit (each fold of a
+cross-validation) fine-tunes its own copy, and the chain then uses that copy
+for ``transform`` and ``predict``.
 """
 
 from __future__ import annotations
