@@ -270,6 +270,10 @@ def _describe(name, transformer, columns):
             and len(before) <= 1:
         block.kind, block.network = "representation", last
         block.padder = before[0] if before else None
+        if block.padder is None and getattr(last, "feature_names_in_", None) is not None:
+            # The one rule for column identity: the frozen step matched B's columns
+            # to network A's inputs in fit; every path reads them in its order.
+            block.columns = [str(c) for c in last.feature_names_in_]
         block.width = int(last.layer().output.shape[-1])
         if last.estimator.folded_scaling() is None:
             block.why_not_served = (

@@ -99,7 +99,7 @@ def _categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_
 def make_chain(
     preprocessor: KerasTransformer | FrozenTransformer,
     *,
-    representation_columns: Sequence[str | int] | None = None,
+    representation_columns: Sequence[str | int] | Mapping[str, str] | None = None,
     categorical_columns: Sequence[str | int] = (),
     numeric_columns: Sequence[str | int] = (),
     sequence_columns: Sequence[str] = (),
@@ -123,9 +123,17 @@ def make_chain(
     preprocessor : KerasTransformer or FrozenTransformer
         Network A, fitted on dataset A. A ``KerasTransformer`` is wrapped in a
         :class:`FrozenTransformer`, so fitting the chain never retrains it.
-    representation_columns : list of str or int, default=None
-        Dataset B's columns that feed network A, in network A's input order.
-        ``None`` uses the column names network A was fitted with.
+    representation_columns : list of str or int, or dict, default=None
+        Dataset B's columns that feed network A. When network A knows its
+        input names (fitted on a DataFrame, or ``from_model`` with a scaler
+        fitted on one), they are matched to them **by name**, in any order;
+        a dict ``{B's name: A's name}`` maps B's columns named differently.
+        When network A has no names, list them in network A's input order
+        (matched by position). ``None`` uses network A's own input names.
+        Every path (``fit``/``predict``, the compiled predict, ``to_keras``,
+        the exported models, fine-tuning) reads the columns the same way; a
+        name network A never saw, or an input of network A no column
+        provides, is a ``ValueError`` at ``fit`` naming both lists.
     categorical_columns : list of str or int, default=()
         B's categorical columns (strings, integers, booleans, pandas
         ``category``, mixed; missing values are a level of their own).
@@ -220,6 +228,14 @@ def make_chain(
                 " network A, in network A's input order"
             )
         representation_columns = list(names)
+    if isinstance(representation_columns, Mapping):
+        if representation_padder is not None:
+            raise ValueError(
+                "make_chain: representation_columns as a dict maps B's columns to network A's"
+                " named inputs; with representation_padder network A reads one padded list"
+                " column: pass [column]"
+            )
+        preprocessor = clone(preprocessor).set_params(rename=dict(representation_columns))
     if representation_padder is not None:
         preprocessor = Pipeline([("padder", representation_padder), ("network_a", preprocessor)])
     blocks = [("representation", preprocessor, list(representation_columns))]

@@ -210,6 +210,14 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     joint.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss)
 
     target, sample_weight = regressor.joint_training_data(y, sample_weight)
+    if sample_weight is not None:
+        # As the final network's own fit (scikeras) does: a row of weight 0 is
+        # dropped first (before early stopping draws its validation rows), so it
+        # changes nothing (not even how the batches fall).
+        sample_weight = np.asarray(sample_weight, dtype=np.float32)
+        keep = sample_weight != 0
+        (arrays, target, sample_weight) = (take_rows(part, keep)
+                                           for part in (arrays, target, sample_weight))
     fit_options = {}
     if validation is not None:
         X_val, y_val = validation
@@ -226,13 +234,6 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     if settings.early_stopping:
         stopper = early_stopper(settings)
         fit_options["callbacks"] = [stopper]
-    if sample_weight is not None:
-        # As the final network's own fit (scikeras) does: a row of weight 0 is
-        # dropped, so it changes nothing (not even how the batches fall).
-        sample_weight = np.asarray(sample_weight, dtype=np.float32)
-        keep = sample_weight != 0
-        (arrays, target, sample_weight) = (take_rows(part, keep)
-                                           for part in (arrays, target, sample_weight))
     batch_size = settings.batch_size or regressor.batch_size or 32
     if settings.epochs:
         with random_state_kept(regressor._random_state):
@@ -257,8 +258,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_"):
         if hasattr(inner, name):
             setattr(tuned, name, getattr(inner, name))
-    step = FrozenTransformer(tuned, output_layer=block.network.output_layer,
-                             cache_size=block.network.cache_size)
+    step = FrozenTransformer(**{**block.network.get_params(), "estimator": tuned})
     step.fit(X[block.columns] if block.padder is None else rows)
     replace_network(features, block, step)
     regressor._clear_compiled()

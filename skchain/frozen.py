@@ -133,9 +133,9 @@ class RepresentationCache:
 class FrozenTransformer(TransformerMixin, BaseEstimator):
     """Use a fitted :class:`KerasTransformer` in a chain without retraining it.
 
-    ``fit`` only checks that the incoming columns match network A's inputs
-    (by name when both sides have names, else by position); it never touches
-    network A's weights or its scaler. ``transform`` returns the activations
+    ``fit`` only matches the incoming columns to network A's inputs (see
+    *Column identity* below); it never touches network A's weights or its
+    scaler. ``transform`` returns the activations
     of ``output_layer``. ``clone`` (and so ``GridSearchCV`` and
     ``cross_val_score``) gives a new wrapper around the *same* fitted network
     and the same representation cache, so a search neither copies network A
@@ -151,13 +151,31 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     cache_size : int, default=16
         Number of transformed arrays kept in the shared cache (at most 256 MiB
         together); 0 disables caching.
+    rename : dict, default=None
+        ``{B's column name: network A's input name}`` for columns of B named
+        differently from network A's inputs (network A must know its input
+        names). Columns not in the dict keep their name.
 
     Attributes
     ----------
     n_features_in_ : int
         Number of columns seen in ``fit``.
     feature_names_in_ : ndarray of str
-        Column names seen in ``fit``, when they were strings.
+        The columns of ``X`` that feed network A, **in network A's input
+        order** (B's own names), when ``fit`` got a DataFrame. Every path
+        of a chain (the step-by-step ``Pipeline``, the compiled predict,
+        ``to_keras``, the exported models, fine-tuning) reads these columns
+        in this order.
+
+    Notes
+    -----
+    *Column identity.* When network A knows its input names (fitted on a
+    DataFrame, or wrapped by ``KerasTransformer.from_model`` with a scaler
+    fitted on one) and ``fit`` gets a DataFrame, its columns are matched to
+    network A's inputs **by name** (after ``rename``), whatever their
+    order; a column network A never saw, or an input of network A that no
+    column provides, is a ``ValueError`` naming both lists. When network A
+    has no names, or ``X`` is an array, columns are matched by position.
 
     See Also
     --------
@@ -181,10 +199,11 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, estimator: KerasTransformer, *, output_layer: str | None = None,
-                 cache_size: int = 16) -> None:
+                 cache_size: int = 16, rename: dict | None = None) -> None:
         self.estimator = estimator
         self.output_layer = output_layer
         self.cache_size = cache_size
+        self.rename = rename
 
     # The frozen network is shared, never deep-copied: clones differ only in
     # their own parameters.
@@ -211,7 +230,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         return super().get_params(deep=False)
 
     def set_params(self, **params):
-        """Set ``estimator``, ``output_layer`` or ``cache_size``.
+        """Set ``estimator``, ``output_layer``, ``cache_size`` or ``rename``.
 
         Raises
         ------
@@ -315,16 +334,18 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     def _rows(self, X, reset):
         """Validate ``X`` here and return it as float32 in network A's column order.
 
-        DataFrame columns are matched by name (extra columns are ignored) when
-        network A was fitted with names, or when this wrapper was; otherwise
-        by position.
+        In ``fit``, a DataFrame's columns are matched to network A's input
+        names (see *Column identity* in the class docstring); afterwards the
+        columns recorded then (``feature_names_in_``) are read by name, extra
+        columns ignored.
         """
         inner = self.estimator
         stage = f"{_STAGE} {'fit' if reset else 'transform'}"
         X = as_pandas(X, stage)
-        inner_names = getattr(inner, "feature_names_in_", None)
-        own_names = None if reset else getattr(self, "feature_names_in_", None)
-        order = own_names if own_names is not None else inner_names
+        if reset:
+            order = self._columns_in_network_order(X, stage)
+        else:
+            order = getattr(self, "feature_names_in_", None)
         missing = []
         if hasattr(X, "columns") and order is not None:
             missing = [str(c) for c in order if c not in X.columns]
@@ -338,6 +359,50 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
                 f" {X.shape[1]} columns{detail}"
             )
         return X
+
+    def _columns_in_network_order(self, X, stage):
+        """``X``'s columns in network A's input order (by name), or None: by position."""
+        rename = dict(self.rename or {})
+        inner_names = getattr(self.estimator, "feature_names_in_", None)
+        if rename and inner_names is None:
+            raise ValueError(
+                f"{stage}: rename={rename} needs network A's input names, but network A was"
+                " fitted without column names; list B's columns in network A's input order"
+                " instead (they are then matched by position)"
+            )
+        if not hasattr(X, "columns") or inner_names is None:
+            return None
+        columns = list(X.columns)
+        if not all(isinstance(c, str) for c in columns):
+            return None
+        unknown_keys = [c for c in rename if c not in columns]
+        if unknown_keys:
+            raise ValueError(
+                f"{stage}: rename names {unknown_keys}, which are not among the columns"
+                f" {columns} given for network A"
+            )
+        as_a = [rename.get(c, c) for c in columns]
+        a_names = [str(n) for n in inner_names]
+        unknown = [c for c, a in zip(columns, as_a) if a not in a_names]
+        absent = [a for a in a_names if a not in as_a]
+        twice = sorted({a for a in as_a if as_a.count(a) > 1})
+        if unknown or absent or twice:
+            problems = []
+            if unknown:
+                problems.append(f"network A never saw {unknown}")
+            if absent:
+                problems.append(f"no column provides network A's input(s) {absent}")
+            if twice:
+                problems.append(f"several columns provide {twice}")
+            raise ValueError(
+                f"{stage}: {'; '.join(problems)}. B's columns for network A: {columns};"
+                f" network A's inputs, in its order: {a_names}. Columns are matched to"
+                " network A's inputs by name: list the same names (in any order), or map"
+                " B's names to A's with representation_columns={B's name: A's name}"
+                " (make_chain) / rename= (FrozenTransformer)"
+            )
+        position = {a: c for c, a in zip(columns, as_a)}
+        return [position[a] for a in a_names]
 
     def _cache_tag(self, layer_name):
         return (layer_name, getattr(self.estimator, "_fit_token", None))

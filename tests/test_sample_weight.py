@@ -1,11 +1,12 @@
 """Sample weights reach every network that trains, directly and through metadata routing."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import sklearn
 from sklearn.model_selection import GridSearchCV, cross_validate
 
-from skchain import ChainRegressor, FineTune, KerasTransformer, make_chain
+from skchain import ChainClassifier, ChainRegressor, FineTune, KerasTransformer, make_chain
 
 from conftest import N_A_FEATURES, build_network_a
 
@@ -90,3 +91,59 @@ def test_routing_cross_validate_and_search_with_weights_on_the_final_stage(
     weighted = chain().fit(df, y, sample_weight=weight).predict(df)
     unweighted = chain().fit(df, y).predict(df)
     assert not np.allclose(weighted, unweighted)
+
+
+WEIGHT_ZERO_CASES = {
+    # what the weight-0 rows would change if they counted
+    "numeric scaler": dict(numeric_columns=["age"]),
+    "numeric imputer": dict(numeric_columns=["age"], numeric_imputer="median", missing_age=True),
+    "level only in weight-0 rows": dict(categorical_encoding="embed", lonely_level=True),
+    "'auto' encoding choice": dict(categorical_encoding="auto", max_onehot_levels=3,
+                                   lonely_level=True),
+    "balanced class weights": dict(classifier=dict(class_weight="balanced")),
+    "early stopping": dict(regressor=dict(early_stopping=True, validation_fraction=0.2)),
+    "fine-tuning with early stopping": dict(
+        numeric_columns=["age"],
+        fine_tune=FineTune(epochs=3, learning_rate=1e-3, early_stopping=True,
+                           validation_fraction=0.2, n_iter_no_change=1)),
+}
+
+
+@pytest.mark.parametrize("case", list(WEIGHT_ZERO_CASES))
+def test_weight_zero_is_the_row_left_out_in_every_configuration(fitted_pre, dataset_b, case):
+    """The README's promise, for every part a weight-0 row could reach."""
+    settings = dict(WEIGHT_ZERO_CASES[case])
+    df, y = dataset_b
+    df = df.copy()
+    weight = np.ones(len(df))
+    weight[1::3] = 0.0
+    weight[::7] = 2.5
+    if settings.pop("missing_age", False):
+        df["age"] = df["age"].astype(float)
+        df.loc[df.index[::5], "age"] = np.nan
+    # A far-off age and a store level that only weight-0 rows hold.
+    df.loc[df.index[1], "age"] = 10_000
+    if settings.pop("lonely_level", False):
+        df.loc[df.index[[1, 4, 7]], "store"] = "only_in_weight_zero_rows"
+    classifier = settings.pop("classifier", None)
+    regressor = settings.pop("regressor", {})
+    final = (dict(classifier=ChainClassifier(epochs=3, batch_size=16, random_state=0, **classifier))
+             if classifier is not None else
+             dict(regressor=ChainRegressor(epochs=3, batch_size=16, random_state=0, **regressor)))
+    target = np.where(y > np.quantile(y, 0.7), "high", "low") if classifier is not None else y
+    step = "classifier" if classifier is not None else "regressor"
+    settings.setdefault("categorical_columns", ["store"])
+
+    def chain():
+        return make_chain(fitted_pre, representation_columns=COLUMNS, **settings, **final)
+
+    df_before, weight_before = df.copy(), weight.copy()
+    weighted = chain().fit(df, target, **{f"{step}__sample_weight": weight})
+    keep = weight > 0
+    left_out = chain().fit(df[keep], target[keep], **{f"{step}__sample_weight": weight[keep]})
+    answer = "predict_proba" if classifier is not None else "predict"
+    np.testing.assert_allclose(getattr(weighted, answer)(df), getattr(left_out, answer)(df),
+                               rtol=1e-6, atol=1e-6)
+    assert weighted.categorical_encodings_ == left_out.categorical_encodings_
+    pd.testing.assert_frame_equal(df, df_before)  # the caller's data are untouched
+    np.testing.assert_array_equal(weight, weight_before)
