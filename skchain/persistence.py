@@ -6,14 +6,18 @@ instead:
 
 * ``estimator.skops``: the estimator's structure, parameters and fitted
   attributes as data, in skops' format (``skops.io``), with every Keras
-  network replaced by a reference to a member of the archive;
+  network replaced by a reference to a member of the archive and every Keras
+  callback, optimizer, loss or metric it holds replaced by its Keras config
+  (see ``skchain._keras_objects``);
 * ``models/<i>.keras``: each Keras network in Keras' own format;
 * ``skchain.json``: the versions of skchain, scikit-learn, Keras and
   TensorFlow that wrote it.
 
 :func:`load` accepts only the types skchain, scikeras and scikit-learn use
 (plus those the caller names in ``trusted``), loads each network with
-``safe_mode=True`` (a ``Lambda`` layer or other code is refused), and warns
+``safe_mode=True`` (a ``Lambda`` layer or other code is refused), rebuilds
+the Keras objects of Keras' own classes (others only when named in
+``trusted``) with Keras' safe-mode deserialization, and warns
 when the versions of the libraries differ in major or minor version.
 """
 
@@ -32,6 +36,7 @@ import keras
 from sklearn import config_context
 from sklearn.utils._metadata_requests import SIMPLE_METHODS
 
+from ._keras_objects import Decoder, Encoder, RefusedObject
 from ._seeding import nothing_drawn
 
 __all__ = ["SkchainVersionWarning", "UntrustedFileError", "load", "save"]
@@ -57,6 +62,7 @@ TRUSTED_TYPES = (
     "skchain.finetune.FineTune",
     "skchain.frozen.FrozenTransformer",
     "skchain.persistence.KerasModelReference",
+    "skchain._keras_objects.KerasObjectReference",
     "skchain.persistence.RoutingRequests",
     "skchain.preprocessor.KerasTransformer",
     "skchain.regressor.ChainRegressor",
@@ -136,9 +142,23 @@ def _versions():
 
 
 def _estimators(obj):
+    """The estimators in ``obj`` and the scikit-learn objects they hold as attributes.
+
+    The latter (such as scikeras' ``target_encoder_``, which keeps the ``loss``)
+    may hold Keras objects too.
+    """
     from .chain import _estimators_in
 
-    return _estimators_in(obj)
+    found = {id(est): est for est in _estimators_in(obj)}
+    stack = list(found.values())
+    while stack:
+        for value in vars(stack.pop()).values():
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if (hasattr(item, "get_params") and hasattr(item, "__dict__")
+                        and not isinstance(item, type) and id(item) not in found):
+                    found[id(item)] = item
+                    stack.append(item)
+    return list(found.values())
 
 
 def save(estimator: Any, path: str | os.PathLike) -> Path:
@@ -147,9 +167,18 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
     Parameters
     ----------
     estimator : estimator
-        Fitted or not; the Keras networks it holds are stored in Keras' format.
+        Fitted or not; the Keras networks it holds are stored in Keras' format,
+        the Keras callbacks, optimizers, losses and metrics it holds (as
+        parameters or fitted attributes) by their Keras config.
     path : str or Path
         The archive to write (conventionally ``*.skchain``).
+
+    Raises
+    ------
+    ValueError
+        When a Keras object it holds cannot be saved by its config (a
+        ``LambdaCallback``, an object without ``get_config``); the message
+        names the estimator and the parameter. ``estimator`` is left as it was.
 
     Examples
     --------
@@ -159,9 +188,10 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
     """
     import skops.io as sio
 
-    members, swapped = {}, []
+    members, swapped, objects = {}, [], Encoder()
     try:
         for est in _estimators(estimator):
+            params = est.get_params(deep=False)
             for name, value in list(vars(est).items()):
                 if isinstance(value, keras.Model):
                     member = members.setdefault(id(value), (f"models/{len(members)}.keras", value))[0]
@@ -170,6 +200,12 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
                 elif name == "_metadata_request":
                     swapped.append((est, name, value))
                     setattr(est, name, RoutingRequests.of(value))
+                else:
+                    kind = "parameter" if name in params else "attribute"
+                    encoded = objects.encode(value, f"{type(est).__name__} {kind} {name!r}")
+                    if encoded is not value:
+                        swapped.append((est, name, value))
+                        setattr(est, name, encoded)
         data = sio.dumps(estimator)
     finally:
         for est, name, value in swapped:
@@ -218,8 +254,12 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
     trusted : list of str, default=None
         Further types or functions to accept, by their full name (for example
         the module-level function that builds your network A, such as
-        ``"mypackage.networks.build_network_a"``). Everything else that is not
-        part of scikit-learn, scikeras or skchain is refused.
+        ``"mypackage.networks.build_network_a"``), or your own Keras callback,
+        loss, metric or optimizer classes (``"mypackage.MyCallback"``).
+        Everything else that is not part of scikit-learn, scikeras, skchain or
+        Keras is refused, as are Keras callbacks that write files or send data
+        (``ModelCheckpoint``, ``CSVLogger``, ``TensorBoard``, ...) unless named
+        (``"keras.callbacks.CSVLogger"``).
 
     Returns
     -------
@@ -229,8 +269,8 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
     ------
     UntrustedFileError
         When the archive names a type or function not trusted, holds
-        something other than skops data, or a network that Keras' safe mode
-        refuses (such as a ``Lambda`` layer).
+        something other than skops data, or a network or Keras object that
+        Keras' safe mode refuses (such as a ``Lambda`` layer).
 
     Examples
     --------
@@ -271,7 +311,7 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
             estimator = sio.loads(data, trusted=allowed)
         except UntrustedTypesFoundException as exc:
             raise UntrustedFileError(f"skchain.load: {path}: {exc}") from None
-        networks = {}
+        networks, objects = {}, Decoder(trusted or [])
         for est in _estimators(estimator):
             for name, value in list(vars(est).items()):
                 if isinstance(value, KerasModelReference):
@@ -281,6 +321,17 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
                     setattr(est, name, networks[value.member])
                 elif isinstance(value, RoutingRequests):
                     value.apply(est)
+                else:
+                    try:
+                        decoded = objects.decode(value)
+                    except RefusedObject as exc:
+                        raise UntrustedFileError(
+                            f"skchain.load: {path}: {exc}"
+                            + (", which are not trusted. If you know them, pass them in"
+                               " trusted=[...]." if exc.names else "")
+                        ) from None
+                    if decoded is not value:
+                        setattr(est, name, decoded)
     return estimator
 
 
