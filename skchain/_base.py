@@ -3,6 +3,7 @@
 import copy
 import io
 import itertools
+import warnings
 import weakref
 
 import keras
@@ -10,6 +11,7 @@ import numpy as np
 from keras.src.saving import saving_lib
 from sklearn.base import BaseEstimator, check_is_fitted
 from sklearn.pipeline import Pipeline
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from ._inference import CompiledForward
 from ._seeding import nothing_drawn
@@ -67,12 +69,22 @@ class CompiledModelMixin:
                 state[name] = _PickledNetwork(value)
         return state
 
+    def _check_model_param(self):
+        build = super()._check_model_param()
+        if isinstance(self.model, keras.Model):
+            # scikeras would train (and compile) the user's own network: train a copy.
+            network = self.model
+            return lambda: copy_network(network)
+        return build
+
     def _fit_keras_model(self, X, y, *args, **kwargs):
         # scikeras resolves ``batch_size=-1`` (all rows in one batch) from
         # ``X.shape``, which a multi-input network's list of arrays lacks.
+        # The value in force: a fit argument, else a routed fit__ one, else the parameter.
         rows = len(X[0]) if isinstance(X, (list, tuple)) else len(X)
         for name in ("batch_size", "validation_batch_size"):
-            if getattr(self, name, None) == -1 and name not in kwargs:
+            value = kwargs.get(name, getattr(self, f"fit__{name}", getattr(self, name, None)))
+            if value is not None and not isinstance(value, bool) and value == -1:
                 kwargs[name] = rows
         return super()._fit_keras_model(X, y, *args, **kwargs)
 
@@ -105,6 +117,17 @@ class _PickledNetwork:
 def _load_network(network_bytes):
     with nothing_drawn():
         return saving_lib.load_model(io.BytesIO(network_bytes), compile=True)
+
+
+def copy_network(network):
+    """A copy of a Keras network (weights, compile settings, optimizer state), nothing drawn."""
+    network_bytes = _PickledNetwork(network).__reduce__()[1][0]
+    if getattr(getattr(network, "optimizer", None), "built", True):
+        return _load_network(network_bytes)
+    with warnings.catch_warnings():
+        # An optimizer that never trained has no state to load into the copy's.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        return _load_network(network_bytes)
 
 
 def check_fitted(estimator, stage):
@@ -146,6 +169,45 @@ def without_pandas_output(transformer):
         transformer._sklearn_output_config = dict(getattr(transformer, "_sklearn_output_config", {}))
         transformer.set_output(transform="default")
     return transformer
+
+
+def class_sample_weight(class_weight, y, sample_weight=None):
+    """Per-row weights: ``class_weight``'s times ``sample_weight``'s, in a new array.
+
+    As scikit-learn's ``compute_sample_weight``, except that ``"balanced"``
+    counts each row by its weight, as ``compute_class_weight(...,
+    sample_weight=)`` does: a row of weight 0 counts as a row left out.
+
+    Parameters
+    ----------
+    class_weight : None, "balanced" or dict
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Class labels.
+    sample_weight : array-like of shape (n_samples,), default=None
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64, or None
+        None without either weights. Never ``sample_weight`` itself.
+    """
+    weights = None if sample_weight is None else np.array(sample_weight, dtype=np.float64)
+    if class_weight is None:
+        return weights
+    if weights is None or not (isinstance(class_weight, str) and class_weight == "balanced"):
+        by_class = compute_sample_weight(class_weight, y)
+        return by_class if weights is None else weights * by_class
+    counted = weights != 0
+    for column in np.asarray(y).reshape(len(weights), -1).T:
+        classes = np.unique(column[counted])
+        if not classes.size:  # no row has weight: nothing to train on (refused later)
+            break
+        per_class = compute_class_weight(
+            "balanced", classes=classes, y=column[counted], sample_weight=weights[counted]
+        )
+        at = np.searchsorted(classes, column).clip(0, classes.size - 1)
+        # A class whose rows all weigh 0 gets 0, as if they were left out.
+        weights = weights * np.where(classes[at] == column, per_class[at], 0.0)
+    return weights
 
 
 def dense_float32(out):

@@ -38,25 +38,39 @@ class _EpochTasks(keras.callbacks.Callback):
 
 
 class EpochCallbacksMixin(CallbackSupportMixin):
-    """``set_callbacks`` for a scikeras wrapper: ``fit`` is the task, each epoch a sub-task."""
+    """``set_callbacks`` for a scikeras wrapper: ``fit`` is the task, each epoch a sub-task.
+
+    It also runs the Keras callbacks a ``fit`` call is given (``fit(X, y,
+    callbacks=[...])``, which scikeras would drop) with the constructor's.
+    """
 
     def _fit_with_callbacks(self, fit, X, y):
-        context = self._init_callback_context(task_name="fit", max_subtasks=int(self.epochs))
-        context.call_on_fit_task_begin(estimator=self, X=X, y=y)
-        # No Keras callback at all when no scikit-learn callback listens.
-        if getattr(context, "_callbacks", True):
-            self._epoch_tasks = _EpochTasks(self, context, X, y)
+        # The task begins in _fit_keras_model, where the number of epochs of
+        # this call (a fit argument, fit__epochs or epochs) is known.
+        self._epoch_tasks = (X, y)
         try:
             fit()
         finally:
             self.__dict__.pop("_epoch_tasks", None)
-            self._fit_callbacks = [
-                c for c in getattr(self, "_fit_callbacks", []) if not isinstance(c, _EpochTasks)
-            ]
-        context.call_on_fit_task_end(estimator=self, X=X, y=y)
+        context = self.__dict__.get("_callback_fit_ctx")
+        if context is not None:
+            context.call_on_fit_task_end(estimator=self, X=X, y=y)
 
-    def _initialize_callbacks(self):
-        super()._initialize_callbacks()
-        tasks = getattr(self, "_epoch_tasks", None)
-        if tasks is not None:
-            self._fit_callbacks = [*self._fit_callbacks, tasks]
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+        added = list(kwargs.pop("callbacks", None) or [])
+        pending = self.__dict__.pop("_epoch_tasks", None)
+        if pending is not None:
+            context = self._init_callback_context(task_name="fit", max_subtasks=int(epochs))
+            context.call_on_fit_task_begin(estimator=self, X=pending[0], y=pending[1])
+            # No Keras callback at all when no scikit-learn callback listens.
+            if getattr(context, "_callbacks", True):
+                added.append(_EpochTasks(self, context, *pending))
+        kept = getattr(self, "_fit_callbacks", [])
+        self._fit_callbacks = [*kept, *added]
+        try:
+            return super()._fit_keras_model(
+                X, y, sample_weight=sample_weight, warm_start=warm_start, epochs=epochs,
+                initial_epoch=initial_epoch, **kwargs,
+            )
+        finally:
+            self._fit_callbacks = kept

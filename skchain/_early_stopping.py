@@ -138,6 +138,11 @@ class EarlyStoppingMixin:
                 f" (validation_fraction={self.validation_fraction}); leave"
                 f" validation_split at 0 (got {self.validation_split})"
             )
+        if validation is not None and getattr(self, "validation_split", 0):
+            raise ValueError(
+                f"{stage}: validation rows were given (X_val, y_val), which Keras would use"
+                f" in place of validation_split={self.validation_split}; leave it at 0"
+            )
         if self.early_stopping and validation is None:
             (X, y, sample_weight), validation = hold_out_validation(
                 X, y, sample_weight, self.validation_fraction, self._random_state,

@@ -7,6 +7,7 @@ which block of the chain to look at.
 
 import numbers
 
+import keras
 import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
@@ -15,6 +16,7 @@ from sklearn.utils.validation import validate_data
 
 __all__ = [
     "as_pandas",
+    "check_fit_arguments",
     "check_sample_weight_length",
     "check_training_params",
     "checked_frame",
@@ -199,6 +201,83 @@ def check_sample_weight_length(sample_weight, X, stage):
             f"{stage}: sample_weight has shape {shape} for {X.shape[0]}"
             " rows; expected one weight per row of X, shape (n_samples,)"
         )
+
+
+#: ``keras.Model.fit`` arguments a ``fit`` call may pass: they take effect for
+#: that call (``callbacks`` run with the constructor's, the others replace
+#: the constructor's values).
+FIT_ARGUMENTS = ("callbacks", "epochs", "batch_size", "validation_batch_size", "verbose", "shuffle")
+
+#: The other ``keras.Model.fit`` arguments, refused, and where each goes
+#: instead. An estimator class adds or rewords some in ``_FIT_INSTEAD``.
+REFUSED_FIT_ARGUMENTS = {
+    "validation_data": "pass X_val= and y_val= to fit",
+    "validation_split": "set the constructor parameter validation_split= (or pass X_val= and"
+                        " y_val= to fit)",
+    "validation_freq": "set the constructor parameter fit__validation_freq=",
+    "validation_steps": "every validation row is used in each epoch; set the constructor"
+                        " parameter validation_batch_size=",
+    "steps_per_epoch": "each epoch passes over every row once; set batch_size= (a"
+                       " constructor parameter or fit argument) to choose the steps",
+    "initial_epoch": "fit trains a network from its first epoch; to continue training set"
+                     " the constructor parameter warm_start=True, or call partial_fit",
+    "class_weight": "set the constructor parameter class_weight=",
+}
+
+#: What ``partial_fit`` refuses besides.
+_PARTIAL_FIT_INSTEAD = {
+    "epochs": "partial_fit trains one epoch; for more set the constructor parameter epochs="
+              " and call fit",
+    "initial_epoch": "partial_fit continues from the network's current epoch",
+    "validation_data": "partial_fit takes no validation rows; pass X_val= and y_val= to fit",
+}
+
+
+def check_fit_arguments(estimator, kwargs, stage, *, partial=False):
+    """The keyword arguments of a ``fit`` (or ``partial_fit``) call, checked for ``keras.Model.fit``.
+
+    Those of :data:`FIT_ARGUMENTS` pass (``callbacks`` as a list); any other
+    keyword is a ``TypeError`` that names it and says where it goes instead,
+    so that nothing is dropped without a word.
+
+    Returns
+    -------
+    dict
+    """
+    refused = {**REFUSED_FIT_ARGUMENTS, **getattr(estimator, "_FIT_INSTEAD", {}),
+               **(_PARTIAL_FIT_INSTEAD if partial else {})}
+    for name in kwargs:
+        if name in refused:
+            raise TypeError(f"{stage}: {name}= is not taken here; {refused[name]}")
+    unknown = sorted(set(kwargs) - set(FIT_ARGUMENTS))
+    if unknown:
+        raise TypeError(
+            f"{stage}: got unexpected keyword argument(s) {unknown}; the keyword arguments"
+            f" of fit are keras.Model.fit's {list(FIT_ARGUMENTS)}"
+        )
+    kwargs = dict(kwargs)
+    for name in {"epochs", "batch_size", "validation_batch_size"} & set(kwargs):
+        value = kwargs[name]
+        integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        # As the constructor's: a batch size may also be None (Keras' default) or -1 (all rows).
+        batch = name != "epochs" and (value is None or integer and value == -1)
+        if not (integer and value > 0 or batch):
+            raise ValueError(
+                f"{stage}: {name}={value!r}; expected a positive int"
+                + ("" if name == "epochs" else ", None, or -1 (all rows in one batch)")
+            )
+    if "callbacks" in kwargs:
+        callbacks = kwargs["callbacks"]
+        callbacks = [] if callbacks is None else (
+            [callbacks] if isinstance(callbacks, keras.callbacks.Callback) else callbacks)
+        if not isinstance(callbacks, (list, tuple)) or not all(
+                isinstance(c, keras.callbacks.Callback) for c in callbacks):
+            raise TypeError(
+                f"{stage}: callbacks={kwargs['callbacks']!r}; expected a keras.callbacks.Callback"
+                " or a list of them"
+            )
+        kwargs["callbacks"] = list(callbacks)
+    return kwargs
 
 
 def check_training_params(estimator, stage):

@@ -6,18 +6,17 @@ import warnings
 
 import keras
 import numpy as np
-from scikeras.wrappers import KerasClassifier
+from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import ClassifierMixin
 from sklearn.callback import with_callbacks
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._tags import ClassifierTags
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import type_of_target
 
-from ._base import check_fitted
+from ._base import check_fitted, class_sample_weight
 from ._network import BlockNetworkMixin
-from ._validation import validate_float32
+from ._validation import check_fit_arguments, validate_float32
 
 __all__ = ["ChainClassifier"]
 
@@ -64,9 +63,9 @@ class ChainClassifier(BlockNetworkMixin, KerasClassifier):
 branch_per_block, embedding_dim, token_embedding_dim
         As in :class:`ChainRegressor`.
     class_weight : None, "balanced" or dict, default=None
-        Weights of the classes in the loss (multiplied into
-        ``sample_weight``), as in scikit-learn: ``"balanced"`` weighs each
-        class by ``n_samples / (n_classes * count)``.
+        Weights of the classes in the loss (multiplied into a copy of
+        ``sample_weight``) as in scikit-learn: ``"balanced"`` weighs a class by
+        ``total weight / (n_classes * class weight)``, rows counted by weight.
     early_stopping, validation_fraction, n_iter_no_change, tol
         As in :class:`ChainRegressor`; the validation rows are stratified by
         class.
@@ -190,16 +189,26 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
             Validation rows: their loss is recorded per epoch and watched by
             ``early_stopping``.
         **kwargs
-            Passed to ``keras.Model.fit`` (prefer ``fit__*`` parameters).
+            ``keras.Model.fit`` arguments for this call, as in
+            :meth:`ChainRegressor.fit`: ``callbacks`` (run with the
+            constructor's), ``epochs``, ``batch_size``, ``validation_batch_size``,
+            ``verbose``, ``shuffle``. Any other keyword is a ``TypeError`` that
+            says where it goes: ``validation_data`` -> ``X_val``/``y_val``;
+            ``class_weight`` and the others -> constructor parameters.
 
         Returns
         -------
         self : ChainClassifier
         """
-        return self._fit_network(
-            lambda X, y, w: KerasClassifier.fit(self, X, y, sample_weight=w, **kwargs),
-            X, y, sample_weight, X_val, y_val, f"{_STAGE} fit",
-        )
+        stage = f"{_STAGE} fit"
+        kwargs = check_fit_arguments(self, kwargs, stage)
+
+        def fit(X, y, w):  # KerasClassifier.fit, weighing a copy of w (it weighs w in place)
+            self.classes_ = None
+            w = class_sample_weight(self.class_weight, y, w)
+            BaseWrapper.fit(self, X, y, sample_weight=w, **kwargs)
+
+        return self._fit_network(fit, X, y, sample_weight, X_val, y_val, stage)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train for one epoch, starting from the current weights.
@@ -216,17 +225,20 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
             Every class, on the first call.
         sample_weight : array-like of shape (n_samples,), default=None
         **kwargs
-            Passed to ``keras.Model.fit``.
+            As in :meth:`fit`, but ``epochs`` and ``validation_data`` are
+            refused too (one epoch, no validation rows).
 
         Returns
         -------
         self : ChainClassifier
         """
-        first = not self.__sklearn_is_fitted__()
         stage = f"{_STAGE} partial_fit"
+        kwargs = check_fit_arguments(self, kwargs, stage, partial=True)
+        first = not self.__sklearn_is_fitted__()
         X, y = self._validate_rows(X, y, sample_weight, reset=first, stage=stage)
-        KerasClassifier.partial_fit(self, X, y, classes=classes, sample_weight=sample_weight,
-                                    **kwargs)
+        self.classes_ = classes if classes is not None else getattr(self, "classes_", None)
+        weights = class_sample_weight(self.class_weight, y, sample_weight)
+        BaseWrapper.partial_fit(self, X, y, sample_weight=weights, **kwargs)
         return self
 
     def _validate_target(self, X, y, stage):
@@ -292,10 +304,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         """
         y = np.asarray(y)
         target = np.asarray(self.target_encoder_.transform(y), dtype=np.float32)
-        if self.class_weight is not None:
-            weights = compute_sample_weight(class_weight=self.class_weight, y=y)
-            sample_weight = weights if sample_weight is None else sample_weight * weights
-        return target, sample_weight
+        return target, class_sample_weight(self.class_weight, y, sample_weight)
 
     # -------------------------------------------------------------- predict
     def _outputs_to_proba(self, out):

@@ -24,7 +24,9 @@ from ._base import CompiledModelMixin, as_float32_target, check_fitted, standard
 from ._callbacks import EpochCallbacksMixin
 from ._early_stopping import EarlyStoppingMixin
 from ._seeding import KeptRandomStateMixin
-from ._validation import check_sample_weight_length, check_training_params, validate_float32
+from ._validation import (
+    check_fit_arguments, check_sample_weight_length, check_training_params, validate_float32,
+)
 from .diagnostics import (
     InputStatistics, RowFingerprints, check_leakage, check_shift, representation_statistics,
     shift_report,
@@ -154,6 +156,11 @@ validation_batch_size, build_fn
     """
 
     _STAGE = _STAGE
+    _FIT_INSTEAD = {
+        **dict.fromkeys(["validation_data", "X_val", "y_val"], "network A takes no validation"
+                        " rows; set the constructor parameter validation_split= or early_stopping="),
+        "class_weight": "set the constructor parameter fit__class_weight= (or pass sample_weight=)",
+    }
 
     def __init__(
         self,
@@ -231,7 +238,12 @@ validation_batch_size, build_fn
         sample_weight : array-like of shape (n_samples,), default=None
             Per-row weights for network A's loss.
         **kwargs
-            Passed to ``keras.Model.fit`` (prefer ``fit__*`` parameters).
+            ``keras.Model.fit`` arguments for this call: ``callbacks`` (run
+            with the constructor's), ``epochs``, ``batch_size``,
+            ``validation_batch_size``, ``verbose``, ``shuffle``. Any other
+            keyword is a ``TypeError`` that says which constructor parameter
+            to set instead (``validation_data``, ``X_val``: ``validation_split``
+            or ``early_stopping``; ``class_weight``: ``fit__class_weight``).
 
         Returns
         -------
@@ -239,6 +251,7 @@ validation_batch_size, build_fn
             The fitted transformer.
         """
         stage = f"{_STAGE} fit"
+        kwargs = check_fit_arguments(self, kwargs, stage)
         self._check_diagnostic_params()
         check_training_params(self, _STAGE)
         X = validate_float32(self, X, reset=True, stage=stage)

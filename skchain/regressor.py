@@ -13,7 +13,7 @@ from sklearn.callback import with_callbacks
 
 from ._base import check_fitted
 from ._network import BlockNetworkMixin, _split_columns, input_blocks  # noqa: F401 (saved files)
-from ._validation import validate_float32
+from ._validation import check_fit_arguments, validate_float32
 
 __all__ = ["ChainRegressor"]
 
@@ -200,6 +200,9 @@ validation_batch_size, build_fn
         )
 
     _STAGE = _STAGE
+    _FIT_INSTEAD = {
+        "class_weight": "a regressor has no classes; weigh the rows with sample_weight=",
+    }
 
     # ------------------------------------------------------------------ fit
     @with_callbacks
@@ -225,16 +228,27 @@ validation_batch_size, build_fn
             recorded per epoch (``history_["val_loss"]``) and watched by
             ``early_stopping``.
         **kwargs
-            Passed to ``keras.Model.fit`` (prefer ``fit__*`` parameters).
+            Arguments of ``keras.Model.fit`` for this call only: ``callbacks``
+            (Keras callbacks, run with the constructor's ``callbacks``, early
+            stopping's and ``set_callbacks``'), and ``epochs``,
+            ``batch_size``, ``validation_batch_size``, ``verbose`` and
+            ``shuffle`` (in place of the constructor's values). Any other
+            keyword is a ``TypeError`` that says where it goes instead:
+            ``validation_data`` -> ``X_val``/``y_val``; ``class_weight`` ->
+            ``sample_weight`` (a regressor has no classes);
+            ``validation_split``, ``validation_freq``, ``validation_steps``,
+            ``steps_per_epoch``, ``initial_epoch`` -> constructor parameters.
 
         Returns
         -------
         self : ChainRegressor
             The fitted regressor.
         """
+        stage = f"{_STAGE} fit"
+        kwargs = check_fit_arguments(self, kwargs, stage)
         return self._fit_network(
             lambda X, y, w: KerasRegressor.fit(self, X, y, sample_weight=w, **kwargs),
-            X, y, sample_weight, X_val, y_val, f"{_STAGE} fit",
+            X, y, sample_weight, X_val, y_val, stage,
         )
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
@@ -249,14 +263,16 @@ validation_batch_size, build_fn
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
         **kwargs
-            Passed to ``keras.Model.fit``.
+            As in :meth:`fit`, but ``epochs`` and ``validation_data`` are
+            refused too (one epoch, no validation rows).
 
         Returns
         -------
         self : ChainRegressor
         """
-        first = not self.__sklearn_is_fitted__()
         stage = f"{_STAGE} partial_fit"
+        kwargs = check_fit_arguments(self, kwargs, stage, partial=True)
+        first = not self.__sklearn_is_fitted__()
         X, y = self._validate_rows(X, y, sample_weight, reset=first, stage=stage)
         super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
         return self
