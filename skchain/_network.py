@@ -133,7 +133,8 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
             raise ValueError(f"{stage}: pass both X_val and y_val, or neither")
         if X_val is not None:
             X_val = validate_float32(self, X_val, reset=False, stage=f"{stage} (X_val)")
-            self._validation_rows = (X_val, self._validate_target(X_val, y_val, f"{stage} (y_val)"))
+            y_val = self._validate_target(X_val, y_val, f"{stage} (y_val)")
+            self._validation_rows = (X_val, self._training_target(y_val))
         try:
             self._fit_with_callbacks(lambda: fit(X, y, sample_weight), X, y)
         finally:
@@ -141,11 +142,21 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
         return self
 
     def _validate_rows(self, X, y, sample_weight, reset, stage):
-        """:meth:`_validate_training_data`, and one weight per row of ``X``."""
+        """:meth:`_validate_training_data`, one weight per row of ``X``, and the target
+        the network trains on (:meth:`_training_target`)."""
         X, y = self._validate_training_data(X, y, reset=reset, stage=stage)
         if sample_weight is not None:
             check_sample_weight_length(sample_weight, X, stage)
-        return X, y
+        if reset:
+            self._fit_target_scaling(y, sample_weight, stage)
+        return X, self._training_target(y)
+
+    def _fit_target_scaling(self, y, sample_weight, stage):
+        """Fit what :meth:`_training_target` applies (a regressor's target scaler)."""
+
+    def _training_target(self, y):
+        """The validated target as the network trains on it (the regressor scales it)."""
+        return y
 
     def _validate_training_data(self, X, y, reset, stage):
         self._check_hyperparameters()

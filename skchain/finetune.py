@@ -255,7 +255,8 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     # Drift and leakage keep referring to network A's own training data. The
     # representation level is left out: the tuned network's outputs are not
     # those its statistics describe, and A's rows are not kept to recompute them.
-    for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_"):
+    for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_",
+                 "target_scaler_"):
         if hasattr(inner, name):
             setattr(tuned, name, getattr(inner, name))
     step = FrozenTransformer(**{**block.network.get_params(), "estimator": tuned})

@@ -24,6 +24,7 @@ from ._base import CompiledModelMixin, as_float32_target, check_fitted, standard
 from ._callbacks import EpochCallbacksMixin
 from ._early_stopping import EarlyStoppingMixin
 from ._seeding import KeptRandomStateMixin
+from ._target import fit_target_scaler, scaled_target, unscaled_outputs
 from ._validation import (
     check_fit_arguments, check_sample_weight_length, check_training_params, validate_float32,
 )
@@ -67,6 +68,13 @@ class KerasTransformer(TransformerMixin, EpochCallbacksMixin, KeptRandomStateMix
         ``"standard"`` is :class:`~sklearn.preprocessing.StandardScaler`;
         ``None`` feeds the network unscaled inputs; any scikit-learn
         transformer is cloned and fitted.
+    target_scaler : "auto", "standard", None or transformer, default="auto"
+        How dataset A's target is scaled for training network A (see
+        :class:`ChainRegressor`'s parameter of the same name): ``"auto"``
+        standardises a continuous target (scikit-learn's ``type_of_target``)
+        per column, with A's training rows' mean and standard deviation, and
+        leaves class labels alone. :meth:`predict` inverts it; the
+        representation does not depend on it beyond training.
     shift_check : {"warn", "raise", "off"}, default="warn"
         What ``transform`` does when its input is far from the training
         inputs (a :class:`~skchain.diagnostics.DataShiftWarning`, a
@@ -107,6 +115,8 @@ validation_batch_size, build_fn
     ----------
     model_ : keras.Model
         The trained network A.
+    target_scaler_ : transformer or None
+        The target scaler fitted on dataset A's target (None: not scaled).
     scaler_ : transformer or None
         The input scaler, fitted on dataset A's training rows.
     output_layer_ : str
@@ -168,6 +178,7 @@ validation_batch_size, build_fn
         *,
         output_layer: str | None = None,
         scaler="standard",
+        target_scaler="auto",
         shift_check: str = "warn",
         shift_alpha: float = 0.01,
         leakage_check: str = "warn",
@@ -194,6 +205,7 @@ validation_batch_size, build_fn
     ):
         self.output_layer = output_layer
         self.scaler = scaler
+        self.target_scaler = target_scaler
         self.shift_check = shift_check
         self.shift_alpha = shift_alpha
         self.leakage_check = leakage_check
@@ -261,10 +273,12 @@ validation_batch_size, build_fn
         names = getattr(self, "feature_names_in_", None)
         scaler = self._make_scaler()
         X_scaled = X if scaler is None else self._scale(scaler.fit(X), X)
+        self.target_scaler_ = fit_target_scaler(self.target_scaler, y, sample_weight, stage)
+        y_scaled = scaled_target(self.target_scaler_, y)
         self._clear_compiled()
         self._fit_with_callbacks(
-            lambda: BaseWrapper.fit(self, X_scaled, y, sample_weight=sample_weight, **kwargs),
-            X_scaled, y,
+            lambda: BaseWrapper.fit(self, X_scaled, y_scaled, sample_weight=sample_weight, **kwargs),
+            X_scaled, y_scaled,
         )
         # scikeras records the width it was given; ours is the raw width.
         self.n_features_in_ = X.shape[1]
@@ -572,12 +586,14 @@ validation_batch_size, build_fn
         -------
         ndarray, dtype float32
             Shape ``(n_samples,)`` when network A was trained on a 1-D target
-            and has one output unit, else ``(n_samples, n_outputs)``.
+            and has one output unit, else ``(n_samples, n_outputs)``; in the
+            target's own units (``target_scaler_`` inverted).
         """
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
         X, folded = self._scaled_or_folded(X)
         out = self._forward(("head",), lambda: self.model_, **folded)([X])
+        out = unscaled_outputs(getattr(self, "target_scaler_", None), out)
         if out.ndim == 2 and out.shape[1] == 1 and getattr(self, "y_ndim_", 1) == 1:
             out = out[:, 0]
         return out
@@ -643,6 +659,7 @@ validation_batch_size, build_fn
         est._clear_compiled()
         est.model_ = model
         est.scaler_ = scaler
+        est.target_scaler_ = None  # trained elsewhere: its outputs are in its own units
         est.n_features_in_ = int(getattr(scaler, "n_features_in_", width))
         names = getattr(scaler, "feature_names_in_", None)
         if names is not None:

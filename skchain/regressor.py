@@ -13,6 +13,7 @@ from sklearn.callback import with_callbacks
 
 from ._base import check_fitted
 from ._network import BlockNetworkMixin, _split_columns, input_blocks  # noqa: F401 (saved files)
+from ._target import fit_target_scaler, scaled_target, target_affine, unscaled_outputs
 from ._validation import check_fit_arguments, validate_float32
 
 __all__ = ["ChainRegressor"]
@@ -92,6 +93,17 @@ class ChainRegressor(BlockNetworkMixin, KerasRegressor):
         Epochs without improvement before training stops.
     tol : float, default=1e-4
         The improvement of the validation loss that counts.
+    target_scaler : "standard", None or transformer, default="standard"
+        How the target is scaled for training: ``"standard"`` standardises
+        each output column with the mean and standard deviation of the
+        training rows (weighted by ``sample_weight``); any scikit-learn
+        transformer with ``inverse_transform`` (e.g. ``QuantileTransformer``)
+        is fitted instead; ``None`` trains on the raw target. Predictions are
+        always in the target's own units: ``predict``, the compiled chain,
+        ``to_keras`` and the exported models invert the scaling (only
+        ``"standard"`` and ``None`` can be exported). The loss in
+        ``history_`` (``val_loss`` too, watched by ``early_stopping``) is in
+        the scaled units. Searchable.
     optimizer, loss, metrics, epochs, batch_size, validation_split, \
 callbacks, random_state, verbose, shuffle, warm_start, run_eagerly, \
 validation_batch_size, build_fn
@@ -104,7 +116,9 @@ validation_batch_size, build_fn
     Attributes
     ----------
     model_ : keras.Model
-        The trained final network.
+        The trained final network (its outputs in the scaled units).
+    target_scaler_ : transformer or None
+        The target scaler fitted on the training rows.
     input_blocks_ : list of (str, int, int)
         Name, first and past-the-last column of each input block.
     embedding_sizes_ : dict
@@ -152,6 +166,7 @@ validation_batch_size, build_fn
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
+        target_scaler="standard",
         build_fn=None,
         warm_start=False,
         random_state=None,
@@ -180,6 +195,7 @@ validation_batch_size, build_fn
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.target_scaler = target_scaler
         super().__init__(
             model=model,
             build_fn=build_fn,
@@ -287,6 +303,12 @@ validation_batch_size, build_fn
             raise ValueError(f"{stage}: y has no columns; expected at least one target")
         return y
 
+    def _fit_target_scaling(self, y, sample_weight, stage):
+        self.target_scaler_ = fit_target_scaler(self.target_scaler, y, sample_weight, stage)
+
+    def _training_target(self, y):
+        return scaled_target(self.target_scaler_, y)
+
     def _output_layer(self):
         return self.n_outputs_, None
 
@@ -304,7 +326,7 @@ validation_batch_size, build_fn
         -------
         (ndarray of shape (n_samples, n_outputs), ndarray or None)
         """
-        target = np.asarray(y, dtype=np.float32)
+        target = scaled_target(self.target_scaler_, np.asarray(y, dtype=np.float32))
         return (target[:, None] if target.ndim == 1 else target), sample_weight
 
     # -------------------------------------------------------------- predict
@@ -325,7 +347,8 @@ validation_batch_size, build_fn
         return self._outputs_to_predictions(self._network_outputs(X))
 
     def _outputs_to_predictions(self, out):
-        """The network's raw outputs as ``predict`` returns them."""
+        """The network's raw outputs as ``predict`` returns them (in the target's units)."""
+        out = unscaled_outputs(getattr(self, "target_scaler_", None), out)
         if self._one_dimensional(out.shape):
             return out[:, 0]
         return out
@@ -335,6 +358,15 @@ validation_batch_size, build_fn
 
     def _serving_head(self, out):
         """``(tensor, name)``: :meth:`_outputs_to_predictions` in the served model's graph."""
+        scaler = getattr(self, "target_scaler_", None)
+        if scaler is not None:
+            affine = target_affine(scaler)
+            if affine is None:
+                raise ValueError(
+                    f"{_STAGE}: target_scaler={type(scaler).__name__} cannot be served (no"
+                    " graph form of its inverse_transform); use target_scaler='standard' or None"
+                )
+            out = out * affine[0] + affine[1]
         if self._one_dimensional(out.shape):
             out = keras.ops.reshape(out, (-1,))
         return out, "predictions"

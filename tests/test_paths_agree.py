@@ -6,7 +6,8 @@ order or named differently (mapped with a dict), extra and shuffled columns,
 each categorical encoding, the numeric imputer on or off, missing values,
 unseen levels, a sequence column, regression (one and two outputs) and
 classification (binary, multiclass), frozen and fine-tuned, with and without
-sample weights, pandas or polars rows, seeded and unseeded fits. For each
+sample weights, targets in units or in thousands, pandas or polars rows,
+seeded and unseeded fits. For each
 chain it checks that
 
 * the frozen step feeds network A the right columns: its output equals
@@ -88,6 +89,7 @@ def chains(draw):
         "extra_column": draw(st.booleans()),
         "shuffle_columns": draw(st.booleans()),
         "n_new": draw(st.sampled_from([1, 2, 7])),
+        "dollars": draw(st.booleans()),  # a regression target in the thousands
         "random_state": draw(st.sampled_from([None, 0, 7])),
         "reload": draw(st.sampled_from([None, None, "onnx", "joblib", "skchain"])),
         "seed": draw(st.integers(0, 2**16)),
@@ -131,6 +133,8 @@ def _frame(cfg, rng, n, new=False):
 def _target(cfg, df, X_a, rng):
     signal = X_a[:, 0] + 0.1 * X_a[:, 3] + (df["shop"] == "s1") + rng.normal(0, 0.3, len(df))
     signal = np.asarray(signal, dtype=float)
+    if cfg["dollars"]:
+        signal = 4000.0 + 1500.0 * signal
     if cfg["task"] == "regression":
         return signal
     if cfg["task"] == "two_outputs":
