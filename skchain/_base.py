@@ -11,7 +11,6 @@ import numpy as np
 from keras.src.saving import saving_lib
 from sklearn.base import BaseEstimator, check_is_fitted
 from sklearn.pipeline import Pipeline
-from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from ._inference import CompiledForward
 from ._seeding import nothing_drawn
@@ -169,45 +168,6 @@ def without_pandas_output(transformer):
         transformer._sklearn_output_config = dict(getattr(transformer, "_sklearn_output_config", {}))
         transformer.set_output(transform="default")
     return transformer
-
-
-def class_sample_weight(class_weight, y, sample_weight=None):
-    """Per-row weights: ``class_weight``'s times ``sample_weight``'s, in a new array.
-
-    As scikit-learn's ``compute_sample_weight``, except that ``"balanced"``
-    counts each row by its weight, as ``compute_class_weight(...,
-    sample_weight=)`` does: a row of weight 0 counts as a row left out.
-
-    Parameters
-    ----------
-    class_weight : None, "balanced" or dict
-    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        Class labels.
-    sample_weight : array-like of shape (n_samples,), default=None
-
-    Returns
-    -------
-    ndarray of shape (n_samples,), float64, or None
-        None without either weights. Never ``sample_weight`` itself.
-    """
-    weights = None if sample_weight is None else np.array(sample_weight, dtype=np.float64)
-    if class_weight is None:
-        return weights
-    if weights is None or not (isinstance(class_weight, str) and class_weight == "balanced"):
-        by_class = compute_sample_weight(class_weight, y)
-        return by_class if weights is None else weights * by_class
-    counted = weights != 0
-    for column in np.asarray(y).reshape(len(weights), -1).T:
-        classes = np.unique(column[counted])
-        if not classes.size:  # no row has weight: nothing to train on (refused later)
-            break
-        per_class = compute_class_weight(
-            "balanced", classes=classes, y=column[counted], sample_weight=weights[counted]
-        )
-        at = np.searchsorted(classes, column).clip(0, classes.size - 1)
-        # A class whose rows all weigh 0 gets 0, as if they were left out.
-        weights = weights * np.where(classes[at] == column, per_class[at], 0.0)
-    return weights
 
 
 def dense_float32(out):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import weakref
 
-import numpy as np
 import pandas as pd
 from sklearn.base import is_classifier
 from sklearn.compose import ColumnTransformer
@@ -18,6 +17,7 @@ from ._blocks import ENCODING_OF_KIND, block_plan, check_block_columns, fitted_t
 from ._fused import FallBack, FusedPredictor, Unsupported
 from ._network import BlockNetworkMixin, blocks_for_final_network
 from ._validation import as_pandas, check_sample_weight_length
+from ._weights import rows_of_positive_weight
 from .encoders import MISSING
 from .finetune import FineTune, fine_tune_chain
 
@@ -141,7 +141,7 @@ class Chain(Pipeline):
         sample_weight = self._final_fit_params(params).get("sample_weight")
         if sample_weight is not None:
             check_sample_weight_length(sample_weight, X, "Chain fit (before any step is fitted)")
-            X, y, params, sample_weight = _rows_of_positive_weight(X, y, params, sample_weight)
+            X, y, params, sample_weight = rows_of_positive_weight(X, y, params, sample_weight)
         validation = self._validation_rows(X_val, y_val)
         saved = [(est, dict(est.__dict__)) for est in _estimators_in(self)]
         try:
@@ -439,41 +439,6 @@ class Chain(Pipeline):
         return metric(y, self.predict(X), sample_weight=sample_weight)
 
 ENCODER_NAMES = {"onehot": "onehot", "hash": "hashed", "embed": "embedded"}
-
-
-def _rows_of_positive_weight(X, y, params, sample_weight):
-    """``X``, ``y``, the fit parameters and the weights without the rows of weight 0.
-
-    A row of weight 0 is the row left out, for every step: the scalers,
-    imputers and categorical levels of the features step, ``"auto"``'s choice
-    of encodings, the final network (its class weights and early stopping's
-    validation rows) and fine-tuning are all fitted on the other rows. Every
-    parameter holding one value per row (the weights, arrays of ``len(X)``
-    rows) loses the same rows; nothing of the caller's is modified.
-    """
-    weights = np.asarray(sample_weight)
-    keep = weights != 0
-    if keep.all() or weights.ndim != 1:
-        return X, y, params, sample_weight
-    if not keep.any():
-        raise ValueError(
-            "Chain fit (before any step is fitted): every sample_weight is 0; expected at"
-            " least one row of positive weight"
-        )
-    n_rows = len(keep)
-
-    def rows(value, name=""):
-        if name == "sample_weight" or name.endswith("__sample_weight"):
-            return np.asarray(value)[keep]
-        if isinstance(value, (pd.DataFrame, pd.Series)) and len(value) == n_rows:
-            return value.iloc[keep]
-        if isinstance(value, np.ndarray) and value.ndim and len(value) == n_rows:
-            return value[keep]
-        return value
-
-    y = None if y is None else rows(y if hasattr(y, "shape") else np.asarray(y))
-    params = {name: rows(value, name) for name, value in params.items()}
-    return X.iloc[keep], y, params, weights[keep]
 
 
 def _encodings_of(features):

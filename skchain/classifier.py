@@ -14,9 +14,10 @@ from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.multiclass import type_of_target
 
-from ._base import check_fitted, class_sample_weight
+from ._base import check_fitted
 from ._network import BlockNetworkMixin
 from ._validation import check_fit_arguments, validate_float32
+from ._weights import class_sample_weight
 
 __all__ = ["ChainClassifier"]
 

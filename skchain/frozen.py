@@ -10,16 +10,12 @@ choosing another layer of the frozen network retrains nothing.
 
 from __future__ import annotations
 
-
-import threading
 import weakref
-from collections import OrderedDict
 
-import numpy as np
-import xxhash
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._base import check_fitted
+from ._cache import RepresentationCache
 from ._validation import as_pandas, validate_float32
 from .preprocessor import KerasTransformer
 
@@ -27,107 +23,9 @@ __all__ = ["FrozenTransformer", "RepresentationCache"]
 
 _STAGE = "FrozenTransformer (frozen network A)"
 
-#: Most memory the cached outputs of one frozen network may hold, together.
-MAX_CACHE_BYTES = 256 * 2**20
-
 # The cache of each wrapper, shared with its clones; outside the wrappers so
 # that it never reaches a pickle and transform leaves ``__dict__`` unchanged.
 _caches = weakref.WeakKeyDictionary()
-
-
-class RepresentationCache:
-    """A small LRU cache of network A's outputs, keyed by the input's content.
-
-    Keys are the 128-bit XXH3 digest of the float32 input rows (about 35 GB/s,
-    so keying 100,000 rows of 100 features costs about 1 ms) together with
-    their shape, memory order and the layer name, so equal rows in a new
-    array (as ``GridSearchCV`` makes for every candidate) hit the cache. XXH3
-    is not a cryptographic hash: the cache assumes its inputs are not crafted
-    to collide. Cached arrays
-    are returned read-only.
-
-    Parameters
-    ----------
-    max_entries : int
-        Number of arrays kept; the least recently used is dropped first, and
-        also while the cached arrays hold more than ``MAX_CACHE_BYTES``
-        (256 MiB) together.
-    owner : object
-        The fitted estimator whose outputs are cached.
-    """
-
-    def __init__(self, max_entries, owner=None):
-        self.max_entries = max_entries
-        self.owner = owner
-        self._entries = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-        self.rows_computed = 0
-
-    @staticmethod
-    def key(X, tag):
-        # The bytes are hashed in memory order, so the order is part of the key.
-        order = "C" if X.flags.c_contiguous else "F"
-        data = X if order == "C" else X.T
-        if not data.flags.c_contiguous:
-            data = np.ascontiguousarray(data)
-        digest = xxhash.xxh3_128_hexdigest(memoryview(data).cast("B"))
-        return (digest, X.shape, order, tag)
-
-    def lookup(self, X, tag):
-        """Return ``(key, cached output or None)`` for ``(X, tag)``.
-
-        ``tag`` tells apart outputs of different layers or fits for the same
-        rows. A hit is counted.
-        """
-        if self.max_entries <= 0:
-            return None, None
-        key = self.key(X, tag)
-        with self._lock:
-            out = self._entries.get(key)
-            if out is not None:
-                self._entries.move_to_end(key)
-                self.hits += 1
-        return key, out
-
-    def store(self, key, out, n_rows):
-        """Count ``n_rows`` computed rows and keep ``out`` under ``key``.
-
-        Arrays larger than the byte budget are counted but not kept.
-        """
-        with self._lock:
-            self.misses += 1
-            self.rows_computed += n_rows
-            if key is None or out.nbytes > MAX_CACHE_BYTES:
-                return
-            out.flags.writeable = False
-            self._entries[key] = out
-            while len(self._entries) > self.max_entries or self.nbytes > MAX_CACHE_BYTES:
-                self._entries.popitem(last=False)
-
-    def get_or_compute(self, X, tag, compute):
-        """Return the cached output for ``(X, tag)``, computing it on a miss."""
-        key, out = self.lookup(X, tag)
-        if out is None:
-            out = compute()
-            self.store(key, out, X.shape[0])
-        return out
-
-    @property
-    def nbytes(self):
-        """Memory held by the cached arrays."""
-        return sum(out.nbytes for out in self._entries.values())
-
-    def info(self):
-        """Counters since creation: ``hits``, ``misses``, ``rows_computed``, ``entries``."""
-        return {
-            "hits": self.hits,
-            "misses": self.misses,
-            "rows_computed": self.rows_computed,
-            "entries": len(self._entries),
-            "nbytes": self.nbytes,
-        }
 
 
 class FrozenTransformer(TransformerMixin, BaseEstimator):

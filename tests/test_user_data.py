@@ -20,7 +20,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from skchain import (
     ChainClassifier, ChainRegressor, FineTune, FrozenTransformer, KerasTransformer, make_chain,
 )
-from skchain._base import class_sample_weight
+from skchain._weights import class_sample_weight
 
 from conftest import N_A_FEATURES, build_network_a, make_dataset_a
 
