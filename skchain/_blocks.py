@@ -41,6 +41,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from ._base import dense_float32, standard_scaling, without_pandas_output
 from .encoders import MISSING, CategoricalLevels, EncodingColumns, HashingEncoder, level_texts
 from .frozen import FrozenTransformer
+from .passthrough import NetworkAInputs
 from .layers import FillMissing, LevelTable, Standardize
 from .sequences import SequencePadder
 
@@ -266,6 +267,21 @@ def _describe(name, transformer, columns):
     steps = _steps(transformer)
     last, before = steps[-1], steps[:-1]
     block = Block(name, "other", columns, 0, transformer)
+    if isinstance(last, NetworkAInputs) and not before:
+        # Numbers scaled by network A's scaler: a numeric block in A's column order.
+        block.kind = "numeric"
+        block.columns = [str(c) for c in getattr(last, "feature_names_in_", columns)]
+        block.width = int(last.estimator.n_features_in_)
+        folded = last.estimator.folded_scaling()
+        if folded is None:
+            block.why_not_served = (
+                f"block {name!r}: network A's scaler must be a StandardScaler (or None) to be"
+                f" served; got {type(last.estimator.scaler_).__name__}"
+            )
+        else:
+            ones = np.ones(block.width, np.float32)
+            block.scaling = (folded.get("input_shift", 0 * ones), folded.get("input_scale", ones))
+        return block
     if isinstance(last, FrozenTransformer) and all(isinstance(s, SequencePadder) for s in before) \
             and len(before) <= 1:
         block.kind, block.network = "representation", last

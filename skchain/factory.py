@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from .chain import ENCODER_NAMES, Chain
 from .encoders import CATEGORICAL_ENCODINGS, EncodingColumns, make_categorical_encoder
 from .frozen import FrozenTransformer
+from .passthrough import NetworkAInputs
 from .preprocessor import KerasTransformer
 from .regressor import ChainRegressor
 from .sequences import SequencePadder
@@ -112,6 +113,7 @@ def make_chain(
     numeric_imputer: str | Any | None = None,
     sequence_padder: SequencePadder | None = None,
     representation_padder: SequencePadder | None = None,
+    representation_passthrough: bool = False,
     regressor: Any = None,
     classifier: Any = None,
     fine_tune: Any = None,
@@ -173,6 +175,13 @@ def make_chain(
         (an explicit ``maxlen``, network A's input width); the
         representation block becomes ``Pipeline([("padder", ...),
         ("network_a", FrozenTransformer)])``.
+    representation_passthrough : bool, default=False
+        Also give the final network B's columns of A's kind themselves,
+        scaled with network A's own input scaler, as a block of their own
+        (``"representation_inputs"``, a :class:`~skchain.passthrough.NetworkAInputs`)
+        beside network A's representation: the final network can use what the
+        representation lost. Columns are matched as for the representation.
+        Not with ``representation_padder``.
     regressor : estimator, default=None
         The final stage for a continuous target (step ``"regressor"``);
         ``None`` means ``ChainRegressor()`` unless ``classifier`` is given.
@@ -236,9 +245,18 @@ def make_chain(
                 " column: pass [column]"
             )
         preprocessor = clone(preprocessor).set_params(rename=dict(representation_columns))
+    frozen = preprocessor
     if representation_padder is not None:
+        if representation_passthrough:
+            raise ValueError(
+                "make_chain: representation_passthrough=True needs network A's inputs as"
+                " numeric columns; with representation_padder they are a padded sequence"
+            )
         preprocessor = Pipeline([("padder", representation_padder), ("network_a", preprocessor)])
     blocks = [("representation", preprocessor, list(representation_columns))]
+    if representation_passthrough:
+        inputs = NetworkAInputs(frozen.estimator, rename=frozen.rename)
+        blocks.append(("representation_inputs", inputs, list(representation_columns)))
     blocks += _categorical_blocks(
         categorical_columns, categorical_encoding, hash_features=hash_features,
         min_frequency=min_frequency, max_categories=max_categories,

@@ -353,4 +353,3 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.requires_fit = False
         return tags
-

@@ -61,6 +61,7 @@ TRUSTED_TYPES = (
     "skchain.encoders.HashingEncoder",
     "skchain.finetune.FineTune",
     "skchain.frozen.FrozenTransformer",
+    "skchain.passthrough.NetworkAInputs",
     "skchain.persistence.KerasModelReference",
     "skchain._keras_objects.KerasObjectReference",
     "skchain.persistence.RoutingRequests",

@@ -423,6 +423,21 @@ validation_batch_size, build_fn
     def _scale(scaler, X):
         return np.asarray(scaler.transform(X), dtype=np.float32)
 
+    def scaled_inputs(self, X):
+        """Rows as network A's first layer sees them: its input scaler applied, float32.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+            Raw rows, validated, in network A's input order.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_in_), dtype float32
+        """
+        check_fitted(self, _STAGE)
+        return np.asarray(X, np.float32) if self.scaler_ is None else self._scale(self.scaler_, X)
+
     def _build_keras_model(self):
         # Check the layer choice as soon as network A exists, before training.
         model = super()._build_keras_model()

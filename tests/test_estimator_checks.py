@@ -18,6 +18,7 @@ from skchain import (
     KerasTransformer,
     SequencePadder,
 )
+from skchain.passthrough import NetworkAInputs
 
 
 def _tiny_network(meta):
@@ -26,11 +27,11 @@ def _tiny_network(meta):
     return keras.Model(inputs, keras.layers.Dense(1)(x))
 
 
-def _frozen():
+def _frozen(wrapper=FrozenTransformer):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20, 4)).astype(np.float32)
     pre = KerasTransformer(_tiny_network, loss="mse", epochs=1, random_state=0)
-    return FrozenTransformer(pre.fit(X, X[:, 0]))
+    return wrapper(pre.fit(X, X[:, 0]))
 
 
 # scikeras 0.13 defines ``_more_tags`` without ``__sklearn_tags__`` on its
@@ -138,6 +139,7 @@ def _expected_failed_checks(estimator):
             random_state=0,
         ),
         _frozen(),
+        _frozen(NetworkAInputs),
         HashingEncoder(n_features=8),
         CategoricalLevels(),
         # Cells must be sequences: scikit-learn's checks cannot generate

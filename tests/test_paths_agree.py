@@ -4,7 +4,8 @@ Hypothesis draws small chains and the rows they predict: network A fitted
 with or without column names, B's columns of A's kind listed in another
 order or named differently (mapped with a dict), extra and shuffled columns,
 each categorical encoding, the numeric imputer on or off, missing values,
-unseen levels, a sequence column, regression (one and two outputs) and
+unseen levels, a sequence column, network A's inputs passed through beside
+its representation, regression (one and two outputs) and
 classification (binary, multiclass), frozen and fine-tuned, with and without
 sample weights, targets in units or in thousands, pandas or polars rows,
 seeded and unseeded fits. For each
@@ -84,6 +85,7 @@ def chains(draw):
         "imputer": draw(st.sampled_from([None, "median"])),
         "sequence": draw(st.booleans()),
         "fine_tune": draw(st.booleans()),
+        "passthrough": draw(st.booleans()),  # network A's scaled inputs as a block too
         "weights": draw(st.booleans()),
         "polars": draw(st.booleans()),
         "extra_column": draw(st.booleans()),
@@ -155,6 +157,7 @@ def _chain(cfg, pre):
         numeric_columns=["visits"], numeric_imputer=cfg["imputer"],
         sequence_columns=["clicks"] if cfg["sequence"] else (),
         fine_tune=FineTune(epochs=1, learning_rate=1e-3) if cfg["fine_tune"] else None,
+        representation_passthrough=cfg["passthrough"],
         **({"classifier": final} if classifier else {"regressor": final}),
     )
 
@@ -214,6 +217,10 @@ def test_every_path_computes_the_same_answer(networks_a, cfg):
         representation = features[[c for c in features.columns if c.startswith("representation__")]]
         _close(representation.to_numpy(), frozen.estimator.transform(new_a.astype(np.float32)),
                "network A's input columns (frozen step vs network A on A-ordered rows)")
+        if cfg["passthrough"]:
+            inputs = features.filter(like="representation_inputs__").to_numpy()
+            scaler = pre.scaler_
+            _close(inputs, (new_a - scaler.mean_) / scaler.scale_, "network A's scaled inputs")
 
         _close(_answer(chain, rows), step_by_step, "compiled predict vs step by step")
         if "hash" not in (cfg["shop"], cfg["city"]):
