@@ -88,8 +88,10 @@ def test_keras_transformer_and_frozen_step_take_polars(dataset_a, dataset_b):
         _close(on_polars.predict(rows), on_pandas.predict(frame_a))
     df, _ = dataset_b
     frozen = FrozenTransformer(on_pandas)
-    for kind, rows in _kinds(df).items():
+    for kind, rows in _kinds(df[COLUMNS[::-1]]).items():  # matched by name, in any order
         _close(frozen.fit(rows).transform(rows), on_pandas.transform(df[COLUMNS]))
+    for kind, rows in _kinds(df).items():  # fitted on A's columns, extra columns are ignored
+        _close(frozen.transform(rows), on_pandas.transform(df[COLUMNS]))
 
 
 def test_chain_regressor_and_encoders_take_polars(frame_b):
