@@ -25,13 +25,29 @@ __all__ = ["fit_target_scaler", "scaled_target", "unscaled_outputs", "target_aff
 CONTINUOUS = ("continuous", "continuous-multioutput")
 
 
-def _make(spec, y, stage):
+#: Losses of a continuous target that standard units suit (by name or class name).
+REGRESSION_LOSSES = {
+    "mse", "mean_squared_error", "meansquarederror", "mae", "mean_absolute_error",
+    "meanabsoluteerror", "huber", "huber_loss", "log_cosh", "logcosh",
+}
+
+
+def _is_regression_loss(loss):
+    if loss is None:
+        return False
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
+    return str(name).lower() in REGRESSION_LOSSES
+
+
+def _make(spec, y, stage, loss=None):
     if spec is None:
         return None
     if isinstance(spec, str):
         if spec == "auto":
-            # Network A's target may be class labels (then left alone).
-            return StandardScaler() if type_of_target(y) in CONTINUOUS else None
+            # Network A's target may be class labels (then left alone): scaled for a
+            # regression loss, or (another loss) when its values are not whole numbers.
+            continuous = _is_regression_loss(loss) or type_of_target(y) in CONTINUOUS
+            return StandardScaler() if continuous else None
         if spec == "standard":
             return StandardScaler()
         raise ValueError(
@@ -46,14 +62,16 @@ def _make(spec, y, stage):
     )
 
 
-def fit_target_scaler(spec, y, sample_weight, stage):
+def fit_target_scaler(spec, y, sample_weight, stage, loss=None):
     """The target scaler ``spec`` asks for, fitted on ``y``; None for no scaling.
 
     Parameters
     ----------
     spec : {"standard", "auto"}, None or transformer
         ``"standard"``: a ``StandardScaler`` per output column. ``"auto"``:
-        the same when ``y`` is continuous (scikit-learn's ``type_of_target``),
+        the same when ``loss`` is a regression loss (``"mse"``, ``"mae"``,
+        Huber, log-cosh, by name or class) or, for another loss, when ``y``
+        is continuous (scikit-learn's ``type_of_target``: not whole numbers),
         else none. A transformer with ``inverse_transform`` is cloned.
     y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
     sample_weight : array-like of shape (n_samples,) or None
@@ -61,12 +79,14 @@ def fit_target_scaler(spec, y, sample_weight, stage):
         scaler is fitted on the rows of positive weight.
     stage : str
         The stage to name in error messages.
+    loss : str, callable or keras.losses.Loss, default=None
+        The loss the network trains with (for ``"auto"``).
 
     Returns
     -------
     fitted transformer or None
     """
-    scaler = _make(spec, y, stage)
+    scaler = _make(spec, y, stage, loss)
     if scaler is None:
         return None
     rows = np.asarray(y, dtype=np.float64).reshape(len(y), -1)

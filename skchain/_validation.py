@@ -194,12 +194,18 @@ def validate_float32(estimator, X, *, reset, stage):
 
 
 def check_sample_weight_length(sample_weight, X, stage):
-    """A ``ValueError`` naming ``sample_weight`` unless it holds one weight per row of ``X``."""
-    shape = np.shape(np.asarray(sample_weight))
+    """A ``ValueError`` naming ``sample_weight`` unless it holds one weight >= 0 per row of ``X``."""
+    weights = np.asarray(sample_weight)
+    shape = np.shape(weights)
     if len(shape) != 1 or shape[0] != X.shape[0]:
         raise ValueError(
             f"{stage}: sample_weight has shape {shape} for {X.shape[0]}"
             " rows; expected one weight per row of X, shape (n_samples,)"
+        )
+    if weights.dtype.kind in "iuf" and (weights < 0).any():
+        raise ValueError(
+            f"{stage}: sample_weight holds {int((weights < 0).sum())} negative weight(s);"
+            " expected weights >= 0 (0 leaves the row out)"
         )
 
 

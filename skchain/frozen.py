@@ -226,8 +226,12 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
                                            output_layer=self.layer().name)
 
     def _own_names(self):
+        """The input columns as messages name them: B's name, and A's when ``rename`` maps it."""
         names = getattr(self, "feature_names_in_", None)
-        return None if names is None else [str(n) for n in names]
+        if names is None:
+            return None
+        rename = self.rename or {}
+        return [str(n) if rename.get(n, n) == n else f"{n} (network A's {rename[n]})" for n in names]
 
     def _rows(self, X, reset):
         """Validate ``X`` here and return it as float32 in network A's column order.
@@ -285,15 +289,20 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         absent = [a for a in a_names if a not in as_a]
         twice = sorted({a for a in as_a if as_a.count(a) > 1})
         if unknown or absent or twice:
+            def told(c):
+                return repr(c) if rename.get(c, c) == c else f"{rename[c]!r} (B's {c!r})"
+
             problems = []
             if unknown:
-                problems.append(f"network A never saw {unknown}")
+                problems.append(f"network A never saw [{', '.join(told(c) for c in unknown)}]")
             if absent:
                 problems.append(f"no column provides network A's input(s) {absent}")
-            if twice:
-                problems.append(f"several columns provide {twice}")
+            for a in twice:
+                problems.append(f"several columns provide {a!r}:"
+                                f" {[c for c, x in zip(columns, as_a) if x == a]}")
+            mapped = f" (as network A's names: {as_a})" if rename else ""
             raise ValueError(
-                f"{stage}: {'; '.join(problems)}. B's columns for network A: {columns};"
+                f"{stage}: {'; '.join(problems)}. B's columns for network A: {columns}{mapped};"
                 f" network A's inputs, in its order: {a_names}. Columns are matched to"
                 " network A's inputs by name: list the same names (in any order), or map"
                 " B's names to A's with representation_columns={B's name: A's name}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import keras
 import numpy as np
+import pandas as pd
 from scikeras.wrappers import BaseWrapper
 from sklearn.base import TransformerMixin, clone
 from sklearn.preprocessing import StandardScaler
@@ -71,9 +72,11 @@ class KerasTransformer(TransformerMixin, EpochCallbacksMixin, KeptRandomStateMix
     target_scaler : "auto", "standard", None or transformer, default="auto"
         How dataset A's target is scaled for training network A (see
         :class:`ChainRegressor`'s parameter of the same name): ``"auto"``
-        standardises a continuous target (scikit-learn's ``type_of_target``)
-        per column, with A's training rows' mean and standard deviation, and
-        leaves class labels alone. :meth:`predict` inverts it; the
+        standardises the target per column, with A's training rows' mean and
+        standard deviation, when ``loss`` is a regression loss (``"mse"``,
+        ``"mae"``, Huber, log-cosh) or, with another loss, when the target is
+        not whole numbers (scikit-learn's ``type_of_target``); class labels
+        are left alone. :meth:`predict` inverts it; the
         representation does not depend on it beyond training.
     shift_check : {"warn", "raise", "off"}, default="warn"
         What ``transform`` does when its input is far from the training
@@ -273,7 +276,8 @@ validation_batch_size, build_fn
         names = getattr(self, "feature_names_in_", None)
         scaler = self._make_scaler()
         X_scaled = X if scaler is None else self._scale(scaler.fit(X), X)
-        self.target_scaler_ = fit_target_scaler(self.target_scaler, y, sample_weight, stage)
+        self.target_scaler_ = fit_target_scaler(self.target_scaler, y, sample_weight, stage,
+                                                loss=self.loss)
         y_scaled = scaled_target(self.target_scaler_, y)
         self._clear_compiled()
         self._fit_with_callbacks(
@@ -421,6 +425,10 @@ validation_batch_size, build_fn
 
     @staticmethod
     def _scale(scaler, X):
+        names = getattr(scaler, "feature_names_in_", None)
+        if names is not None and not hasattr(X, "columns"):
+            # A scaler fitted on a DataFrame (from_model): give it the names it knows.
+            X = pd.DataFrame(X, columns=names, copy=False)
         return np.asarray(scaler.transform(X), dtype=np.float32)
 
     def scaled_inputs(self, X):

@@ -74,7 +74,7 @@ def test_columns_named_differently_are_mapped_with_a_dict(named_pre):
     (["carat", "depth", "table", "x", "y", "colour"], r"never saw \['colour'\].*provides.*\['z'\]"),
     (["carat", "depth", "table", "x", "y"], r"no column provides network A's input\(s\) \['z'\]"),
     ({"c": "carat", "depth": "carat", "table": "table", "x": "x", "y": "y", "z": "z"},
-     r"several columns provide \['carat'\]"),
+     r"several columns provide 'carat': \['c', 'depth'\]"),
 ])
 def test_names_network_a_never_saw_are_refused_at_fit_naming_both_lists(named_pre, columns, message):
     df, y = _b()
@@ -83,6 +83,28 @@ def test_names_network_a_never_saw_are_refused_at_fit_naming_both_lists(named_pr
     with pytest.raises(ValueError, match=message) as caught:
         _chain(named_pre, columns).fit(df, y)
     assert "network A's inputs, in its order: ['carat', 'depth'" in str(caught.value)
+
+
+def test_mistakes_in_a_mapping_are_told_in_both_names(named_pre):
+    df, y = _b()
+    mapping = dict(zip(NAMES, NAMES)) | {"carat": "karat"}
+    with pytest.raises(ValueError, match=r"never saw \['karat' \(B's 'carat'\)\]") as caught:
+        _chain(named_pre, mapping).fit(df, y)
+    assert "as network A's names: ['karat', 'depth'" in str(caught.value)
+    twice = dict(zip(NAMES, NAMES)) | {"depth": "carat"}
+    with pytest.raises(ValueError, match=r"several columns provide 'carat': \['carat', 'depth'\]"):
+        _chain(named_pre, twice).fit(df, y)
+
+
+def test_drift_warnings_name_both_names_of_a_mapped_column(named_pre):
+    from skchain import DataShiftWarning
+
+    df, y = _b()
+    swapped = {"carat": "depth", "depth": "carat"} | {c: c for c in NAMES[2:]}
+    chain = make_chain(named_pre, representation_columns=swapped,
+                       regressor=ChainRegressor(epochs=1, random_state=0))
+    with pytest.warns(DataShiftWarning, match=r"depth \(network A's carat\)"):
+        chain.fit(df, y)
 
 
 def test_without_names_columns_are_taken_by_position(fitted_pre, dataset_b):

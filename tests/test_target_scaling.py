@@ -90,3 +90,25 @@ def test_network_a_standardises_a_continuous_target_and_leaves_labels_alone(data
     clf = KerasTransformer(build_network_a, loss="binary_crossentropy", epochs=1,
                            random_state=0).fit(X, labels)
     assert clf.target_scaler_ is None
+
+
+def test_network_a_standardises_whole_dollars_under_a_regression_loss(dataset_a):
+    """Prices in whole dollars look like class labels to type_of_target; the loss says better."""
+    X, y = dataset_a
+    dollars = np.round(4000 + 1000 * y)
+    pre = KerasTransformer(build_network_a, loss="mse", epochs=1, random_state=0).fit(X, dollars)
+    assert pre.target_scaler_ is not None
+    assert pre.target_scaler_.mean_[0] == pytest.approx(dollars.mean(), rel=1e-6)
+    counts = np.round(np.abs(y)).astype(int)  # another loss and whole numbers: left alone
+    poisson = KerasTransformer(build_network_a, loss="poisson", epochs=1, random_state=0)
+    assert poisson.fit(X, counts).target_scaler_ is None
+
+
+def test_negative_weights_are_refused_before_any_step_is_fitted(fitted_pre, dataset_b):
+    df, y = dataset_b
+    weight = np.ones(len(y))
+    weight[:3] = -1.0
+    with pytest.raises(ValueError, match="3 negative weight"):
+        _chain(fitted_pre).fit(df, y, regressor__sample_weight=weight)
+    with pytest.raises(ValueError, match="negative weight"):
+        ChainRegressor(epochs=1).fit(df[COLUMNS], y, sample_weight=weight)
