@@ -35,6 +35,8 @@ def test_regressor_stops_and_keeps_the_best_epoch():
     # loss of the kept weights is the minimum recorded.
     train, held_out = split_validation_rows(len(X), 0.1, 0, None, "test")
     kept = np.mean((reg.predict(X[held_out]) - y[held_out]) ** 2)
+    # val_loss is in the standardised target's units (target_scaler="standard").
+    kept /= reg.target_scaler_.scale_[0] ** 2
     assert kept == pytest.approx(min(history["val_loss"]), rel=1e-4)
 
 
@@ -111,7 +113,9 @@ def test_explicit_validation_rows_through_the_chain(fitted_pre, dataset_b, routi
     # All 140 rows trained (none drawn off), and the validation loss is the held-out rows'.
     assert final.history_["val_loss"]
     kept = np.mean((chain.predict(df[held_out]) - y[held_out]) ** 2)
-    assert kept == pytest.approx(min(final.history_["val_loss"]), rel=1e-4)
+    kept /= final.target_scaler_.scale_[0] ** 2  # val_loss is in standard units
+    # The kept epoch's (improvements under tol=1e-4 do not count as better).
+    assert kept == pytest.approx(final.history_["val_loss"][final.best_epoch_ - 1], rel=1e-4)
     assert len(final.history_["val_loss"]) == final.n_iter_
     with pytest.raises(ValueError, match="both X_val and y_val"):
         chain.fit(df, y, X_val=df[held_out])
