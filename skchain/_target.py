@@ -20,6 +20,8 @@ from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
+from ._base import standard_scaling
+
 __all__ = ["fit_target_scaler", "scaled_target", "unscaled_outputs", "target_affine"]
 
 CONTINUOUS = ("continuous", "continuous-multioutput")
@@ -116,10 +118,8 @@ def target_affine(scaler):
     """
     if type(scaler) is not StandardScaler:
         return None
-    width = scaler.n_features_in_
-    scale = scaler.scale_ if scaler.scale_ is not None else np.ones(width)
-    shift = scaler.mean_ if scaler.mean_ is not None else np.zeros(width)
-    return np.asarray(scale, np.float32), np.asarray(shift, np.float32)
+    shift, scale = standard_scaling(scaler, scaler.n_features_in_)
+    return scale, shift
 
 
 def unscaled_outputs(scaler, out):

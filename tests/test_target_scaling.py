@@ -112,3 +112,18 @@ def test_negative_weights_are_refused_before_any_step_is_fitted(fitted_pre, data
         _chain(fitted_pre).fit(df, y, regressor__sample_weight=weight)
     with pytest.raises(ValueError, match="negative weight"):
         ChainRegressor(epochs=1).fit(df[COLUMNS], y, sample_weight=weight)
+
+
+def test_the_served_inverse_is_the_scalers_own_for_every_standard_scaler():
+    """target_affine (the served model's inverse) equals inverse_transform, with_mean off too."""
+    from sklearn.preprocessing import StandardScaler
+
+    from skchain._target import target_affine, unscaled_outputs
+
+    y = np.random.default_rng(0).normal(5000, 800, size=(50, 2))
+    for scaler in (StandardScaler(), StandardScaler(with_mean=False), StandardScaler(with_std=False)):
+        scaler.fit(y)
+        out = np.asarray(scaler.transform(y), np.float32)
+        scale, shift = target_affine(scaler)
+        np.testing.assert_allclose(out * scale + shift, y, rtol=1e-5)
+        np.testing.assert_allclose(unscaled_outputs(scaler, out), y, rtol=1e-5)
