@@ -261,6 +261,16 @@ def _steps(transformer):
     return [step for _, step in transformer.steps] if isinstance(transformer, Pipeline) else [transformer]
 
 
+def _unserved_scaler(name, network_a):
+    """Why block ``name`` cannot be served for network A's input scaler, or None."""
+    if network_a.folded_scaling() is not None:
+        return None
+    return (
+        f"block {name!r}: network A's scaler must be a StandardScaler (or None) to be"
+        f" served; got {type(network_a.scaler_).__name__}"
+    )
+
+
 def _describe(name, transformer, columns):
     """One :class:`Block` from one fitted transformer of the features step."""
     columns = list(columns)
@@ -273,12 +283,8 @@ def _describe(name, transformer, columns):
         block.columns = [str(c) for c in getattr(last, "feature_names_in_", columns)]
         block.width = int(last.estimator.n_features_in_)
         folded = last.estimator.folded_scaling()
-        if folded is None:
-            block.why_not_served = (
-                f"block {name!r}: network A's scaler must be a StandardScaler (or None) to be"
-                f" served; got {type(last.estimator.scaler_).__name__}"
-            )
-        else:
+        block.why_not_served = _unserved_scaler(name, last.estimator)
+        if folded is not None:
             ones = np.ones(block.width, np.float32)
             block.scaling = (folded.get("input_shift", 0 * ones), folded.get("input_scale", ones))
         return block
@@ -291,11 +297,7 @@ def _describe(name, transformer, columns):
             # to network A's inputs in fit; every path reads them in its order.
             block.columns = [str(c) for c in last.feature_names_in_]
         block.width = int(last.layer().output.shape[-1])
-        if last.estimator.folded_scaling() is None:
-            block.why_not_served = (
-                f"block {name!r}: network A's scaler must be a StandardScaler (or None) to be"
-                f" served; got {type(last.estimator.scaler_).__name__}"
-            )
+        block.why_not_served = _unserved_scaler(name, last.estimator)
         return block
     block.width = len(transformer.get_feature_names_out())
     if type(last) is StandardScaler:
