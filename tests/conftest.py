@@ -1,6 +1,9 @@
 """Shared fixtures: tiny, seeded datasets and networks so the suite stays fast."""
 
 import os
+import subprocess
+import sys
+import textwrap
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -70,3 +73,12 @@ def fitted_chain(fitted_pre, dataset_b):
         regressor=ChainRegressor(epochs=2, random_state=0),
     )
     return chain.fit(df, y)
+
+
+def run_fresh(script, cwd=None):
+    """Run ``script`` in a fresh Python process (tests on the path); its stdout."""
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=cwd,
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout

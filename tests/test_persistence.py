@@ -3,11 +3,7 @@
 import json
 import os
 import pickle
-import subprocess
-import sys
-import textwrap
 import zipfile
-from pathlib import Path
 
 import joblib
 import keras
@@ -19,23 +15,16 @@ import skchain
 from skchain import ChainRegressor, FrozenTransformer, HashingEncoder, KerasTransformer, make_chain
 from skchain.persistence import SkchainVersionWarning, UntrustedFileError
 
+from conftest import run_fresh
+
 A_COLUMNS = [f"a{i}" for i in range(6)]
 BUILDER = "conftest.build_network_a"
-TESTS = str(Path(__file__).parent)
 
 
 def _chain(pre, encoding):
     return make_chain(pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
                       numeric_columns=["age"], categorical_encoding=encoding, hash_features=8,
                       regressor=ChainRegressor(epochs=2, random_state=0))
-
-
-def _run_fresh(script):
-    env = {**os.environ, "PYTHONPATH": TESTS, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)],
-                            capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
 
 
 def _rewrite(path, member, data):
@@ -69,7 +58,7 @@ def test_save_load_in_a_fresh_process(fitted_pre, dataset_b, tmp_path):
     skchain.save(chain, tmp_path / "chain.skchain")
     np.save(tmp_path / "expected.npy", chain.predict(df))
     df.to_pickle(tmp_path / "df.pkl")
-    out = _run_fresh(f"""
+    out = run_fresh(f"""
         import numpy as np, pandas as pd, skchain
         chain = skchain.load({str(tmp_path / "chain.skchain")!r}, trusted=[{BUILDER!r}])
         pred = chain.predict(pd.read_pickle({str(tmp_path / "df.pkl")!r}))
@@ -119,7 +108,7 @@ def test_joblib_of_every_estimator_in_a_fresh_process(fitted_pre, dataset_a, tmp
         method = est.predict if name == "regressor" else est.transform
         np.save(tmp_path / f"{name}.npy", method(X))
     np.save(tmp_path / "X.npy", X)
-    out = _run_fresh(f"""
+    out = run_fresh(f"""
         import joblib, numpy as np
         X = np.load({str(tmp_path / "X.npy")!r})
         for name in ["pre", "regressor", "frozen"]:

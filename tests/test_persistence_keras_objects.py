@@ -1,25 +1,19 @@
 """skchain.save / skchain.load of Keras callbacks, optimizers, losses and metrics held as parameters."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 import skchain
-from conftest import build_network_a, make_dataset_a
+from conftest import build_network_a, make_dataset_a, run_fresh
 from skchain import ChainClassifier, ChainRegressor, KerasTransformer, make_chain
 from skchain._keras_objects import KerasObjectReference
 from skchain.persistence import UntrustedFileError
 
 A_COLUMNS = [f"a{i}" for i in range(6)]
 BUILDER = "conftest.build_network_a"
-TESTS = str(Path(__file__).parent)
 
 
 @keras.saving.register_keras_serializable(package="skchain_tests")
@@ -114,14 +108,6 @@ def test_keras_objects_round_trip(index, tmp_path):
     assert loaded.fit(X, y).n_iter_ >= 1  # refits with the rebuilt objects
 
 
-def _run_fresh(script):
-    env = {**os.environ, "PYTHONPATH": TESTS, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)],
-                            capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result.stdout
-
-
 def test_chain_with_early_stopping_loads_in_a_fresh_process(fitted_pre, dataset_b, tmp_path):
     df, y = dataset_b
     chain = make_chain(
@@ -133,7 +119,7 @@ def test_chain_with_early_stopping_loads_in_a_fresh_process(fitted_pre, dataset_
     skchain.save(chain, tmp_path / "chain.skchain")  # was a RecursionError
     np.save(tmp_path / "expected.npy", chain.predict(df))
     df.to_pickle(tmp_path / "df.pkl")
-    out = _run_fresh(f"""
+    out = run_fresh(f"""
         import keras, numpy as np, pandas as pd, skchain
         chain = skchain.load({str(tmp_path / "chain.skchain")!r}, trusted=[{BUILDER!r}])
         df = pd.read_pickle({str(tmp_path / "df.pkl")!r})
