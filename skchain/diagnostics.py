@@ -5,24 +5,26 @@
   (and network A's outputs on them) in memory independent of the row count;
   :func:`shift_report` tests a batch against it with two-sample tests whose
   false-alarm rate is ``shift_alpha`` per batch (:mod:`skchain.drift`).
-* **Leakage**: rows of dataset A reused in dataset B. :class:`RowFingerprints`
-  keeps a 64-bit hash per distinct training row (8 bytes a row) and counts
-  the rows of B that match.
+* **Leakage**: rows of dataset A reused in dataset B, a test with a known
+  false-alarm rate (:mod:`skchain.leakage`; its names are re-exported here).
 """
 
-import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import drift
+from ._user_frame import warn_at_user
+from .leakage import DataLeakageWarning, RowFingerprints, check_leakage, leakage_report
 
 __all__ = [
     "DataLeakageWarning",
     "DataShiftWarning",
     "InputStatistics",
     "RowFingerprints",
+    "check_leakage",
     "check_shift",
+    "leakage_report",
     "representation_statistics",
     "shift_report",
 ]
@@ -49,23 +51,6 @@ class DataShiftWarning(UserWarning):
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("error", DataShiftWarning)  # fail loudly in a service
     ...     pass
-    """
-
-
-class DataLeakageWarning(UserWarning):
-    """Rows network A was trained on reappear in the data fitted downstream.
-
-    Raised (as a warning) by a chain's ``fit`` when ``leakage_check="warn"``;
-    their representation is over-fitted, so validation scores are optimistic.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from skchain import DataLeakageWarning
-    >>> warnings.simplefilter("error", DataLeakageWarning)  # doctest: +SKIP
-    >>> chain.fit(df_b, y_b)  # doctest: +SKIP
-    Traceback (most recent call last):
-    DataLeakageWarning: FrozenTransformer (frozen network A) fit: 22 of 200 rows ...
     """
 
 
@@ -236,6 +221,52 @@ def _describe(row):
     return f"{name} (a value {row['statistic']:.0f} standard deviations from A's mean)"
 
 
+def _named_inputs(statistics, X, report, names, flagged, top=3):
+    """The input features furthest from A, by their own evidence, in words.
+
+    The flagged features (``flagged``: names), or when none is flagged on its
+    own (the all-features or whole-row test fired), every input feature:
+    values outside A's range first, then the smallest unadjusted
+    p-values, then the largest distance from A's mean. For one row, each value
+    is quoted with that distance in A's standard deviations and A's extreme on
+    that side, e.g. "carat = 40 (80.2 standard deviations above A's mean; A's
+    largest 5.01)".
+    """
+    position = {str(name): j for j, name in enumerate(names)}
+    inputs = report[(report["level"] == "input") & report["feature"].isin(position)]
+    if inputs["feature"].isin(flagged).any():
+        inputs = inputs[inputs["feature"].isin(flagged)]
+    if inputs.empty:
+        return []
+    column = inputs["feature"].map(position).to_numpy()
+    values = np.asarray(X, dtype=np.float64)[:, column]
+    mean, low, high = statistics.mean[column], statistics.min[column], statistics.max[column]
+    spread = np.where(statistics.std[column] > 0, statistics.std[column], statistics.scale[column])
+    deviation = values - mean
+    furthest = deviation[np.argmax(np.abs(deviation), axis=0), np.arange(len(column))]
+    outside_rows = (values < low) | (values > high)
+    order = np.lexsort((-np.abs(furthest) / spread, inputs["p_value"].to_numpy(),
+                        ~outside_rows.any(axis=0)))[:top]
+    named = []
+    for k in order:
+        row = inputs.iloc[k]
+        z = furthest[k] / spread[k]
+        extreme = mean[k] + furthest[k]
+        side = "above" if z > 0 else "below"
+        bound = f"A's largest {high[k]:.4g}" if z > 0 else f"A's smallest {low[k]:.4g}"
+        if X.shape[0] == 1:
+            named.append(f"{row['feature']} = {extreme:.4g} ({abs(z):.1f} standard deviations"
+                         f" {side} A's mean; {bound})")
+        elif outside_rows[:, k].any():
+            named.append(f"{_describe(row)[:-1]}; {int(outside_rows[:, k].sum())} of"
+                         f" {X.shape[0]} values outside A's range {low[k]:.4g} to {high[k]:.4g},"
+                         f" furthest {extreme:.4g}: {abs(z):.1f} standard deviations {side} A's"
+                         " mean)")
+        else:
+            named.append(_describe(row))
+    return named
+
+
 def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=None,
                 output_statistics=None, layer=None):
     """Warn (or raise) when the batch's drift test rejects at level ``alpha``."""
@@ -265,14 +296,24 @@ def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=Non
         rows = flagged[(flagged["level"] == level) & ~flagged["test"].isin(["rows", "all features"])]
         if width is not None and (level == "input" or output_statistics is not None):
             counts.append(f"{len(rows)} of {width} {what}")
-    # The inputs first (what a person can check), then network A's outputs.
-    worst = pd.concat([flagged[flagged["level"] == "input"].head(3),
-                       flagged[flagged["level"] == "representation"].head(2)])
-    listed = "; ".join(_describe(row) for _, row in worst.iterrows())
+    together = flagged[flagged["test"].isin(["rows", "all features"])]
+    # The inputs first, by their own evidence (what a person can check), then
+    # network A's outputs, then the tests of all features or whole rows.
+    names = feature_names if feature_names is not None else [f"x{i}" for i in range(X.shape[1])]
+    flagged_inputs = flagged.loc[(flagged["level"] == "input")
+                                 & ~flagged["test"].isin(["rows", "all features"]), "feature"]
+    named = _named_inputs(statistics, X, report, [str(n) for n in names], set(flagged_inputs))
+    if named and flagged_inputs.empty:
+        named[0] = "furthest from A on their own: " + named[0]
+    outputs_flagged = flagged[(flagged["level"] == "representation")
+                              & ~flagged["test"].isin(["rows", "all features"])].head(2)
+    listed = "; ".join(named + [_describe(row) for _, row in outputs_flagged.iterrows()]
+                       + [_describe(row) for _, row in together.head(2).iterrows()])
+    rows_word = "this row looks" if X.shape[0] == 1 else f"these {X.shape[0]} rows look"
     message = (
-        f"{stage}: these {X.shape[0]} rows look unlike network A's training data"
-        f" ({' and '.join(counts)} differ; p = {flagged['adjusted_p'].iloc[0]:.2g} after"
-        f" correcting for every feature tested). Worst: {listed}. A batch drawn from"
+        f"{stage}: {rows_word} unlike network A's training data"
+        f" ({' and '.join(counts)} differ on their own; p = {flagged['adjusted_p'].iloc[0]:.2g}"
+        f" after correcting for every feature tested). Worst: {listed}. A batch drawn from"
         f" dataset A's own distribution gets this warning at most {alpha:.2%} of the time"
         " (shift_alpha). Network A's representation may not be reliable for these"
         " rows: check the data pipeline (units, scaling, column order), compare"
@@ -281,7 +322,7 @@ def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=Non
     )
     if mode == "raise":
         raise ValueError(message)
-    warnings.warn(message, DataShiftWarning, stacklevel=4)
+    warn_at_user(message, DataShiftWarning)
 
 
 def representation_statistics(estimator, X, seed=0):
@@ -329,54 +370,3 @@ def representation_statistics(estimator, X, seed=0):
             outs[k].append(np.asarray(out, dtype=np.float32))
     return {layer.name: InputStatistics(np.concatenate(out), seed)
             for layer, out in zip(layers, outs)}
-
-
-class RowFingerprints:
-    """Sorted 64-bit hashes of network A's training rows (8 bytes a distinct row).
-
-    Rows are hashed after the cast to float32 with pandas' vectorised row
-    hashing (``pandas.util.hash_pandas_object``), so a row of B matches when
-    it holds the same float32 values in the same columns.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features), float32
-    """
-
-    def __init__(self, X):
-        self.hashes = np.unique(self.hash_rows(X))
-
-    @staticmethod
-    def hash_rows(X):
-        """One uint64 per row."""
-        X = np.ascontiguousarray(X, dtype=np.float32)
-        return pd.util.hash_pandas_object(pd.DataFrame(X), index=False).to_numpy()
-
-    @property
-    def nbytes(self):
-        """Memory held by the fingerprints."""
-        return self.hashes.nbytes
-
-    def count_matches(self, X):
-        """Number of rows of ``X`` whose fingerprint is among A's."""
-        if X.shape[0] == 0 or self.hashes.size == 0:
-            return 0
-        return int(np.isin(self.hash_rows(X), self.hashes, assume_unique=False).sum())
-
-
-def check_leakage(fingerprints, X, *, mode, threshold, stage):
-    """Warn (or raise) when more than ``threshold`` of the rows of ``X`` are A's."""
-    if mode == "off" or fingerprints is None:
-        return
-    matches = fingerprints.count_matches(X)
-    if matches == 0 or matches / X.shape[0] <= threshold:
-        return
-    message = (
-        f"{stage}: {matches} of {X.shape[0]} rows ({matches / X.shape[0]:.1%}) fitted"
-        " here are rows network A was trained on. Their representation is"
-        " over-fitted, so the chain's validation scores will be optimistic. Remove"
-        " dataset A's rows from dataset B (or train network A without them)."
-    )
-    if mode == "raise":
-        raise ValueError(message)
-    warnings.warn(message, DataLeakageWarning, stacklevel=4)

@@ -250,13 +250,16 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     tuned = KerasTransformer.from_model(
         network_a, output_layer=layer_name, scaler=inner.scaler_,
         shift_check=inner.shift_check, shift_alpha=inner.shift_alpha,
-        leakage_check=inner.leakage_check, leakage_threshold=inner.leakage_threshold,
+        leakage_check=inner.leakage_check, leakage_alpha=inner.leakage_alpha,
+        leakage_threshold=inner.leakage_threshold,
     )
     # Drift and leakage keep referring to network A's own training data. The
     # representation level is left out: the tuned network's outputs are not
     # those its statistics describe, and A's rows are not kept to recompute them.
+    # Its training curves on dataset A stay too (fine-tuning's own are in the
+    # chain's ``fine_tuned_``).
     for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_",
-                 "target_scaler_"):
+                 "target_scaler_", "history_"):
         if hasattr(inner, name):
             setattr(tuned, name, getattr(inner, name))
     step = FrozenTransformer(**{**block.network.get_params(), "estimator": tuned})

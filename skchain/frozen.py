@@ -225,6 +225,15 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         return self.estimator.shift_report(self._rows(X, reset=False), self._own_names(),
                                            output_layer=self.layer().name)
 
+    def leakage_report(self, X):
+        """The rows of ``X`` that hold exactly the values of a row network A was trained on.
+
+        See :meth:`KerasTransformer.leakage_report`; columns are matched as in
+        ``transform`` (by name where network A knows its columns' names).
+        """
+        check_fitted(self.estimator, _STAGE)
+        return self.estimator.leakage_report(self._rows(X, reset=False))
+
     def _own_names(self):
         """The input columns as messages name them: B's name, and A's when ``rename`` maps it."""
         names = getattr(self, "feature_names_in_", None)

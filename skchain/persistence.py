@@ -56,6 +56,7 @@ TRUSTED_TYPES = (
     "skchain.chain.Chain",
     "skchain.diagnostics.InputStatistics",
     "skchain.diagnostics.RowFingerprints",
+    "skchain.leakage.RowFingerprints",
     "skchain.encoders.CategoricalLevels",
     "skchain.encoders.EncodingColumns",
     "skchain.encoders.HashingEncoder",

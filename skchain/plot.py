@@ -3,7 +3,9 @@
 Needs matplotlib (``pip install "skchain[plot]"``); it is imported when a
 function is called, not with skchain. Each function draws into axes it is
 given, or into a new figure, and returns what it drew on, as scikit-learn's
-plotting helpers do.
+plotting helpers do. The figures they create have a layout engine (tight
+layout, redone at each draw), so ``savefig`` keeps every label inside the
+picture; the layout of a figure whose axes are passed in is left to its owner.
 """
 
 from __future__ import annotations
@@ -69,23 +71,59 @@ def _networks(estimator):
     return found
 
 
-def plot_history(estimator: Any, *, axes: Any = None) -> "Figure":
-    """Draw the training curves of network A and of the final network side by side.
+def _quantities(history):
+    """``[(quantity, [(key, values), ...]), ...]``: the loss first, each with its ``val_`` twin."""
+    groups = {"loss": []}
+    for key, values in history.items():
+        base = key[len("val_"):] if key.startswith("val_") else key
+        groups.setdefault(base, []).append((key, values))
+    for lines in groups.values():
+        lines.sort(key=lambda line: line[0].startswith("val_"))  # training, then validation
+    return [(quantity, lines) for quantity, lines in groups.items() if lines or not history]
 
-    One panel per network (and one for the joint fine-tuning, when the chain
-    was fine-tuned), one line per entry of its ``history_``: the loss, any
-    metric, and their ``val_`` versions when ``validation_split`` was set.
+
+def _history_panels(estimator):
+    """``[(network title, quantity, lines), ...]``: one panel per network and quantity."""
+    return [(title, quantity, lines)
+            for title, history in _networks(estimator)
+            for quantity, lines in _quantities(history)]
+
+
+def plot_history(estimator: Any, *, axes: Any = None) -> "Figure":
+    """Draw the training curves of network A and of the final network, one quantity per panel.
+
+    One column of panels per network -- network A, the final network, and
+    the joint fine-tuning when the chain was fine-tuned -- and in it one
+    panel for the loss and one for each other metric of its ``history_``
+    (the same metric in the same row). Each panel shows the training curve
+    (solid) and, when the network was fitted with validation rows
+    (``validation_split``, ``early_stopping``, or ``X_val``/``y_val`` in
+    ``fit``), its ``val_`` curve (dashed, same colour), with a legend.
 
     Parameters
     ----------
     estimator : Chain, Pipeline, KerasTransformer or ChainRegressor
         A fitted chain, or one fitted network.
     axes : array-like of matplotlib Axes, default=None
-        Where to draw, one per panel; ``None`` makes a new figure.
+        Where to draw, one per panel, in this order: for each network
+        (network A, the final network, then the fine-tuning), its loss, then
+        each other metric in the order of its ``history_``. A network
+        without a history (wrapped with ``from_model``, or network A once
+        fine-tuned) takes one panel. A grid is read row by row. ``None``
+        makes a new figure, one column per network, one row per quantity.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on (that of the first axes when ``axes`` is given).
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a chain or one of its networks.
+    ValueError
+        If ``axes`` does not hold exactly one axes per panel; the message
+        names the number expected and the panels.
 
     Examples
     --------
@@ -94,24 +132,42 @@ def plot_history(estimator: Any, *, axes: Any = None) -> "Figure":
     >>> figure.savefig("history.png")  # doctest: +SKIP
     """
     plt = _pyplot()
-    panels = _networks(estimator)
-    figure, axes = _panels(plt, len(panels), axes, 5, 3.6)
-    if len(axes) != len(panels):
-        raise ValueError(f"plot_history: {len(panels)} panels to draw, {len(axes)} axes given")
-    for ax, (title, history) in zip(axes, panels):
-        for name, values in history.items():
-            epochs = np.arange(1, len(values) + 1)
-            ax.plot(epochs, values, marker="o" if len(values) < 15 else None,
-                    linestyle="--" if name.startswith("val_") else "-", label=name)
-        if history:
+    from matplotlib.ticker import MaxNLocator
+
+    panels = _history_panels(estimator)
+    if axes is None:
+        titles = list(dict.fromkeys(title for title, _, _ in panels))
+        rows = list(dict.fromkeys(quantity for _, quantity, _ in panels))
+        figure = plt.figure(figsize=(5 * len(titles), 3.4 * len(rows)), layout="tight")
+        grid = figure.add_gridspec(len(rows), len(titles))
+        axes = [figure.add_subplot(grid[rows.index(quantity), titles.index(title)])
+                for title, quantity, _ in panels]
+    else:
+        axes = list(np.ravel(axes))
+        if len(axes) != len(panels):
+            names = "; ".join(f"{title}: {quantity}" for title, quantity, _ in panels)
+            raise ValueError(
+                f"plot_history: {len(panels)} panels to draw, {len(axes)} axes given;"
+                f" pass {len(panels)} axes, in this order: {names}"
+            )
+        figure = axes[0].figure
+    for ax, (title, quantity, lines) in zip(axes, panels):
+        colour = "C0" if quantity == "loss" else "C1"
+        for key, values in lines:
+            values = np.asarray(values, dtype=float)
+            validation = key.startswith("val_")
+            ax.plot(np.arange(1, len(values) + 1), values, color=colour,
+                    marker="o" if len(values) < 15 else None, markersize=4,
+                    linestyle="--" if validation else "-", label=key)
+        if lines:
             ax.legend()
         else:
-            ax.text(0.5, 0.5, "no training history\n(wrapped with from_model?)",
+            ax.text(0.5, 0.5, "no training history\n(wrapped with from_model, or fine-tuned?)",
                     ha="center", va="center", transform=ax.transAxes)
         ax.set_title(title)
         ax.set_xlabel("epoch")
-        ax.set_ylabel("value")
-    figure.tight_layout()
+        ax.set_ylabel(quantity)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return figure
 
 
@@ -123,8 +179,16 @@ def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" =
     features and network A's outputs) with the strongest evidence of a
     shift, worst first, as horizontal bars of ``-log10(adjusted_p)``, with
     the level ``-log10(shift_alpha)`` past which
-    :class:`~skchain.DataShiftWarning` is raised as a vertical line. Each bar
-    is labelled with its test and effect size.
+    :class:`~skchain.DataShiftWarning` is raised as a vertical line. Bars at
+    or past it are red. Each bar is labelled with its adjusted p-value, its
+    test and effect size.
+
+    When nothing drifted (no adjusted p-value at or below ``shift_alpha``)
+    the closest features are drawn all the same, and the title says so with
+    the smallest adjusted p-value, e.g. "no feature differs from network A's
+    training data (smallest adjusted p = 0.83; alarm at 0.01)". An adjusted
+    p-value of 1 (no evidence at all, the usual case for a clean batch) is a
+    bar of zero length, drawn as a thin mark at 0.
 
     Parameters
     ----------
@@ -139,7 +203,10 @@ def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" =
     top : int, default=20
         Number of features drawn.
     ax : matplotlib Axes, default=None
-        Where to draw; ``None`` makes a new figure.
+        Where to draw; ``None`` makes a new figure, sized to the labels and
+        laid out so that ``ax.figure.savefig(...)`` shows every label whole.
+        A given ``ax``'s figure is not resized: give it a layout engine
+        (``plt.subplots(layout="constrained")``) to keep long labels inside.
 
     Returns
     -------
@@ -149,6 +216,7 @@ def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" =
     --------
     >>> from skchain.plot import plot_shift
     >>> ax = plot_shift(pre, df_b[pixel_columns])  # doctest: +SKIP
+    >>> ax.figure.savefig("shift.png")  # doctest: +SKIP
     """
     plt = _pyplot()
     inner = getattr(preprocessor, "estimator", preprocessor)
@@ -156,32 +224,66 @@ def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" =
         report = preprocessor.shift_report(X, feature_names=list(feature_names))
     else:
         report = preprocessor.shift_report(X)
-    report = report.head(top)
     alpha = inner.shift_alpha
     level = -np.log10(alpha)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.3 * len(report) + 1.5))
-    evidence = -np.log10(np.clip(report["adjusted_p"].to_numpy(dtype=float), 1e-300, 1.0))
-    colours = np.where(evidence >= level, "tab:red", "tab:blue")
-    positions = np.arange(len(report))[::-1]
-    ax.barh(positions, evidence, color=colours)
+    adjusted_all = report["adjusted_p"].to_numpy(dtype=float)
+    over = int((adjusted_all <= alpha).sum())
+    report = report.head(top)
+    adjusted = adjusted_all[:len(report)]
     labels = [f"{f}" if lv == "input" else f"{f} (output)"
               for f, lv in zip(report["feature"], report["level"])]
+    if ax is None:
+        longest = max((len(label) for label in labels), default=0)
+        width = min(16.0, max(7.0, 5.5 + 0.085 * longest))  # about 0.085 in a character
+        _, ax = plt.subplots(figsize=(width, 0.3 * len(report) + 2.0), layout="tight")
+    evidence = -np.log10(np.clip(adjusted, 1e-300, 1.0))
+    colours = np.where(adjusted <= alpha, "tab:red", "tab:blue")
+    positions = np.arange(len(report))[::-1]
+    # The edge keeps a bar of zero length (adjusted p = 1) visible as a thin mark.
+    ax.barh(positions, evidence, color=colours, edgecolor=colours, linewidth=1)
     ax.set_yticks(positions, labels)
-    for y, width, (_, row) in zip(positions, evidence, report.iterrows()):
-        ax.annotate(_effect(row), (width, y), xytext=(3, 0), textcoords="offset points",
-                    va="center", fontsize=7)
+    right = 1.3 * max(level, float(evidence.max(initial=0.0)))
+    ax.set_xlim(-0.02 * right, right)  # marks at 0 clear of the spine
+    notes = [ax.annotate(f"p {p:.2g}; {_effect(row)}", (length, y), xytext=(3, 0),
+                         textcoords="offset points", va="center", fontsize=7)
+             for y, length, p, (_, row) in zip(positions, evidence, adjusted, report.iterrows())]
     ax.axvline(level, color="black", linestyle="--", label=f"alarm level (alpha {alpha:g})")
     ax.set_xlabel("evidence of drift: -log10(adjusted p-value)")
-    over = int((evidence >= level).sum())
-    ax.set_title(f"drift from network A's training data ({over} over)")
+    if over:
+        ax.set_title(f"drift from network A's training data ({over} of {len(adjusted_all)} over)",
+                     wrap=True)
+    else:
+        smallest = float(adjusted_all.min(initial=1.0))
+        ax.set_title("no feature differs from network A's training data\n"
+                     f"(smallest adjusted p = {smallest:.2g}; alarm at {alpha:g})", wrap=True)
     ax.legend(loc="lower right")
+    _fit_notes(ax, notes, evidence)
     return ax
+
+
+def _fit_notes(ax, notes, lengths):
+    """Move a bar's label that runs past the axes into the bar, or else clip it there."""
+    for note in notes:
+        note.set_in_layout(False)  # the layout makes room for the tick labels, not these
+    ax.figure.draw_without_rendering()  # lays the figure out: the texts' rendered widths
+    box = ax.get_window_extent()
+    zero = ax.transData.transform((0.0, 0.0))[0]
+    for note, length in zip(notes, lengths):
+        extent = note.get_window_extent()
+        if extent.x1 <= box.x1:
+            continue
+        if ax.transData.transform((length, 0.0))[0] - zero >= extent.width + 8:
+            note.set(horizontalalignment="right", color="white")
+            note.xyann = (-3, 0)
+        else:
+            note.set_clip_path(ax.patch)
 
 
 def _effect(row):
     """A short label: the test and its effect size."""
     test = row["test"]
+    if test == "dominant value" and np.isnan(row["statistic"]):
+        test = "location"  # no usual value (every test at p = 1): the effect sizes
     if test in ("location", "spread"):
         return f"mean {row['mean_shift']:+.2f} sd, spread x{row['scale_ratio']:.2f}"
     if test == "dominant value":

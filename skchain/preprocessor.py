@@ -29,10 +29,8 @@ from ._target import fit_target_scaler, scaled_target, unscaled_outputs
 from ._validation import (
     check_fit_arguments, check_sample_weight_length, check_training_params, validate_float32,
 )
-from .diagnostics import (
-    InputStatistics, RowFingerprints, check_leakage, check_shift, representation_statistics,
-    shift_report,
-)
+from .diagnostics import InputStatistics, check_shift, representation_statistics, shift_report
+from .leakage import RowFingerprints, check_leakage, leakage_report, leakage_test
 
 __all__ = ["KerasTransformer"]
 
@@ -88,12 +86,17 @@ class KerasTransformer(TransformerMixin, EpochCallbacksMixin, KeptRandomStateMix
         features, both levels -- inputs and network A's outputs -- and all
         tests together). Smaller values report only stronger evidence.
     leakage_check : {"warn", "raise", "off"}, default="warn"
-        What a chain's ``fit`` does when rows network A was trained on
-        reappear in dataset B (a
-        :class:`~skchain.diagnostics.DataLeakageWarning`, a ``ValueError``,
-        or nothing).
+        What a chain's ``fit`` does when more rows of dataset B hold exactly
+        the values of a row network A was trained on than chance explains (a
+        :class:`~skchain.leakage.DataLeakageWarning`, a ``ValueError``, or
+        nothing). See :mod:`skchain.leakage` and :meth:`leakage_report`.
+    leakage_alpha : float, default=0.01
+        False-alarm rate of the leakage test: a dataset B whose rows are new
+        draws from dataset A's distribution is reported at most this often
+        (one-sided Fisher exact test against A's own repeat rate).
     leakage_threshold : float, default=0.0
-        Fraction of reused rows tolerated; the default reports any.
+        Share of B's rows matched beyond chance that is tolerated even when
+        the test rejects; the default reports any significant excess.
     early_stopping : bool, default=False
         Stop training network A when its loss on validation rows has not
         improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the best
@@ -185,6 +188,7 @@ validation_batch_size, build_fn
         shift_check: str = "warn",
         shift_alpha: float = 0.01,
         leakage_check: str = "warn",
+        leakage_alpha: float = 0.01,
         leakage_threshold: float = 0.0,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
@@ -212,6 +216,7 @@ validation_batch_size, build_fn
         self.shift_check = shift_check
         self.shift_alpha = shift_alpha
         self.leakage_check = leakage_check
+        self.leakage_alpha = leakage_alpha
         self.leakage_threshold = leakage_threshold
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -302,9 +307,11 @@ validation_batch_size, build_fn
                     f"{_STAGE}: {name}={getattr(self, name)!r}; expected 'warn',"
                     " 'raise' or 'off'"
                 )
-        alpha = self.shift_alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) or not 0 < alpha < 1:
-            raise ValueError(f"{_STAGE}: shift_alpha={alpha!r}; expected a float in (0, 1)")
+        for name in ("shift_alpha", "leakage_alpha"):
+            alpha = getattr(self, name)
+            if (isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating))
+                    or not 0 < alpha < 1):
+                raise ValueError(f"{_STAGE}: {name}={alpha!r}; expected a float in (0, 1)")
 
     def _input_names(self):
         names = getattr(self, "feature_names_in_", None)
@@ -345,8 +352,42 @@ validation_batch_size, build_fn
         """
         check_leakage(
             getattr(self, "training_fingerprints_", None), X, mode=self.leakage_check,
-            threshold=self.leakage_threshold, stage=stage,
+            alpha=self.leakage_alpha, threshold=self.leakage_threshold, stage=stage,
         )
+
+    def leakage_report(self, X):
+        """The rows of ``X`` that hold exactly the values of a row network A was trained on.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Rows with network A's input columns.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``row`` (position in ``X``, from 0) and ``rows_of_a`` (how many of
+            A's training rows hold those values), one line per matching row;
+            ``attrs["test"]`` holds :func:`skchain.leakage.leakage_test`'s
+            result (matched, expected by chance, p-value).
+
+        Raises
+        ------
+        ValueError
+            When no training rows were recorded (``from_model`` without
+            ``training_rows``), or ``X`` has the wrong columns.
+        """
+        check_fitted(self, _STAGE)
+        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} leakage_report")
+        fingerprints = getattr(self, "training_fingerprints_", None)
+        if fingerprints is None:
+            raise ValueError(
+                f"{_STAGE}: no training rows recorded; wrap the network with"
+                " from_model(..., training_rows=X_a) to compare with dataset A"
+            )
+        report = leakage_report(fingerprints, X)
+        report.attrs["test"] = leakage_test(fingerprints, X)
+        return report
 
     def shift_report(self, X, feature_names=None, output_layer=None):
         """Drift tests of ``X`` against network A's training data, per feature, worst first.

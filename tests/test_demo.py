@@ -1,6 +1,7 @@
 """The main job runs end to end (fast mode) and prints its report."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -39,6 +40,14 @@ def test_demo_runs_from_the_command_line(tmp_path):
     assert result.stderr.strip() == "", result.stderr[:1000]
     assert "R2 on held-out B, chain" in out and "R2 on held-out B, baseline" in out
     assert "reloaded predictions identical: True" in out
+    # Progress during the long steps, and the verdicts as sentences.
+    assert "training network A on A (5 epochs) ..." in out
+    assert "grid search: 4 candidates x 2 folds = 8 fits" in out
+    assert all(f"search: fit {k} of 8 done after" in out for k in range(1, 9))
+    assert re.search(r"clean: no feature differs from A \(smallest adjusted p = [\d.e-]+; alarm"
+                     r" at 0.01\)", out), out
+    assert re.search(r"leakage check: \d+ of 899 rows of B hold exactly the values of a row of A;"
+                     r" about [\d.]+ would by chance \(p = [\d.e-]+; alarm at 0.01\): clean", out)
     assert (tmp_path / "chain.joblib").exists()
     for name in ("history.png", "shift.png"):
         figure = tmp_path / name

@@ -1,6 +1,7 @@
 """Drift and leakage warnings, and the shift report."""
 
 import copy
+import re
 import warnings
 
 import numpy as np
@@ -94,10 +95,10 @@ def test_statistics_memory_does_not_grow_with_rows():
     assert large.nbytes == small.nbytes < 100_000
 
 
-def test_fingerprints_are_8_bytes_a_row_and_match_float32_rows(dataset_a):
+def test_fingerprints_are_12_bytes_a_row_and_match_float32_rows(dataset_a):
     X, _ = dataset_a
     prints = RowFingerprints(X)
-    assert prints.nbytes == 8 * len(np.unique(X, axis=0))
+    assert prints.nbytes == 12 * len(np.unique(X, axis=0))
     assert prints.count_matches(X[:10].astype(np.float64)) == 10
     assert prints.count_matches(X[:10] + 1e-3) == 0
 
@@ -115,7 +116,9 @@ def test_rows_of_a_inside_b_warn_at_chain_fit(pre, dataset_a, dataset_b):
         _chain(pre).fit(df, y)
     leaky = df.copy()
     leaky.loc[:9, A_COLUMNS] = X_a[:10]
-    with pytest.warns(DataLeakageWarning, match=r"10 of 180 rows \(5.6%\).*Remove dataset A's rows"):
+    expected = (r"10 of 180 rows fitted here \(5.6%\) hold exactly.*about 0.0 would by chance"
+                r".*remove A's rows")
+    with pytest.warns(DataLeakageWarning, match=expected):
         _chain(pre).fit(leaky, y)
     pre.set_params(leakage_check="raise")
     with pytest.raises(ValueError, match="10 of 180 rows"):
@@ -130,7 +133,8 @@ def test_from_model_checks_only_with_training_rows(fitted_pre, dataset_a, datase
     X_a, _ = dataset_a
     df, y = dataset_b
     leaky = df.copy()
-    leaky.loc[:4, A_COLUMNS] = X_a[:5]
+    # 10 rows: with 240 rows of A and none repeated, 5 could be chance (p = 0.015).
+    leaky.loc[:9, A_COLUMNS] = X_a[:10]
     blind = KerasTransformer.from_model(fitted_pre.model_, scaler=fitted_pre.scaler_)
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataLeakageWarning)
@@ -138,7 +142,7 @@ def test_from_model_checks_only_with_training_rows(fitted_pre, dataset_a, datase
     informed = KerasTransformer.from_model(
         fitted_pre.model_, scaler=fitted_pre.scaler_, training_rows=X_a
     )
-    with pytest.warns(DataLeakageWarning, match="5 of 180 rows"):
+    with pytest.warns(DataLeakageWarning, match="10 of 180 rows"):
         _chain(informed).fit(leaky, y)
 
 
@@ -152,3 +156,40 @@ def test_chain_predict_on_shifted_rows_warns(pre, dataset_b):
         chain.predict(shifted)
     report = chain.named_steps["features"].named_transformers_["representation"].shift_report(shifted)
     assert report[report["level"] == "input"]["feature"].iloc[0] == "a1"
+
+
+def _shift_warnings(call):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [w for w in caught if issubclass(w.category, DataShiftWarning)]
+
+
+def test_one_row_far_out_names_the_column_how_far_and_a_s_range(pre):
+    row, _ = make_dataset_a(1, seed=9)
+    row[0, 4] = 1e4
+    (warning,) = _shift_warnings(lambda: pre.transform(row))
+    assert warning.filename == __file__  # the user's line, not skchain's or scikit-learn's
+    assert re.search(r"this row looks unlike .*Worst: x4 = 1e\+04 \([\d.]+ standard deviations"
+                     r" above A's mean; A's largest [\d.]+\)", str(warning.message))
+
+
+def test_rows_far_out_jointly_still_name_the_features(pre, dataset_a):
+    X_a, _ = dataset_a
+    row, _ = make_dataset_a(1, seed=9)
+    row[0] = X_a.mean(axis=0) + 3.5 * X_a.std(axis=0)
+    (warning,) = _shift_warnings(lambda: pre.transform(row))
+    message = str(warning.message)
+    assert re.search(r"\(0 of 6 input features and 0 of 8 outputs .* differ on their own", message)
+    assert re.search(r"Worst: furthest from A on their own: x\d = [\d.]+ \(3\.\d standard", message)
+
+
+def test_chain_predict_warns_at_the_user_s_line(pre, dataset_b):
+    df, y = dataset_b
+    chain = _chain(pre).fit(df, y)
+    shifted = df.copy()
+    shifted["a1"] = shifted["a1"] * 10 + 100
+    other = shifted.assign(a1=shifted["a1"] + 1)  # the same rows again are checked once (cached)
+    for call in (lambda: chain.predict(shifted), lambda: chain.score(other, y)):
+        warnings_ = _shift_warnings(call)
+        assert warnings_ and all(w.filename == __file__ for w in warnings_)
