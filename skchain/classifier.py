@@ -114,7 +114,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         hidden_units: int | tuple[int, ...] = (64,),
         branch_units: int | None = 64,
         activation: str = "relu",
-        dropout: float = 0.0,
+        dropout: float = 0.2,
         learning_rate: float | None = 1e-3,
         branch_per_block: bool = True,
         embedding_dim: int | dict[str, int] | None = None,

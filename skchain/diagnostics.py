@@ -34,6 +34,7 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 _ROWS_FEATURE = "(all features: rows)"
 _ALL_FEATURE = "(all features: location)"
+_TOGETHER = {"rows": "whole rows", "all features": "all features"}
 
 
 class DataShiftWarning(UserWarning):
@@ -246,7 +247,14 @@ def _named_inputs(statistics, X, report, names, flagged, top=3):
     furthest = deviation[np.argmax(np.abs(deviation), axis=0), np.arange(len(column))]
     outside_rows = (values < low) | (values > high)
     order = np.lexsort((-np.abs(furthest) / spread, inputs["p_value"].to_numpy(),
-                        ~outside_rows.any(axis=0)))[:top]
+                        ~outside_rows.any(axis=0)))
+    if not inputs["feature"].isin(flagged).any():
+        # None flagged: only features remarkable on their own (outside A's
+        # range, 2 standard deviations out, or p <= 0.05), at least one.
+        remarkable = (outside_rows.any(axis=0) | (np.abs(furthest) / spread >= 2)
+                      | (inputs["p_value"].to_numpy() <= 0.05))
+        order = [k for k in order if remarkable[k]] or list(order[:1])
+    order = order[:top]
     named = []
     for k in order:
         row = inputs.iloc[k]
@@ -304,16 +312,21 @@ def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=Non
                                  & ~flagged["test"].isin(["rows", "all features"]), "feature"]
     named = _named_inputs(statistics, X, report, [str(n) for n in names], set(flagged_inputs))
     if named and flagged_inputs.empty:
-        named[0] = "furthest from A on their own: " + named[0]
+        named[0] = "features furthest from A: " + named[0]
     outputs_flagged = flagged[(flagged["level"] == "representation")
                               & ~flagged["test"].isin(["rows", "all features"])].head(2)
     listed = "; ".join(named + [_describe(row) for _, row in outputs_flagged.iterrows()]
                        + [_describe(row) for _, row in together.head(2).iterrows()])
     rows_word = "this row looks" if X.shape[0] == 1 else f"these {X.shape[0]} rows look"
+    p_text = f"p = {flagged['adjusted_p'].iloc[0]:.2g} after correcting for every test"
+    if flagged_inputs.empty and outputs_flagged.empty:
+        tests = " and ".join(sorted({_TOGETHER[t] for t in together["test"]}))
+        evidence = f"{tests} together, {p_text}; no single feature's test is conclusive alone"
+    else:
+        evidence = f"{' and '.join(counts)} differ; {p_text}"
     message = (
-        f"{stage}: {rows_word} unlike network A's training data"
-        f" ({' and '.join(counts)} differ on their own; p = {flagged['adjusted_p'].iloc[0]:.2g}"
-        f" after correcting for every feature tested). Worst: {listed}. A batch drawn from"
+        f"{stage}: {rows_word} unlike network A's training data ({evidence})."
+        f" Worst: {listed}. A batch drawn from"
         f" dataset A's own distribution gets this warning at most {alpha:.2%} of the time"
         " (shift_alpha). Network A's representation may not be reliable for these"
         " rows: check the data pipeline (units, scaling, column order), compare"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import weakref
 
+import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._base import check_fitted
@@ -222,7 +223,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         ``transform``, and the outputs are those of this step's layer.
         """
         check_fitted(self.estimator, _STAGE)
-        return self.estimator.shift_report(self._rows(X, reset=False), self._own_names(),
+        return self.estimator.shift_report(self._as_network_input(X), self._own_names(),
                                            output_layer=self.layer().name)
 
     def leakage_report(self, X):
@@ -232,7 +233,13 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         ``transform`` (by name where network A knows its columns' names).
         """
         check_fitted(self.estimator, _STAGE)
-        return self.estimator.leakage_report(self._rows(X, reset=False))
+        return self.estimator.leakage_report(self._as_network_input(X))
+
+    def _as_network_input(self, X):
+        """Rows of ``X`` in network A's column order, under network A's own column names."""
+        rows = self._rows(X, reset=False)
+        names = getattr(self.estimator, "feature_names_in_", None)
+        return rows if names is None else pd.DataFrame(rows, columns=list(names), copy=False)
 
     def _own_names(self):
         """The input columns as messages name them: B's name, and A's when ``rename`` maps it."""

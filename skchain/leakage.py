@@ -230,10 +230,12 @@ def check_leakage(fingerprints, X, *, mode, alpha, threshold=0.0, stage):
         f" row of A; one-sided Fisher test p = {result['p_value']:.2g}, alarm at leakage_alpha ="
         f" {alpha:g}). Rows of dataset A may have been reused in dataset B: network A's"
         " representation of its training rows is over-fitted, so the chain's validation scores"
-        " will be optimistic. List them with leakage_report(X) (on the chain's frozen step or"
-        " network A's transformer: each matching row's position and how many of A's rows hold"
-        " its values), check how B was assembled, and remove A's rows from B (or retrain"
-        " network A without them)."
+        f" will be optimistic. About {max(k - m, 0):.0f} more rows match than chance explains;"
+        " values alone cannot tell which (rows of B that equal a row of A by chance are among"
+        " them): check how B was assembled, by an identifier shared with A if there is one."
+        " The matching rows, with how many rows of A hold each one's values:"
+        " chain.named_steps['features'].named_transformers_['representation']"
+        ".leakage_report(X_b). Remove A's rows from B (or retrain network A without them)."
     )
     if mode == "raise":
         raise ValueError(message)

@@ -130,9 +130,10 @@ def test_final_network_that_does_not_fit_the_features_is_named(dataset_b, fitted
         model.compile(**compile_kwargs)
         return model
 
+    # 8 outputs of network A, its 6 scaled inputs (representation_passthrough), age
     chain = make_chain(fitted_pre, representation_columns=A_COLUMNS, numeric_columns=["age"],
                        regressor=ChainRegressor(model=too_narrow, epochs=1))
-    with pytest.raises(ValueError, match="ChainRegressor.*network takes 3 input columns, the features have 9"):
+    with pytest.raises(ValueError, match="ChainRegressor.*network takes 3 input columns, the features have 15"):
         chain.fit(df, y)
 
 

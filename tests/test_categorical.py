@@ -84,7 +84,7 @@ def test_encodings_are_named_blocks_of_the_regressor(fitted_pre):
                         hash_features=4), df, y)
     regressor = chain.named_steps["regressor"]
     assert [name for name, _, _ in regressor.input_blocks_] == [
-        "representation", "onehot", "hashed", "embedded", "numeric"
+        "representation", "representation_inputs", "onehot", "hashed", "embedded", "numeric"
     ]
     assert chain.categorical_encodings_ == {"store": "onehot", "flag": "hash", "city": "embed"}
     rows, width = regressor.embedding_sizes_["embedded__city"]
@@ -106,7 +106,8 @@ def test_auto_chooses_by_cardinality_and_threshold_is_a_parameter(fitted_pre):
     assert chain.categorical_encodings_ == {"store": "hash", "flag": "onehot", "city": "hash"}
     # The choice is scikit-learn's own record of the columns, after fit.
     features = chain.named_steps["features"]
-    assert list(features.named_transformers_) == ["representation", "onehot", "hashed", "numeric"]
+    assert list(features.named_transformers_) == ["representation", "representation_inputs",
+                                                  "onehot", "hashed", "numeric"]
     assert [cols for name, _, cols in features.transformers_ if name == "hashed"] == [["store", "city"]]
 
 

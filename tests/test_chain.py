@@ -25,6 +25,8 @@ from skchain import (
     make_chain,
 )
 
+from skchain.passthrough import NetworkAInputs
+
 from conftest import build_network_a
 
 A_COLUMNS = [f"a{i}" for i in range(6)]
@@ -62,9 +64,12 @@ def test_make_chain_builds_the_documented_pipeline(fitted_pre):
     assert [name for name, _ in chain.steps] == ["features", "regressor"]
     features = chain.named_steps["features"]
     assert isinstance(features, ColumnTransformer)
-    assert [name for name, _, _ in features.transformers] == ["representation", "onehot", "numeric"]
-    frozen, onehot, scaler = (t for _, t, _ in features.transformers)
+    # Network A's scaled inputs beside its representation: representation_passthrough="auto".
+    assert [name for name, _, _ in features.transformers] == [
+        "representation", "representation_inputs", "onehot", "numeric"]
+    frozen, inputs, onehot, scaler = (t for _, t, _ in features.transformers)
     assert isinstance(frozen, FrozenTransformer) and frozen.estimator is fitted_pre
+    assert isinstance(inputs, NetworkAInputs) and inputs.estimator is fitted_pre
     assert isinstance(onehot["encoder"], OneHotEncoder)
     assert onehot["encoder"].handle_unknown == "infrequent_if_exist"
     assert isinstance(scaler, StandardScaler)
@@ -76,6 +81,7 @@ def test_the_same_pipeline_by_hand(fitted_pre, dataset_b):
     by_hand = Pipeline([
         ("features", ColumnTransformer([
             ("representation", FrozenTransformer(fitted_pre), A_COLUMNS),
+            ("representation_inputs", NetworkAInputs(fitted_pre), A_COLUMNS),
             ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["store"]),
             ("numeric", StandardScaler(), ["age"]),
         ]).set_output(transform="pandas")),
@@ -89,7 +95,8 @@ def test_fit_predict_learns_and_uses_every_block(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = _chain(fitted_pre, epochs=40).fit(df[:120], y[:120])
     assert chain.named_steps["regressor"].input_blocks_ == [
-        ("representation", 0, 8), ("onehot", 8, 11), ("numeric", 11, 12)
+        ("representation", 0, 8), ("representation_inputs", 8, 14), ("onehot", 14, 17),
+        ("numeric", 17, 18)
     ]
     pred = chain.predict(df[120:])
     assert pred.dtype == np.float32 and pred.shape == (60,)
@@ -162,7 +169,7 @@ def test_hash_encoding_and_unseen_levels(fitted_pre, dataset_b):
         pred = chain.predict(new)
         assert pred.shape == (5,) and np.all(np.isfinite(pred))
     assert isinstance(chain.named_steps["features"].named_transformers_["hashed"], HashingEncoder)
-    assert chain.named_steps["regressor"].input_blocks_[1] == ("hashed", 8, 16)
+    assert chain.named_steps["regressor"].input_blocks_[2] == ("hashed", 14, 22)
 
 
 def test_grid_search_hash_width(fitted_pre, dataset_b):
@@ -172,7 +179,7 @@ def test_grid_search_hash_width(fitted_pre, dataset_b):
         {"features__hashed__n_features": [4, 16]}, cv=2,
     ).fit(df, y)
     width = search.best_params_["features__hashed__n_features"]
-    assert search.best_estimator_.named_steps["features"].transform(df[:2]).shape == (2, 8 + width + 1)
+    assert search.best_estimator_.named_steps["features"].transform(df[:2]).shape == (2, 8 + 6 + width + 1)
 
 
 def test_columns_are_matched_and_errors_name_them(fitted_pre, dataset_b):

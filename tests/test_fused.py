@@ -48,7 +48,8 @@ def test_fused_predict_with_multi_output_and_custom_network(fitted_pre, dataset_
         return model
 
     chain = _chain(fitted_pre, regressor=ChainRegressor(model=build, epochs=2, random_state=0)).fit(df, y)
-    assert chain.named_steps["regressor"].input_blocks_ == [("features", 0, 12)]
+    # 8 outputs of network A, its 6 scaled inputs, 3 store levels, age.
+    assert chain.named_steps["regressor"].input_blocks_ == [("features", 0, 18)]
     np.testing.assert_allclose(chain.predict(df), _step_by_step(chain, df), rtol=1e-5, atol=1e-5)
 
 

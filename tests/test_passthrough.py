@@ -41,3 +41,17 @@ def test_passthrough_needs_numeric_inputs(fitted_pre):
     with pytest.raises(ValueError, match="representation_passthrough=True needs"):
         make_chain(fitted_pre, representation_columns=["tokens"], representation_passthrough=True,
                    representation_padder=SequencePadder(maxlen=4))
+
+
+def test_auto_is_on_for_numeric_inputs_and_off_for_sequences(fitted_pre):
+    """representation_passthrough="auto" (the default): on unless network A reads sequences."""
+    def blocks(chain):
+        return [name for name, _, _ in chain.named_steps["features"].transformers]
+
+    assert "representation_inputs" in blocks(make_chain(fitted_pre, representation_columns=COLUMNS))
+    assert "representation_inputs" not in blocks(
+        make_chain(fitted_pre, representation_columns=COLUMNS, representation_passthrough=False))
+    assert blocks(make_chain(fitted_pre, representation_columns=["tokens"],
+                             representation_padder=SequencePadder(maxlen=4))) == ["representation"]
+    with pytest.raises(ValueError, match="representation_passthrough='yes'; expected True, False"):
+        make_chain(fitted_pre, representation_columns=COLUMNS, representation_passthrough="yes")
