@@ -3,6 +3,10 @@
 Usage::
 
     python benchmarks/bench_accuracy.py [--seeds 3] [--tasks diamonds_price,digits] [--quick]
+        [--sweep passthrough|training] [--no-baselines]
+
+``--sweep NAME`` replaces the chain rows by the candidate defaults in
+``SWEEPS[NAME]`` (how the defaults were chosen: ``benchmarks/README.md``).
 
 Issue 20 ("Standardise everything, and beat the one-line baselines on real
 data"). Every task is "dataset A -> network A; dataset B with A-like columns
@@ -320,30 +324,43 @@ def has_parameter(function, name):
         return False
 
 
-SWEEP = [  # (name, final network's parameters, make_chain's parameters): --sweep
-    # The run of 2026-11-30 that chose the defaults (benchmarks/README.md); every
-    # parameter spelled out, so that the rows mean the same whatever the defaults.
-    ("chain (defaults)", {}, {}),
-    ("no passthrough, dropout 0 (defaults before)", {"dropout": 0.0},
-     {"representation_passthrough": False}),
-    ("no passthrough, early_stopping, epochs 200",
-     {"dropout": 0.0, "early_stopping": True, "epochs": 200},
-     {"representation_passthrough": False}),
-    ("passthrough", {"dropout": 0.0}, {"representation_passthrough": True}),
-    ("passthrough, dropout 0.2", {"dropout": 0.2}, {"representation_passthrough": True}),
-    ("passthrough, epochs 50", {"dropout": 0.0, "epochs": 50},
-     {"representation_passthrough": True}),
-    ("passthrough, early_stopping, epochs 200",
-     {"dropout": 0.0, "early_stopping": True, "epochs": 200},
-     {"representation_passthrough": True}),
-    ("passthrough, dropout 0.2, early_stopping",
-     {"dropout": 0.2, "early_stopping": True, "epochs": 200},
-     {"representation_passthrough": True}),
-]
+SWEEPS = {  # name: [(row, final network's parameters, make_chain's parameters)]: --sweep NAME
+    # The run of 2026-11-30 that chose passthrough and dropout (benchmarks/README.md);
+    # every parameter spelled out, so that the rows mean the same whatever the defaults.
+    "passthrough": [
+        ("chain (defaults)", {}, {}),
+        ("no passthrough, dropout 0 (defaults before)", {"dropout": 0.0},
+         {"representation_passthrough": False}),
+        ("no passthrough, early_stopping, epochs 200",
+         {"dropout": 0.0, "early_stopping": True, "epochs": 200},
+         {"representation_passthrough": False}),
+        ("passthrough", {"dropout": 0.0}, {"representation_passthrough": True}),
+        ("passthrough, dropout 0.2", {"dropout": 0.2}, {"representation_passthrough": True}),
+        ("passthrough, epochs 50", {"dropout": 0.0, "epochs": 50},
+         {"representation_passthrough": True}),
+        ("passthrough, early_stopping, epochs 200",
+         {"dropout": 0.0, "early_stopping": True, "epochs": 200},
+         {"representation_passthrough": True}),
+        ("passthrough, dropout 0.2, early_stopping",
+         {"dropout": 0.2, "early_stopping": True, "epochs": 200},
+         {"representation_passthrough": True}),
+    ],
+    # The final network's training settings, around the defaults chosen above.
+    "training": [
+        ("chain (defaults)", {}, {}),
+        ("learning_rate 3e-3", {"learning_rate": 3e-3}, {}),
+        ("learning_rate 3e-4", {"learning_rate": 3e-4}, {}),
+        ("epochs 40", {"epochs": 40}, {}),
+        ("batch_size 64", {"batch_size": 64}, {}),
+        ("hidden_units (128,)", {"hidden_units": (128,)}, {}),
+        ("hidden_units (64, 32)", {"hidden_units": (64, 32)}, {}),
+        ("branch_units 32", {"branch_units": 32}, {}),
+    ],
+}
 
 
-def chain_models(data, seed, quick, sweep=False):
-    """(name, unfitted chain) of each chain row this skchain supports (``sweep``: SWEEP's)."""
+def chain_models(data, seed, quick, sweep=None):
+    """(name, unfitted chain) of each chain row this skchain supports (or SWEEPS[sweep]'s)."""
     classify = data.kind == "classification"
     final_class = ChainClassifier if classify else ChainRegressor
     overrides = {"epochs": QUICK["epochs"]} if quick else {}
@@ -358,7 +375,7 @@ def chain_models(data, seed, quick, sweep=False):
 
     if sweep:
         return [(name, lambda f=final, c=chained: chain(final_params=f, **c))
-                for name, final, chained in SWEEP]
+                for name, final, chained in SWEEPS[sweep]]
     models = [("chain (defaults)", lambda: chain()),
               ("chain, fine-tuned", lambda: chain(fine_tune=fine_tune))]
     if has_parameter(make_chain, "representation_passthrough"):
@@ -446,7 +463,7 @@ def fit_and_score(make, data, caught):
         return f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
 
 
-def run_task(name, seeds, quick, network_a_cache, sweep=False):
+def run_task(name, seeds, quick, network_a_cache, sweep=None, baselines=True):
     loader, _ = TASKS[name]
     results = {}       # model -> list of (score, seconds) or error text
     info = {"a_seconds": [], "caught": {}}
@@ -466,7 +483,8 @@ def run_task(name, seeds, quick, network_a_cache, sweep=False):
         info.update(kind=data.kind, n_a=data.n_a, n_train=len(data.train), n_test=len(data.test),
                     classes=None if data.kind == "regression" else len(np.unique(data.y_train)),
                     columns=(data.representation, data.categorical, data.numeric))
-        models = [*chain_models(data, seed, quick, sweep), *baseline_models(data, seed, quick)]
+        models = [*chain_models(data, seed, quick, sweep),
+                  *(baseline_models(data, seed, quick) if baselines else [])]
         for model, make in models:
             outcome = fit_and_score(make, data, info["caught"])
             results.setdefault(model, []).append(outcome)
@@ -489,6 +507,8 @@ def summarise(outcomes):
 def verdict(name, info, rows):
     chain = rows.get("chain (defaults)")
     baselines = {m: v for m, v in rows.items() if m in BASELINES and isinstance(v, tuple)}
+    if not any(m in rows for m in BASELINES):
+        return f"{name}: no verdict (no baselines run)"
     if not isinstance(chain, tuple) or not baselines:
         return f"{name}: no verdict (the chain's defaults or every baseline failed)"
     best = max(baselines, key=lambda m: baselines[m][0])
@@ -519,9 +539,10 @@ def main(argv=None):
                         help=f"comma-separated, from {','.join(TASKS)} (default: all)")
     parser.add_argument("--quick", action="store_true",
                         help="a smoke test: few rows, 1 seed, few epochs; scores mean nothing")
-    parser.add_argument("--sweep", action="store_true",
-                        help="the final network's candidate defaults (SWEEP) instead of the"
-                        " usual chain rows")
+    parser.add_argument("--sweep", choices=sorted(SWEEPS), default=None,
+                        help="candidate defaults (SWEEPS[name]) instead of the usual chain rows")
+    parser.add_argument("--no-baselines", action="store_true",
+                        help="chain rows only (no verdicts)")
     args = parser.parse_args(argv)
     seeds = args.seeds or (1 if args.quick else 3)
     if args.tasks:
@@ -550,7 +571,8 @@ def main(argv=None):
     network_a_cache = {}
     table, infos = {}, {}
     for name in names:
-        results, info = run_task(name, seeds, args.quick, network_a_cache, args.sweep)
+        results, info = run_task(name, seeds, args.quick, network_a_cache, args.sweep,
+                                 not args.no_baselines)
         table[name] = {model: summarise(outcomes) for model, outcomes in results.items()}
         infos[name] = info
 

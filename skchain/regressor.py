@@ -68,7 +68,7 @@ class ChainRegressor(BlockNetworkMixin, KerasRegressor):
         Activation of the branch and hidden layers.
     dropout : float, default=0.2
         Dropout rate after each hidden layer. 0.2 by measurement
-        (``benchmarks/bench_accuracy.py --sweep``): with network A's inputs
+        (``benchmarks/bench_accuracy.py --sweep passthrough``): with network A's inputs
         beside its representation (``make_chain``'s default), it kept the
         final network from over-fitting the extra columns (the demo's digits,
         674 rows: R² 0.859 without it, 0.894 with it).
