@@ -13,6 +13,7 @@ from sklearn.base import BaseEstimator, check_is_fitted
 from sklearn.pipeline import Pipeline
 
 from ._inference import CompiledForward
+from ._input_pipeline import dataset_fit_arguments
 from ._seeding import nothing_drawn
 
 # Every (re)fit gets a new token, so caches keyed on it never serve outputs of
@@ -76,7 +77,7 @@ class CompiledModelMixin:
             return lambda: copy_network(network)
         return build
 
-    def _fit_keras_model(self, X, y, *args, **kwargs):
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         # scikeras resolves ``batch_size=-1`` (all rows in one batch) from
         # ``X.shape``, which a multi-input network's list of arrays lacks.
         # The value in force: a fit argument, else a routed fit__ one, else the parameter.
@@ -85,7 +86,22 @@ class CompiledModelMixin:
             value = kwargs.get(name, getattr(self, f"fit__{name}", getattr(self, name, None)))
             if value is not None and not isinstance(value, bool) and value == -1:
                 kwargs[name] = rows
-        return super()._fit_keras_model(X, y, *args, **kwargs)
+        # Keras' own pipeline for arrays makes TensorFlow log a NodeDef error
+        # under op determinism (see _input_pipeline); the same batches, fed as a
+        # dataset, do not.
+        setting = {name: kwargs.get(name, getattr(self, f"fit__{name}", getattr(self, name, default)))
+                   for name, default in (("batch_size", None), ("validation_batch_size", None),
+                                         ("shuffle", True), ("validation_split", 0.0))}
+        arguments = dataset_fit_arguments(
+            X, y, sample_weight, validation_data=kwargs.get("validation_data"), **setting
+        )
+        if arguments is not None:
+            X, y, sample_weight = (arguments.pop(name) for name in ("x", "y", "sample_weight"))
+            kwargs.update(arguments)
+        return super()._fit_keras_model(
+            X, y, sample_weight=sample_weight, warm_start=warm_start, epochs=epochs,
+            initial_epoch=initial_epoch, **kwargs,
+        )
 
     # scikeras prints every parameter on its own line; scikit-learn's repr
     # (changed parameters only) is what users of pipelines expect.

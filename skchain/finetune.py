@@ -22,6 +22,7 @@ from sklearn.base import BaseEstimator
 
 from ._blocks import _layer_name, block_plan, replace_network
 from ._graph import ChainGraph
+from ._input_pipeline import dataset_fit_arguments
 from ._seeding import random_state_kept
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
@@ -237,10 +238,13 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     batch_size = settings.batch_size or regressor.batch_size or 32
     if settings.epochs:
         with random_state_kept(regressor._random_state):
+            data = {"x": arrays, "y": target, "sample_weight": sample_weight,
+                    "batch_size": len(target) if batch_size == -1 else batch_size,
+                    "shuffle": True, "validation_data": fit_options.pop("validation_data", None)}
+            # The same batches as Keras' own pipeline, without its NodeDef error line.
+            data.update(dataset_fit_arguments(**data) or {})
             history = joint.fit(
-                arrays, target, sample_weight=sample_weight, epochs=settings.epochs,
-                batch_size=len(target) if batch_size == -1 else batch_size,
-                verbose=regressor.verbose, shuffle=True, **fit_options,
+                **data, **fit_options, epochs=settings.epochs, verbose=regressor.verbose,
             ).history
     else:
         history = {}
