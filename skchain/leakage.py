@@ -171,7 +171,11 @@ def leakage_test(fingerprints, X):
     (20, 0.0, True)
     """
     n = int(X.shape[0])
-    matched = fingerprints.count_matches(X) if n else 0
+    return _chance_test(fingerprints, fingerprints.count_matches(X) if n else 0, n)
+
+
+def _chance_test(fingerprints, matched, n):
+    """:func:`leakage_test`'s result for ``matched`` of ``n`` rows equal to a row of A."""
     n_a, repeated = fingerprints.n_rows, fingerprints.n_repeated
     rate = repeated / n_a if n_a else 0.0
     # A's repeated rows come in groups (a value three rows hold counts three
@@ -199,11 +203,15 @@ def leakage_report(fingerprints, X):
     pandas.DataFrame
         One line per matching row: ``row`` (its position in ``X``, from 0) and
         ``rows_of_a`` (how many of A's training rows hold those values: a
-        large count is a common value, more likely chance than reuse).
+        large count is a common value, more likely chance than reuse);
+        ``attrs["test"]`` holds :func:`leakage_test`'s result, from the same
+        hashes.
     """
     counts = fingerprints.matches(X)
     rows = np.flatnonzero(counts)
-    return pd.DataFrame({"row": rows, "rows_of_a": counts[rows]})
+    report = pd.DataFrame({"row": rows, "rows_of_a": counts[rows]})
+    report.attrs["test"] = _chance_test(fingerprints, len(rows), int(X.shape[0]))
+    return report
 
 
 def check_leakage(fingerprints, X, *, mode, alpha, threshold=0.0, stage):

@@ -30,7 +30,7 @@ from ._validation import (
     check_fit_arguments, check_sample_weight_length, check_training_params, validate_float32,
 )
 from .diagnostics import InputStatistics, check_shift, representation_statistics, shift_report
-from .leakage import RowFingerprints, check_leakage, leakage_report, leakage_test
+from .leakage import RowFingerprints, check_leakage, leakage_report
 
 __all__ = ["KerasTransformer"]
 
@@ -377,17 +377,21 @@ validation_batch_size, build_fn
             When no training rows were recorded (``from_model`` without
             ``training_rows``), or ``X`` has the wrong columns.
         """
+        X, fingerprints = self._against_dataset_a(
+            X, "leakage_report", "training_fingerprints_", "no training rows recorded")
+        return leakage_report(fingerprints, X)
+
+    def _against_dataset_a(self, X, method, summary, missing):
+        """``X`` validated for ``method``, and the fitted summary of dataset A it is compared with."""
         check_fitted(self, _STAGE)
-        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} leakage_report")
-        fingerprints = getattr(self, "training_fingerprints_", None)
-        if fingerprints is None:
+        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} {method}")
+        found = getattr(self, summary, None)
+        if found is None:
             raise ValueError(
-                f"{_STAGE}: no training rows recorded; wrap the network with"
+                f"{_STAGE}: {missing}; wrap the network with"
                 " from_model(..., training_rows=X_a) to compare with dataset A"
             )
-        report = leakage_report(fingerprints, X)
-        report.attrs["test"] = leakage_test(fingerprints, X)
-        return report
+        return X, found
 
     def shift_report(self, X, feature_names=None, output_layer=None):
         """Drift tests of ``X`` against network A's training data, per feature, worst first.
@@ -411,14 +415,8 @@ validation_batch_size, build_fn
             most ``shift_alpha``), ``mean_shift``, ``scale_ratio``,
             ``out_of_range`` (see :func:`skchain.diagnostics.shift_report`).
         """
-        check_fitted(self, _STAGE)
-        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} shift_report")
-        statistics = getattr(self, "input_statistics_", None)
-        if statistics is None:
-            raise ValueError(
-                f"{_STAGE}: no training statistics; wrap the network with"
-                " from_model(..., training_rows=X_a) to compare with dataset A"
-            )
+        X, statistics = self._against_dataset_a(
+            X, "shift_report", "input_statistics_", "no training statistics")
         names = feature_names or self._input_names() or [f"x{i}" for i in range(X.shape[1])]
         layer = self._resolve_layer(self.output_layer if output_layer is None else output_layer).name
         output_statistics = getattr(self, "representation_statistics_", {}).get(layer)
