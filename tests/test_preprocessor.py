@@ -73,9 +73,12 @@ def test_bad_layer_name_lists_the_layers_before_training(dataset_a):
 
 def test_bad_scaler_and_missing_y(dataset_a):
     X, y = dataset_a
-    with pytest.raises(ValueError, match="scaler='minmax' is not supported"):
+    # scikit-learn's parameter validation: the parameter, the estimator, what is allowed.
+    allowed = (r"The 'scaler' parameter of KerasTransformer must be a str among \{'standard'\},"
+               r" None or an object implementing 'fit' and 'transform'. Got ")
+    with pytest.raises(ValueError, match=allowed + "'minmax' instead"):
         KerasTransformer(build_network_a, scaler="minmax", loss="mse").fit(X, y)
-    with pytest.raises(TypeError, match="scaler must be"):
+    with pytest.raises(TypeError, match=allowed + "3 instead"):
         KerasTransformer(build_network_a, scaler=3, loss="mse").fit(X, y)
     with pytest.raises(ValueError, match="target y is None"):
         KerasTransformer(build_network_a, loss="mse").fit(X, None)
