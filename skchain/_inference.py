@@ -15,7 +15,7 @@ import tensorflow as tf
 
 from .layers import standardize
 
-__all__ = ["CompiledForward", "call_scaled"]
+__all__ = ["CompiledForward", "call_scaled", "forward_in_chunks"]
 
 
 class _OwnTracingFilter(logging.Filter):
@@ -43,6 +43,46 @@ def call_scaled(model, x, input_shift=None, input_scale=None):
     if input_shift is not None:
         x = standardize(x, input_shift, input_scale)
     return model(x, training=False)
+
+
+def forward_in_chunks(function, inputs, chunk_rows):
+    """``function(*inputs)`` on at most ``chunk_rows`` rows at a time, as float32 arrays.
+
+    The one loop over row chunks of a forward pass: each chunk's outputs are
+    written into one preallocated array per output (no concatenation).
+
+    Parameters
+    ----------
+    function : callable
+        Takes one array per input (a slice of rows of each) and returns a
+        tensor, or a list or tuple of tensors (one per output).
+    inputs : list of ndarray
+        Arrays with equal row counts.
+    chunk_rows : int
+        Largest number of rows passed to ``function`` at once.
+
+    Returns
+    -------
+    ndarray of shape (n_rows, ...), dtype float32, or a list of them
+        A list when ``function`` returns a list or tuple.
+    """
+    n_rows = inputs[0].shape[0]
+    if n_rows <= chunk_rows:
+        result = function(*inputs)
+        if isinstance(result, (list, tuple)):
+            return [np.asarray(part, dtype=np.float32) for part in result]
+        return np.asarray(result, dtype=np.float32)
+    outs = many = None
+    for start in range(0, n_rows, chunk_rows):
+        stop = min(start + chunk_rows, n_rows)
+        result = function(*(x[start:stop] for x in inputs))
+        many = isinstance(result, (list, tuple))
+        parts = result if many else [result]
+        if outs is None:
+            outs = [np.empty((n_rows, *tuple(part.shape[1:])), dtype=np.float32) for part in parts]
+        for out, part in zip(outs, parts):
+            out[start:stop] = part
+    return outs if many else outs[0]
 
 
 # Rows per call of the compiled function. Large enough that the per-call
@@ -114,11 +154,4 @@ class CompiledForward:
             np.ascontiguousarray(x, dtype=dtype)
             for x, dtype in zip(inputs, self.input_dtypes)
         ]
-        n_rows = inputs[0].shape[0]
-        if n_rows <= self.chunk_rows:
-            return np.asarray(self._function(*inputs), dtype=np.float32)
-        out = np.empty((n_rows, *self.output_shape), dtype=np.float32)
-        for start in range(0, n_rows, self.chunk_rows):
-            stop = min(start + self.chunk_rows, n_rows)
-            out[start:stop] = self._function(*(x[start:stop] for x in inputs))
-        return out
+        return forward_in_chunks(self._function, inputs, self.chunk_rows)

@@ -196,8 +196,10 @@ def shift_report(statistics, X, feature_names=None, *, outputs=None, output_stat
     share = 0.5 if two else 1.0
     parts = [statistics.report(X, feature_names, level="input", share=share)]
     if two:
+        from ._network_a_outputs import layer_feature_names  # imports Keras: only here
+
         outputs = np.asarray(outputs, dtype=np.float32)
-        names = [f"{layer or 'output'}{i}" for i in range(outputs.shape[1])]
+        names = layer_feature_names(layer or "output", outputs.shape[1])
         parts.append(output_statistics.report(outputs, names, level="representation", share=share))
     return _order(pd.concat(parts, ignore_index=True))
 
@@ -358,28 +360,19 @@ def representation_statistics(estimator, X, seed=0):
     """
     import keras
 
+    from ._inference import forward_in_chunks
+    from ._network_a_outputs import output_layers
+
     model = estimator.model_
-    layers = []
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.InputLayer):
-            continue
-        try:
-            layers.append(estimator._resolve_layer(layer.name))
-        except (ValueError, AttributeError):
-            continue
+    layers = output_layers(model)
     if not layers or X.shape[0] == 0:
         return {}
     rows = X
     if X.shape[0] > drift.MAX_SUMMARY_ROWS:
         pick = np.random.default_rng(seed).choice(X.shape[0], drift.MAX_SUMMARY_ROWS, replace=False)
         rows = X[np.sort(pick)]
-    scaled = rows if estimator.scaler_ is None else estimator._scale(estimator.scaler_, rows)
+    scaled = estimator.scaled_inputs(rows)
     multi = keras.Model(model.inputs[0], [layer.output for layer in layers])
-    outs = [[] for _ in layers]
-    for start in range(0, len(scaled), 4096):
-        result = multi(scaled[start : start + 4096], training=False)
-        result = result if isinstance(result, (list, tuple)) else [result]
-        for k, out in enumerate(result):
-            outs[k].append(np.asarray(out, dtype=np.float32))
-    return {layer.name: InputStatistics(np.concatenate(out), seed)
-            for layer, out in zip(layers, outs)}
+    outs = forward_in_chunks(lambda x: multi(x, training=False), [scaled], 4096)
+    outs = outs if isinstance(outs, list) else [outs]
+    return {layer.name: InputStatistics(out, seed) for layer, out in zip(layers, outs)}

@@ -21,17 +21,18 @@ what a user feeds at predict time never trips the encoders' type checks.
 from __future__ import annotations
 
 import math
+from numbers import Integral
 from typing import Any
-import numbers
 
 import numpy as np
-import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import FeatureHasher
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ._level_spelling import MISSING, level_strings, level_texts
 from ._validation import checked_frame, input_names
 
 __all__ = [
@@ -40,82 +41,18 @@ __all__ = [
     "EncodingColumns",
     "HashingEncoder",
     "MISSING",
+    "level_strings",
+    "level_texts",
     "make_categorical_encoder",
 ]
 
 #: The encodings :func:`make_categorical_encoder` builds.
 CATEGORICAL_ENCODINGS = ("onehot", "hash", "embed")
 
-#: How :class:`HashingEncoder` and the embedding labels spell a missing value.
-MISSING = "<missing>"
-
 # Codes of the "embed" encoding (OrdinalEncoder's, shifted by two inside the
 # final network: row 0 of each embedding is "missing", row 1 "unknown").
 UNKNOWN_CODE = -1
 MISSING_CODE = -2
-
-
-def _spell_cell(value):
-    """One spelling per level for a single (non-missing) cell."""
-    if isinstance(value, (bool, np.bool_)):
-        return "True" if value else "False"
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        value = float(value)
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
-
-
-def level_strings(column: pd.Series) -> np.ndarray:
-    """A column's values as text levels, ``np.nan`` where missing.
-
-    Integers and integral floats are spelled alike (``3`` and ``3.0`` are the
-    level ``"3"``: an integer column turns float as soon as a value is
-    missing), booleans ``"True"``/``"False"``.
-
-    Parameters
-    ----------
-    column : pandas.Series
-
-    Returns
-    -------
-    ndarray of object, shape (n_rows,)
-    """
-    dtype = column.dtype
-    missing = column.isna().to_numpy()
-    if isinstance(dtype, pd.CategoricalDtype):
-        spelled = level_strings(pd.Series(dtype.categories))
-        codes = column.cat.codes.to_numpy()
-        out = spelled[np.maximum(codes, 0)] if len(spelled) else np.full(len(codes), np.nan, object)
-    elif dtype.kind == "b":
-        out = np.where(column.to_numpy(dtype=bool, na_value=False), "True", "False").astype(object)
-    elif dtype.kind in "iu":
-        out = column.to_numpy(dtype=np.int64, na_value=0).astype(str).astype(object)
-    elif dtype.kind == "f":
-        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
-        integral = np.isfinite(values) & (np.floor(values) == values) & (np.abs(values) < 2**62)
-        out = values.astype(str).astype(object)
-        out[integral] = values[integral].astype(np.int64).astype(str)
-    else:
-        values = column.to_numpy(dtype=object, na_value=np.nan)
-        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-            out = values.copy()
-        else:
-            out = np.array([_spell_cell(v) if not m else np.nan for v, m in zip(values, missing)],
-                           dtype=object)
-    out[missing] = np.nan
-    return out
-
-
-def level_texts(column: pd.Series) -> np.ndarray:
-    """:func:`level_strings` with :data:`MISSING` for a missing value: the text
-    the hashing tokens, the served model's inputs and its level tables use."""
-    levels = level_strings(column)
-    levels[pd.isna(levels)] = MISSING
-    return levels
 
 
 class CategoricalLevels(TransformerMixin, BaseEstimator):
@@ -203,9 +140,6 @@ class CategoricalLevels(TransformerMixin, BaseEstimator):
         return tags
 
 
-_STAGE = "HashingEncoder (categorical columns)"
-
-
 class HashingEncoder(TransformerMixin, BaseEstimator):
     """Hash categorical columns into a fixed number of float32 columns.
 
@@ -240,6 +174,12 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
     (3, 8)
     """
 
+    #: The parameters and the values each takes, checked by ``fit``.
+    _parameter_constraints: dict = {
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "alternate_sign": ["boolean"],
+    }
+
     def __init__(self, n_features: int = 64, alternate_sign: bool = False) -> None:
         self.n_features = n_features
         self.alternate_sign = alternate_sign
@@ -258,10 +198,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         -------
         self : HashingEncoder
         """
-        if not (isinstance(self.n_features, numbers.Integral) and self.n_features > 0):
-            raise ValueError(
-                f"{_STAGE}: n_features={self.n_features!r}; expected a positive int"
-            )
+        self._validate_params()
         checked_frame(self, X, reset=True)
         return self
 

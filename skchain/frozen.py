@@ -11,12 +11,15 @@ choosing another layer of the frozen network retrains nothing.
 from __future__ import annotations
 
 import weakref
+from numbers import Integral
 
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import HasMethods, Interval
 
 from ._base import check_fitted
 from ._cache import RepresentationCache
+from ._column_identity import columns_in_network_order
 from ._validation import as_pandas, validate_float32
 from .preprocessor import KerasTransformer
 
@@ -96,6 +99,15 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     >>> frozen.transform(X_b).shape
     (32, 4)
     """
+
+    #: The parameters and the values each takes, checked by ``fit`` and
+    #: ``fit_transform`` (scikit-learn's ``_validate_params``).
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["representation", "check_shift", "check_leakage", "layer"])],
+        "output_layer": [str, None],
+        "cache_size": [Interval(Integral, 0, None, closed="left")],
+        "rename": [dict, None],
+    }
 
     def __init__(self, estimator: KerasTransformer, *, output_layer: str | None = None,
                  cache_size: int = 16, rename: dict | None = None) -> None:
@@ -188,17 +200,39 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         self : FrozenTransformer
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            For a parameter outside ``_parameter_constraints``.
+        ValueError
+            When the columns do not match network A's inputs (see *Column
+            identity*), or with ``leakage_check="raise"`` on the estimator,
+            when the rows hold too many of dataset A's training rows.
         """
+        self._validate_params()
         check_fitted(self.estimator, _STAGE)
         self.estimator.check_leakage(self._rows(X, reset=True), f"{_STAGE} fit")
         return self
 
     def fit_transform(self, X, y=None):
-        """Same as ``fit(X).transform(X)``, validating ``X`` once."""
+        """Same as ``fit(X).transform(X)``, validating ``X`` once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, width), dtype float32
+        """
+        self._validate_params()
         check_fitted(self.estimator, _STAGE)
         X = self._rows(X, reset=True)
         self.estimator.check_leakage(X, f"{_STAGE} fit")
-        return self._representation(X)
+        return self.representation(X)
 
     def transform(self, X):
         """Activations of ``output_layer`` of the frozen network A.
@@ -214,7 +248,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             Read-only when it comes from the cache.
         """
         check_fitted(self.estimator, _STAGE)
-        return self._representation(self._rows(X, reset=False))
+        return self.representation(self._rows(X, reset=False))
 
     def shift_report(self, X):
         """Drift tests of ``X`` against network A's training inputs and outputs.
@@ -261,7 +295,8 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         stage = f"{_STAGE} {'fit' if reset else 'transform'}"
         X = as_pandas(X, stage)
         if reset:
-            order = self._columns_in_network_order(X, stage)
+            order = columns_in_network_order(
+                X, getattr(inner, "feature_names_in_", None), self.rename, stage)
         else:
             order = getattr(self, "feature_names_in_", None)
         missing = []
@@ -278,72 +313,43 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             )
         return X
 
-    def _columns_in_network_order(self, X, stage):
-        """``X``'s columns in network A's input order (by name), or None: by position."""
-        rename = dict(self.rename or {})
-        inner_names = getattr(self.estimator, "feature_names_in_", None)
-        if rename and inner_names is None:
-            raise ValueError(
-                f"{stage}: rename={rename} needs network A's input names, but network A was"
-                " fitted without column names; list B's columns in network A's input order"
-                " instead (they are then matched by position)"
-            )
-        if not hasattr(X, "columns") or inner_names is None:
-            return None
-        columns = list(X.columns)
-        if not all(isinstance(c, str) for c in columns):
-            return None
-        unknown_keys = [c for c in rename if c not in columns]
-        if unknown_keys:
-            raise ValueError(
-                f"{stage}: rename names {unknown_keys}, which are not among the columns"
-                f" {columns} given for network A"
-            )
-        as_a = [rename.get(c, c) for c in columns]
-        a_names = [str(n) for n in inner_names]
-        unknown = [c for c, a in zip(columns, as_a) if a not in a_names]
-        absent = [a for a in a_names if a not in as_a]
-        twice = sorted({a for a in as_a if as_a.count(a) > 1})
-        if unknown or absent or twice:
-            def told(c):
-                return repr(c) if rename.get(c, c) == c else f"{rename[c]!r} (B's {c!r})"
-
-            problems = []
-            if unknown:
-                problems.append(f"network A never saw [{', '.join(told(c) for c in unknown)}]")
-            if absent:
-                problems.append(f"no column provides network A's input(s) {absent}")
-            for a in twice:
-                problems.append(f"several columns provide {a!r}:"
-                                f" {[c for c, x in zip(columns, as_a) if x == a]}")
-            mapped = f" (as network A's names: {as_a})" if rename else ""
-            raise ValueError(
-                f"{stage}: {'; '.join(problems)}. B's columns for network A: {columns}{mapped};"
-                f" network A's inputs, in its order: {a_names}. Columns are matched to"
-                " network A's inputs by name: list the same names (in any order), or map"
-                " B's names to A's with representation_columns={B's name: A's name}"
-                " (make_chain) / rename= (FrozenTransformer)"
-            )
-        position = {a: c for c, a in zip(columns, as_a)}
-        return [position[a] for a in a_names]
-
     def _cache_tag(self, layer_name):
-        return (layer_name, getattr(self.estimator, "_fit_token", None))
+        return (layer_name, self.estimator.fit_token)
 
     def layer(self):
-        """The Keras layer of network A this step outputs (``output_layer``, else the estimator's)."""
-        inner = self.estimator
-        return inner._resolve_layer(
-            self.output_layer if self.output_layer is not None else inner.output_layer
-        )
+        """The Keras layer of network A this step outputs.
 
-    def _representation(self, X, compute=None):
+        Returns
+        -------
+        keras.layers.Layer
+            ``output_layer`` when set (read at each call, so that
+            ``set_params(output_layer=...)`` takes effect at once), else the
+            layer the estimator chose at its fit (``output_layer_``).
+
+        Raises
+        ------
+        ValueError
+            When ``output_layer`` is not a layer of network A with a 2-D output.
+        """
+        return self.estimator.layer(self.output_layer)
+
+    def representation(self, X, compute=None):
         """Network A's outputs for validated rows, from the cache or computed.
 
-        ``compute(X, layer_name)``, when given, computes them instead of
-        ``KerasTransformer.representation`` (the fused predictor runs them in
-        its own graph); either way a miss runs the shift check and fills the
-        cache.
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+            Rows already validated and in network A's column order.
+        compute : callable, default=None
+            ``compute(X, layer_name)`` computes the outputs instead of
+            ``KerasTransformer.representation`` (the fused predictor runs
+            them in its own graph); either way a cache miss runs the shift
+            check and fills the cache.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, width), dtype float32
+            Read-only when it comes from the cache.
         """
         inner = self.estimator
         layer_name = self.layer().name
@@ -357,6 +363,10 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             return out
 
         return self._shared_cache().get_or_compute(X, self._cache_tag(layer_name), on_miss)
+
+    def _representation(self, X, compute=None):
+        # Kept for skchain._fused, which calls it still: use representation().
+        return self.representation(X, compute)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: ``"<layer>0"``, ``"<layer>1"``, ...

@@ -54,17 +54,49 @@ class NetworkAInputs(FrozenTransformer):
     _STAGE = "NetworkAInputs (network A's scaled inputs)"
 
     def fit(self, X, y=None):
-        """Match the columns to network A's inputs; train nothing."""
+        """Match the columns to network A's inputs; train nothing.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Dataset B's columns of network A's kind.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : NetworkAInputs
+        """
+        self._validate_params()
         check_fitted(self.estimator, self._STAGE)
         self._rows(X, reset=True)
         return self
 
     def fit_transform(self, X, y=None):
-        """Same as ``fit(X).transform(X)``."""
+        """Same as ``fit(X).transform(X)``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_in_), dtype float32
+        """
+        self._validate_params()
         check_fitted(self.estimator, self._STAGE)
         return self.estimator.scaled_inputs(self._rows(X, reset=True))
 
-    def _representation(self, X, compute=None):
+    def representation(self, X, compute=None):
+        """The rows scaled with network A's input scaler (``compute`` is ignored).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+            Rows already validated and in network A's column order.
+        compute : None
+            Ignored.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features_in_), dtype float32
+        """
         return self.estimator.scaled_inputs(X)
 
     def get_feature_names_out(self, input_features=None):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from keras.utils import pad_sequences
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import checked_frame, input_names
@@ -61,6 +62,15 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     [[0, 3, 1, 4], [0, 0, 0, 1], [0, 0, 0, 0]]
     """
 
+    #: The parameters and the values each takes, checked by ``fit``.
+    _parameter_constraints: dict = {
+        "maxlen": [Interval(Integral, 1, None, closed="left"), None],
+        "padding": [StrOptions({"pre", "post"})],
+        "truncating": [StrOptions({"pre", "post"})],
+        "value": [Real],
+        "dtype": [StrOptions({"int32", "float32"})],
+    }
+
     def __init__(self, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
                  value: float = 0.0, dtype: str = "int32") -> None:
         self.maxlen = maxlen
@@ -68,19 +78,6 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         self.truncating = truncating
         self.value = value
         self.dtype = dtype
-
-    def _check_params(self):
-        if self.maxlen is not None and not (
-            isinstance(self.maxlen, numbers.Integral) and self.maxlen > 0
-        ):
-            raise ValueError(f"{_STAGE}: maxlen={self.maxlen!r}; expected a positive int or None")
-        for name in ("padding", "truncating"):
-            if getattr(self, name) not in ("pre", "post"):
-                raise ValueError(
-                    f"{_STAGE}: {name}={getattr(self, name)!r}; expected 'pre' or 'post'"
-                )
-        if self.dtype not in ("int32", "float32"):
-            raise ValueError(f"{_STAGE}: dtype={self.dtype!r}; expected 'int32' or 'float32'")
 
     def _columns(self, X, reset):
         """The sequences of each column as lists of 1-D arrays, checked."""
@@ -148,7 +145,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         -------
         self : SequencePadder
         """
-        self._check_params()
+        self._validate_params()
         columns = self._columns(X, reset=True)
         if self.maxlen is None:
             longest = max((len(s) for column in columns for s in column), default=0)

@@ -50,10 +50,12 @@ def test_shift_check_modes(pre):
         pre.transform(X_new)
     pre.set_params(shift_check="loud")
     X, y = make_dataset_a(50)
-    with pytest.raises(ValueError, match="shift_check='loud'"):
+    with pytest.raises(ValueError, match=r"'shift_check' parameter of KerasTransformer must be"
+                       r" a str among \{.*'warn'.*\}. Got 'loud' instead"):
         pre.fit(X, y)
     pre.set_params(shift_check="warn", shift_alpha=1.5)
-    with pytest.raises(ValueError, match="shift_alpha=1.5"):
+    with pytest.raises(ValueError, match=r"'shift_alpha' parameter of KerasTransformer must be"
+                       r" a float in the range \(0.0, 1.0\). Got 1.5 instead"):
         pre.fit(X, y)
 
 

@@ -150,3 +150,24 @@ def _expected_failed_checks(estimator):
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# scikit-learn's check that ``_parameter_constraints`` lists exactly the
+# constructor parameters and that ``fit`` refuses a value outside them with
+# an InvalidParameterError (not among the checks ``parametrize_with_checks``
+# runs in scikit-learn 1.9, so run here on the estimators that declare them).
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        KerasTransformer(_tiny_network, loss="mse", epochs=1, random_state=0),
+        _frozen(),
+        _frozen(NetworkAInputs),
+        HashingEncoder(n_features=8),
+        SequencePadder(maxlen=4),
+    ],
+    ids=lambda estimator: type(estimator).__name__,
+)
+def test_parameter_constraints(estimator):
+    from sklearn.utils.estimator_checks import check_param_validation
+
+    check_param_validation(type(estimator).__name__, estimator)

@@ -114,5 +114,6 @@ def test_chain_warning_says_what_was_measured_and_points_at_this_file(fitted_pre
     # leakage_alpha is a constructor parameter, validated at fit.
     assert fitted_pre.get_params()["leakage_alpha"] == 0.01
     X_a_small, y_a_small = X_a[:50], dataset_a[1][:50]
-    with pytest.raises(ValueError, match=r"leakage_alpha=0"):
+    with pytest.raises(ValueError, match=r"'leakage_alpha' parameter of KerasTransformer must"
+                       r" be a float in the range \(0.0, 1.0\). Got 0 instead"):
         clone(fitted_pre).set_params(leakage_alpha=0).fit(X_a_small, y_a_small)

@@ -9,7 +9,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from skchain import DataShiftWarning, KerasTransformer
 
-from conftest import build_network_a
+from conftest import build_network_a, make_dataset_a
 
 
 def test_transform_is_float32_activations_of_the_named_layer(fitted_pre, dataset_a):
@@ -73,9 +73,12 @@ def test_bad_layer_name_lists_the_layers_before_training(dataset_a):
 
 def test_bad_scaler_and_missing_y(dataset_a):
     X, y = dataset_a
-    with pytest.raises(ValueError, match="scaler='minmax' is not supported"):
+    # scikit-learn's parameter validation: the parameter, the estimator, what is allowed.
+    allowed = (r"The 'scaler' parameter of KerasTransformer must be a str among \{'standard'\},"
+               r" None or an object implementing 'fit' and 'transform'. Got ")
+    with pytest.raises(ValueError, match=allowed + "'minmax' instead"):
         KerasTransformer(build_network_a, scaler="minmax", loss="mse").fit(X, y)
-    with pytest.raises(TypeError, match="scaler must be"):
+    with pytest.raises(TypeError, match=allowed + "3 instead"):
         KerasTransformer(build_network_a, scaler=3, loss="mse").fit(X, y)
     with pytest.raises(ValueError, match="target y is None"):
         KerasTransformer(build_network_a, loss="mse").fit(X, None)
@@ -145,3 +148,42 @@ def test_layer_with_3d_output_is_refused():
 def test_partial_fit_and_score_are_not_offered(fitted_pre):
     assert not hasattr(fitted_pre, "partial_fit")
     assert not hasattr(fitted_pre, "score")
+
+
+def test_output_layer_is_resolved_once_per_fit_and_the_frozen_step_overrides_it(
+        fitted_pre, dataset_a):
+    from skchain import FrozenTransformer
+
+    X, y = dataset_a
+    assert fitted_pre.output_layer_ == "embedding"
+    assert fitted_pre.layer().name == "embedding" and fitted_pre.layer("hidden").name == "hidden"
+    # The parameter takes effect at the next fit (scikit-learn's convention) ...
+    pre = clone(fitted_pre).set_params(epochs=1, output_layer=None)
+    pre.fit(X, y)
+    assert pre.output_layer_ == "embedding"  # the default: the layer before the head
+    pre.set_params(output_layer="hidden")
+    assert pre.transform(X).shape == (len(X), 8)
+    assert pre.fit(X, y).output_layer_ == "hidden" and pre.transform(X).shape == (len(X), 16)
+    # ... while the frozen step's own output_layer is read at every call: searchable.
+    X_b, _ = make_dataset_a(60, seed=3)
+    frozen = FrozenTransformer(fitted_pre).fit(X_b)
+    assert frozen.transform(X_b).shape == (len(X_b), 8)
+    frozen.set_params(output_layer="hidden")
+    assert frozen.transform(X_b).shape == (len(X_b), 16)
+    assert frozen.get_feature_names_out()[0] == "hidden0"
+    np.testing.assert_array_equal(frozen.transform(X_b), fitted_pre.representation(X_b, "hidden"))
+
+
+def test_forward_passes_in_chunks_equal_one_pass(fitted_pre, dataset_a):
+    from skchain._inference import CompiledForward, forward_in_chunks
+
+    X, _ = dataset_a
+    scaled = fitted_pre.scaled_inputs(X)
+    whole = CompiledForward(fitted_pre.model_)([scaled])
+    np.testing.assert_array_equal(CompiledForward(fitted_pre.model_, chunk_rows=7)([scaled]), whole)
+    model = fitted_pre.model_
+    multi = keras.Model(model.inputs[0], [model.get_layer("hidden").output, model.output])
+    parts = forward_in_chunks(lambda x: multi(x, training=False), [scaled], 50)
+    assert [p.shape for p in parts] == [(len(X), 16), (len(X), 1)]
+    assert all(p.dtype == np.float32 for p in parts)
+    np.testing.assert_allclose(parts[1], whole, rtol=1e-5, atol=1e-6)

@@ -113,8 +113,11 @@ def test_padder_names_the_bad_cell(cell, error, match):
 def test_padder_rejects_bad_parameters():
     for params, match in [({"maxlen": 0}, "maxlen"), ({"padding": "mid"}, "padding"),
                           ({"dtype": "int64"}, "dtype")]:
-        with pytest.raises(ValueError, match=match):
+        with pytest.raises(ValueError, match=rf"The '{match}' parameter of SequencePadder must be"):
             SequencePadder(**params).fit(pd.DataFrame({"s": [[1]]}))
+    # Declared once, for every parameter (scikit-learn's own check skips this
+    # estimator: its cells are sequences, which the check cannot generate).
+    assert set(SequencePadder._parameter_constraints) == set(SequencePadder().get_params())
 
 
 def test_masking_makes_padding_side_irrelevant_for_network_a(sequence_pre):

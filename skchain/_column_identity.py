@@ -1,0 +1,88 @@
+"""Column identity: which of dataset B's columns feed which input of network A.
+
+When network A knows its input names (fitted on a DataFrame, or wrapped by
+``KerasTransformer.from_model`` with a scaler fitted on one) and the frozen
+step's ``fit`` gets a DataFrame, its columns are matched to network A's
+inputs **by name** (after ``rename``), whatever their order; otherwise by
+position. :func:`columns_in_network_order` is that matching, with the
+errors that name both lists.
+"""
+
+from __future__ import annotations
+
+__all__ = ["columns_in_network_order"]
+
+
+def columns_in_network_order(X, inner_names, rename, stage):
+    """``X``'s columns in network A's input order (by name), or None: match by position.
+
+    Parameters
+    ----------
+    X : DataFrame or ndarray
+        The rows given to the frozen step's ``fit``.
+    inner_names : array-like of str or None
+        Network A's input names (its ``feature_names_in_``), None when unknown.
+    rename : dict or None
+        ``{B's column name: network A's input name}``.
+    stage : str
+        The stage to name in errors.
+
+    Returns
+    -------
+    list or None
+        B's column names, one per input of network A, in network A's order;
+        None when columns are matched by position (``X`` is an array, its
+        column names are not all strings, or network A has no names).
+
+    Raises
+    ------
+    ValueError
+        When ``rename`` is given but network A has no names, names a column
+        not in ``X``, or when a column is unknown to network A, an input of
+        network A has no column, or several columns provide one input.
+    """
+    rename = dict(rename or {})
+    if rename and inner_names is None:
+        raise ValueError(
+            f"{stage}: rename={rename} needs network A's input names, but network A was"
+            " fitted without column names; list B's columns in network A's input order"
+            " instead (they are then matched by position)"
+        )
+    if not hasattr(X, "columns") or inner_names is None:
+        return None
+    columns = list(X.columns)
+    if not all(isinstance(c, str) for c in columns):
+        return None
+    unknown_keys = [c for c in rename if c not in columns]
+    if unknown_keys:
+        raise ValueError(
+            f"{stage}: rename names {unknown_keys}, which are not among the columns"
+            f" {columns} given for network A"
+        )
+    as_a = [rename.get(c, c) for c in columns]
+    a_names = [str(n) for n in inner_names]
+    unknown = [c for c, a in zip(columns, as_a) if a not in a_names]
+    absent = [a for a in a_names if a not in as_a]
+    twice = sorted({a for a in as_a if as_a.count(a) > 1})
+    if unknown or absent or twice:
+        def told(c):
+            return repr(c) if rename.get(c, c) == c else f"{rename[c]!r} (B's {c!r})"
+
+        problems = []
+        if unknown:
+            problems.append(f"network A never saw [{', '.join(told(c) for c in unknown)}]")
+        if absent:
+            problems.append(f"no column provides network A's input(s) {absent}")
+        for a in twice:
+            problems.append(f"several columns provide {a!r}:"
+                            f" {[c for c, x in zip(columns, as_a) if x == a]}")
+        mapped = f" (as network A's names: {as_a})" if rename else ""
+        raise ValueError(
+            f"{stage}: {'; '.join(problems)}. B's columns for network A: {columns}{mapped};"
+            f" network A's inputs, in its order: {a_names}. Columns are matched to"
+            " network A's inputs by name: list the same names (in any order), or map"
+            " B's names to A's with representation_columns={B's name: A's name}"
+            " (make_chain) / rename= (FrozenTransformer)"
+        )
+    position = {a: c for c, a in zip(columns, as_a)}
+    return [position[a] for a in a_names]
