@@ -22,7 +22,8 @@ The two paths, each starting from the DataFrame and doing the same work:
 
 chain.fit
     ``skchain.make_chain(pre, representation_columns=a0..a99,
-    numeric_columns=n0..n31, regressor=ChainRegressor(hidden_units=(64,),
+    numeric_columns=n0..n31, representation_passthrough=False,
+    regressor=ChainRegressor(hidden_units=(64,),
     branch_units=64, epochs=E, batch_size=256, random_state=0))``, fitted on
     a fresh ``sklearn.base.clone`` each time, so the final network is built
     and trained from scratch (network A, frozen, is shared and never
@@ -87,6 +88,7 @@ def make_unfitted_chain(pre, epochs):
         pre,
         representation_columns=A_COLS,
         numeric_columns=N_COLS,
+        representation_passthrough=False,  # the blocks the hand-written script builds
         regressor=ChainRegressor(
             hidden_units=(64,),
             branch_units=64,

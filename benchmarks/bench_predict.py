@@ -16,8 +16,10 @@ Setup (synthetic, seeded with ``np.random.default_rng(0)``):
 * dataset B: a DataFrame with the same 100 A-like columns ``a0..a99``, 32
   numeric columns ``n0..n31`` and a continuous target; the chain is
   ``skchain.make_chain(pre, representation_columns=a0..a99,
-  numeric_columns=n0..n31, regressor=ChainRegressor(hidden_units=(64,),
-  branch_units=64, epochs=1))`` fitted on 2,000 rows.
+  numeric_columns=n0..n31, representation_passthrough=False,
+  regressor=ChainRegressor(hidden_units=(64,), branch_units=64, epochs=1))``
+  fitted on 2,000 rows. The final network learns the standardised target;
+  every path turns its outputs back into the target's units.
 
 Every path below runs the same fitted networks and scalers:
 
@@ -134,6 +136,7 @@ def fit_chain(rng):
         pre,
         representation_columns=A_COLS,
         numeric_columns=N_COLS,
+        representation_passthrough=False,  # the blocks the three references compute
         regressor=ChainRegressor(hidden_units=(64,), branch_units=64, epochs=1, random_state=0),
     )
     return pre, chain.fit(df_b, y_b)
@@ -162,6 +165,8 @@ def make_paths(pre, chain):
     order = block_order(chain)
     numeric_scaler = chain.named_steps["features"].named_transformers_["numeric"]
     a_mean, a_scale = (v.astype(np.float32) for v in (pre.scaler_.mean_, pre.scaler_.scale_))
+    target = chain.named_steps["regressor"].target_scaler_
+    y_mean, y_scale = (np.float32(v[0]) for v in (target.mean_, target.scale_))
     n_mean, n_scale = (
         v.astype(np.float32) for v in (numeric_scaler.mean_, numeric_scaler.scale_)
     )
@@ -171,14 +176,14 @@ def make_paths(pre, chain):
         Z = sub_model.predict(Xa, verbose=0)
         N = np.asarray(numeric_scaler.transform(df[N_COLS]), dtype=np.float32)
         blocks = {"representation": Z, "numeric": N}
-        return final_model.predict([blocks[b] for b in order], verbose=0)[:, 0]
+        return final_model.predict([blocks[b] for b in order], verbose=0)[:, 0] * y_scale + y_mean
 
     def direct(df):
         Xa = (df[A_COLS].to_numpy(np.float32) - a_mean) / a_scale
         Z = sub_model(Xa, training=False)
         N = keras.ops.convert_to_tensor((df[N_COLS].to_numpy(np.float32) - n_mean) / n_scale)
         blocks = {"representation": Z, "numeric": N}
-        return np.asarray(final_model([blocks[b] for b in order], training=False))[:, 0]
+        return np.asarray(final_model([blocks[b] for b in order], training=False))[:, 0] * y_scale + y_mean
 
     a_in = keras.Input((N_A_FEATURES,), name="a")
     n_in = keras.Input((N_NUMERIC,), name="n")
@@ -188,7 +193,7 @@ def make_paths(pre, chain):
     blocks = {"representation": z, "numeric": n_in}
     fused_model = keras.Model([a_in, n_in], final_model([blocks[b] for b in order]))
     fused_fn = tf.function(
-        lambda a, n: fused_model([a, n], training=False),
+        lambda a, n: fused_model([a, n], training=False) * y_scale + y_mean,
         input_signature=[
             tf.TensorSpec((None, N_A_FEATURES), tf.float32),
             tf.TensorSpec((None, N_NUMERIC), tf.float32),
