@@ -20,7 +20,8 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from ._blocks import _layer_name, block_plan, replace_network
+from .blocks import Layout, replace_network
+from .blocks import layer_name as block_layer_name
 from ._graph import ChainGraph
 from ._input_pipeline import dataset_fit_arguments
 from ._seeding import random_state_kept
@@ -139,7 +140,8 @@ def _trainable_layers(submodel, spec):
     raise ValueError(f"{_STAGE}: layers={spec!r}; expected 'all', 'top:N' or a list of names")
 
 
-def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, validation=None):
+def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, validation=None,
+                    layout=None):
     """Fine-tune a fitted chain's network A with the final loss, in place.
 
     Parameters
@@ -160,6 +162,9 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     validation : (DataFrame, array-like), default=None
         The chain's validation rows ``(X_val, y_val)``: their loss is
         recorded, and watched with ``early_stopping``.
+    layout : Layout, default=None
+        The blocks of ``features`` (:class:`skchain.blocks.Layout`), as the
+        chain made them in its fit; ``None`` reads them off ``features``.
 
     Returns
     -------
@@ -171,10 +176,10 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     if not isinstance(regressor, BlockNetworkMixin):
         raise ValueError(f"{_STAGE}: needs a ChainRegressor or ChainClassifier as the final stage")
     try:
-        plan = block_plan(features)
+        plan = Layout.of(features) if layout is None else layout
     except TypeError as exc:
         raise ValueError(f"{_STAGE}: {exc}; needs a chain built by make_chain") from None
-    frozen = [i for i, block in enumerate(plan) if block.kind == "representation"]
+    frozen = [i for i, block in enumerate(plan) if block.network is not None]
     if len(frozen) != 1:
         raise ValueError(f"{_STAGE}: needs exactly one frozen network A; found {len(frozen)}")
     if [name for name, _, _ in regressor.input_blocks_] != [block.name for block in plan]:
@@ -193,7 +198,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
         )
 
     # A copy of network A: the user's network (and other folds') stay as they are.
-    with random_state_kept(regressor._random_state):  # new layers draw seeds
+    with random_state_kept(regressor.random_seed()):  # new layers draw seeds
         network_a = keras.models.clone_model(inner.model_)
     network_a.set_weights(inner.model_.get_weights())
     upto = keras.Model(network_a.inputs[0], network_a.get_layer(layer_name).output)
@@ -206,7 +211,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     graph = ChainGraph(plan, regressor, networks_a={index: upto})
     arrays = [b.entry(X) for b in plan]
     rows = arrays[index]
-    inputs = [keras.Input((a.shape[1],), name=f"{_layer_name(b.name)}_in") for a, b in zip(arrays, plan)]
+    inputs = [keras.Input((a.shape[1],), name=f"{block_layer_name(b.name)}_in") for a, b in zip(arrays, plan)]
     joint = keras.Model(inputs, graph.outputs([graph.features(i, x) for i, x in enumerate(inputs)]))
     joint.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss)
 
@@ -228,7 +233,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     elif settings.early_stopping:
         (arrays, target, sample_weight), fit_options["validation_data"] = hold_out_validation(
             arrays, target, None if sample_weight is None else np.asarray(sample_weight),
-            settings.validation_fraction, regressor._random_state, regressor._strata(target),
+            settings.validation_fraction, regressor.random_seed(), regressor.validation_strata(target),
             _STAGE,
         )
     stopper = None
@@ -237,7 +242,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
         fit_options["callbacks"] = [stopper]
     batch_size = settings.batch_size or regressor.batch_size or 32
     if settings.epochs:
-        with random_state_kept(regressor._random_state):
+        with random_state_kept(regressor.random_seed()):
             data = {"x": arrays, "y": target, "sample_weight": sample_weight,
                     "batch_size": len(target) if batch_size == -1 else batch_size,
                     "shuffle": True, "validation_data": fit_options.pop("validation_data", None)}
@@ -269,7 +274,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     step = FrozenTransformer(**{**block.network.get_params(), "estimator": tuned})
     step.fit(X[block.columns] if block.padder is None else rows)
     replace_network(features, block, step)
-    regressor._clear_compiled()
+    regressor.network_changed()
     done = {"rows": int(len(rows)), "epochs": len(history.get("loss", [])), "layers": trained,
             "output_layer": layer_name, "history": {k: list(v) for k, v in history.items()}}
     if stopper is not None and kept_epoch(stopper) is not None:
