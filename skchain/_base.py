@@ -143,7 +143,7 @@ class _PickledNetwork:
             keras.saving.register_keras_serializable(module, name)(kind)
         buffer = io.BytesIO()
         saving_lib.save_model(self.network, buffer)
-        return load_network, (buffer.getvalue(),)
+        return _load_network, (buffer.getvalue(),)
 
 
 def load_network(network_bytes):
@@ -152,7 +152,7 @@ def load_network(network_bytes):
         return saving_lib.load_model(io.BytesIO(network_bytes), compile=True)
 
 
-# The name pickles written before load_network was public refer to.
+# The name pickles refer to (kept, so that files load in every version).
 _load_network = load_network
 
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from .blocks import fitted_transformers
 
-__all__ = ["restore", "snapshot"]
+__all__ = ["estimators_in", "restore", "snapshot"]
 
 
-def _estimators_in(estimator):
+def estimators_in(estimator):
     """The estimator and every estimator nested in it (parameters and fitted parts).
 
     Follows parameters (also inside lists and tuples, as in ``steps`` and
@@ -36,7 +36,7 @@ def _estimators_in(estimator):
 
 def snapshot(estimator):
     """The state of ``estimator`` and of every estimator nested in it (see :func:`restore`)."""
-    return [(est, dict(est.__dict__)) for est in _estimators_in(estimator)]
+    return [(est, dict(est.__dict__)) for est in estimators_in(estimator)]
 
 
 def restore(saved):

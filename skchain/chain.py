@@ -189,7 +189,7 @@ class Chain(ServedChainMixin, Pipeline):
             return None
         try:
             layout = Layout.of(features)
-        except TypeError:  # a features step with no layout (passthrough, positional columns)
+        except (TypeError, ValueError):  # no layout (passthrough, positional columns...)
             return None
         _layouts[self] = layout
         return layout
@@ -224,7 +224,7 @@ class Chain(ServedChainMixin, Pipeline):
         stage = "Chain fit (validation rows)"
         if X_val is None or y_val is None:
             raise ValueError(f"{stage}: pass both X_val and y_val, or neither")
-        if not hasattr(self._final_estimator, "_fit_network"):
+        if not isinstance(self._final_estimator, BlockNetworkMixin):
             raise ValueError(
                 f"{stage}: X_val and y_val need a ChainRegressor or ChainClassifier as the"
                 f" final step; got {type(self._final_estimator).__name__}"

@@ -57,7 +57,7 @@ def _plan(chain, method):
     check_is_fitted(chain)
     if len(chain.steps) != 2:
         raise ValueError(f"Chain.{method}: expected a features step and a final stage")
-    final = chain._final_estimator
+    final = chain.steps[-1][1]
     if not isinstance(final, BlockNetworkMixin):
         raise ValueError(
             f"Chain.{method}: the final stage must be a ChainRegressor or ChainClassifier;"

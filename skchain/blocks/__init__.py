@@ -29,7 +29,7 @@ Kinds, decided by the fitted transformer (never by its name):
 """
 
 from ._base import Block, layer_name, serving_name
-from .registry import block_class, block_names_by_encoding, register_block, registered_blocks
+from .registry import block_class, block_names_by_encoding, register_block, registered_blocks, unregister_block
 from .representation import RepresentationBlock
 from .sequence import SequenceBlock
 from .numeric import NetworkAInputsBlock, NumericBlock, check_numeric_columns
@@ -42,5 +42,5 @@ __all__ = [
     "NumericBlock", "OneHotBlock", "OtherBlock", "RepresentationBlock", "SequenceBlock",
     "block_class", "block_names_by_encoding", "blocks_from_names", "check_numeric_columns", "fitted_transformers",
     "input_blocks", "layer_name", "plan_state", "register_block", "registered_blocks",
-    "replace_network", "serving_name",
+    "replace_network", "serving_name", "unregister_block",
 ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ._base import Block
 
-__all__ = ["block_class", "block_for", "block_names_by_encoding", "register_block", "registered_blocks"]
+__all__ = ["block_class", "block_for", "block_names_by_encoding", "register_block", "registered_blocks",
+           "unregister_block"]
 
 # Kinds tried in order on a fitted transformer (the first whose ``matches`` says
 # yes makes the block); the fallback takes what none of them claims.
@@ -45,6 +46,23 @@ def register_block(cls=None, *, fallback=False):
         return cls
 
     return register if cls is None else register(cls)
+
+
+def unregister_block(kind):
+    """Forget the class registered for ``kind`` (a kind registered for a while, as in a test).
+
+    Parameters
+    ----------
+    kind : str
+
+    Raises
+    ------
+    KeyError
+        When no class is registered for ``kind``.
+    """
+    cls = _BY_KIND.pop(kind)
+    if cls in _ORDER:
+        _ORDER.remove(cls)
 
 
 def registered_blocks():
