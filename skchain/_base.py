@@ -146,14 +146,15 @@ class _PickledNetwork:
         return _load_network, (buffer.getvalue(),)
 
 
-def load_network(network_bytes):
-    """A Keras network from its ``.keras`` bytes, loaded without drawing from the global generators."""
+def _load_network(network_bytes):
+    # The name pickles refer to: keep it, so that files load in every version.
     with nothing_drawn():
         return saving_lib.load_model(io.BytesIO(network_bytes), compile=True)
 
 
-# The name pickles refer to (kept, so that files load in every version).
-_load_network = load_network
+def load_network(network_bytes):
+    """A Keras network from its ``.keras`` bytes, loaded without drawing from the global generators."""
+    return _load_network(network_bytes)
 
 
 def copy_network(network):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import weakref
 
 import pandas as pd
-from sklearn.base import is_classifier
+from sklearn.base import _fit_context, is_classifier
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline, _final_estimator_has
@@ -103,6 +103,10 @@ class Chain(ServedChainMixin, Pipeline):
     def fit(self, X, y=None, *, X_val=None, y_val=None, **params):
         """Fit every step, as ``Pipeline.fit``, or change nothing if a step fails.
 
+        The fitted features step's :class:`~skchain.blocks.Layout` is made
+        once and handed to the final network's ``fit`` (``layout=``) and to
+        fine-tuning.
+
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
@@ -145,6 +149,7 @@ class Chain(ServedChainMixin, Pipeline):
         _fused_predictors.pop(self, None)
         return self
 
+    @_fit_context(prefer_skip_nested_validation=False)  # as Pipeline.fit
     def _fit_steps(self, X, y, validation, params):
         """``Pipeline.fit``, handing the final network the features step's layout and the
         validation rows through the features step; returns the layout (None without one)."""
