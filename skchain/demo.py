@@ -4,10 +4,10 @@ How the data are built (nothing is downloaded):
 
 * ``load_digits`` gives 1,797 8x8 images (64 pixel columns, values 0-16) and
   their digit 0-9. A seeded permutation splits them in two disjoint halves.
-* **Dataset A** (899 images): pixels -> digit label. Network A is a small
+* **Dataset A** (898 images): pixels -> digit label. Network A is a small
   classifier (64 -> Dense 64 -> Dense 32 ``"embedding"`` -> softmax 10)
   trained with sparse categorical cross-entropy.
-* **Dataset B** (898 other images): a DataFrame with the 64 pixel columns
+* **Dataset B** (899 other images): a DataFrame with the 64 pixel columns
   ``px0``..``px63`` (same kind as A's inputs), a categorical ``store`` (6
   levels), a categorical ``colour`` (3 levels) and a numeric ``age``
   (18-80), drawn with a fixed seed. Its continuous target is::
@@ -45,7 +45,7 @@ def load_datasets(seed=0):
     Returns
     -------
     (X_a, y_a), (df_b, y_b)
-        ``X_a`` float32 (899, 64), ``y_a`` int digit labels; ``df_b`` a
+        ``X_a`` float32 (898, 64), ``y_a`` int digit labels; ``df_b`` a
         DataFrame with ``px0..px63``, ``store``, ``colour``, ``age``;
         ``y_b`` float64.
     """

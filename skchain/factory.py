@@ -97,9 +97,117 @@ def _categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_
     return blocks
 
 
+#: Block names make_chain gives B's own columns; a network A may not take them.
+_RESERVED = ("onehot", "hashed", "embedded", "numeric")
+
+
+def _frozen(preprocessor, where):
+    """``preprocessor`` as a ``FrozenTransformer`` (a ``KerasTransformer`` is wrapped)."""
+    if isinstance(preprocessor, KerasTransformer):
+        return FrozenTransformer(preprocessor)
+    if not isinstance(preprocessor, FrozenTransformer):
+        raise TypeError(
+            f"make_chain: {where} must be a fitted KerasTransformer or a"
+            f" FrozenTransformer; got {type(preprocessor).__name__}"
+        )
+    return preprocessor
+
+
+def _networks_a(preprocessor, representations, representation_columns, representation_padder):
+    """``[(block name, FrozenTransformer, columns or None, padder or None)]``, one per network A."""
+    if representations is None:
+        if preprocessor is None:
+            raise ValueError(
+                "make_chain: pass network A as preprocessor (one network) or several as"
+                " representations={name: (network A, columns)}"
+            )
+        frozen = _frozen(preprocessor, "preprocessor")
+        return [("representation", frozen, representation_columns, representation_padder)]
+    if preprocessor is not None:
+        raise ValueError(
+            "make_chain: pass preprocessor (one network A) or representations (several),"
+            " not both"
+        )
+    if representation_columns is not None or representation_padder is not None:
+        raise ValueError(
+            "make_chain: with representations, give each network A's columns (and padder)"
+            " in its entry: representations={name: (network A, columns[, padder])}"
+        )
+    if not isinstance(representations, Mapping) or not representations:
+        raise TypeError(
+            "make_chain: representations must be a non-empty dict {name: network A or"
+            f" (network A, columns[, padder])}}; got {representations!r:.80}"
+        )
+    networks = []
+    for name, entry in representations.items():
+        where = f"representations[{name!r}]"
+        if not isinstance(name, str) or not name or "__" in name:
+            raise ValueError(
+                f"make_chain: {where}: a network A's name must be a non-empty string without"
+                " '__' (it names the block: features__<name>__output_layer)"
+            )
+        parts = tuple(entry) if isinstance(entry, (tuple, list)) else (entry,)
+        if not 1 <= len(parts) <= 3:
+            raise ValueError(
+                f"make_chain: {where}: expected network A, (network A, columns) or"
+                f" (network A, columns, padder); got a sequence of {len(parts)}"
+            )
+        network, columns, padder = (*parts, None, None)[:3]
+        networks.append((name, _frozen(network, where), columns, padder))
+    return networks
+
+
+def _representation_blocks(name, frozen, columns, padder, passthrough):
+    """The ``(name, transformer, columns)`` of one network A and, with ``passthrough``,
+    of its scaled inputs (``"<name>_inputs"``)."""
+    if columns is None:
+        names = getattr(frozen.estimator, "feature_names_in_", None)
+        if names is None:
+            raise ValueError(
+                f"make_chain: representation_columns is required for network A {name!r},"
+                " which was fitted without column names; pass B's columns that feed it,"
+                " in its input order"
+            )
+        columns = list(names)
+    if isinstance(columns, Mapping):
+        if padder is not None:
+            raise ValueError(
+                f"make_chain: network A {name!r}: columns as a dict map B's columns to"
+                " network A's named inputs; with a padder network A reads one padded list"
+                " column: pass [column]"
+            )
+        frozen = clone(frozen).set_params(rename=dict(columns))
+    if passthrough == "auto":
+        passthrough = padder is None
+    if padder is not None and passthrough:
+        raise ValueError(
+            f"make_chain: network A {name!r}: representation_passthrough=True needs its"
+            " inputs as numeric columns; with a padder they are a padded sequence"
+        )
+    step = frozen if padder is None else Pipeline([("padder", padder), ("network_a", frozen)])
+    blocks = [(name, step, list(columns))]
+    if passthrough:
+        inputs = NetworkAInputs(frozen.estimator, rename=frozen.rename)
+        blocks.append((f"{name}_inputs", inputs, list(columns)))
+    return blocks
+
+
+def _check_block_names(blocks, sequence_columns):
+    """Refuse a network A's name that another block already has."""
+    names = [name for name, _, _ in blocks]
+    taken = {*_RESERVED, *(f"sequence_{c}" for c in sequence_columns)}
+    clash = sorted({n for n in names if n in taken or names.count(n) > 1})
+    if clash:
+        raise ValueError(
+            f"make_chain: block name(s) {clash} used twice; a network A may not be named"
+            f" {list(_RESERVED)}, 'sequence_<column>' or another network's '<name>_inputs'"
+        )
+
+
 def make_chain(
-    preprocessor: KerasTransformer | FrozenTransformer,
+    preprocessor: KerasTransformer | FrozenTransformer | None = None,
     *,
+    representations: Mapping[str, Any] | None = None,
     representation_columns: Sequence[str | int] | Mapping[str, str] | None = None,
     categorical_columns: Sequence[str | int] = (),
     numeric_columns: Sequence[str | int] = (),
@@ -122,9 +230,25 @@ def make_chain(
 
     Parameters
     ----------
-    preprocessor : KerasTransformer or FrozenTransformer
+    preprocessor : KerasTransformer or FrozenTransformer, default=None
         Network A, fitted on dataset A. A ``KerasTransformer`` is wrapped in a
         :class:`FrozenTransformer`, so fitting the chain never retrains it.
+        Its block is named ``"representation"``. Pass it or
+        ``representations``, not both.
+    representations : dict, default=None
+        Several networks A: ``{name: network A}`` or ``{name: (network A,
+        columns)}`` or ``{name: (network A, columns, padder)}``, each network A
+        a fitted ``KerasTransformer`` or ``FrozenTransformer`` (possibly
+        trained on different datasets), ``columns`` as
+        ``representation_columns`` (``None``: network A's own input names) and
+        ``padder`` as ``representation_padder``. Each becomes a block of its
+        own named ``name`` (frozen, with its own cache and its own drift and
+        leakage checks; searchable as ``features__<name>__output_layer``),
+        with ``"<name>_inputs"`` beside it under
+        ``representation_passthrough``; the final network gets one branch per
+        network A, and :class:`FineTune` tunes all of them or those in its
+        ``networks``. Two networks may read overlapping columns. A name is a
+        non-empty string without ``"__"`` that no other block uses.
     representation_columns : list of str or int, or dict, default=None
         Dataset B's columns that feed network A. When network A knows its
         input names (fitted on a DataFrame, or ``from_model`` with a scaler
@@ -206,8 +330,9 @@ def make_chain(
         A :class:`sklearn.pipeline.Pipeline` subclass with the steps
         ``"features"`` and ``"regressor"``. ``"features"`` is a
         ``ColumnTransformer`` (pandas output, so that the regressor sees the
-        block of each column) with the transformers ``"representation"``,
-        ``"onehot"``, ``"hashed"``, ``"embedded"``, ``"sequence_<column>"``
+        block of each column) with the transformers ``"representation"`` and
+        ``"representation_inputs"`` (or one pair per name of
+        ``representations``), ``"onehot"``, ``"hashed"``, ``"embedded"``, ``"sequence_<column>"``
         and ``"numeric"``, those with no columns left out. Parameters are
         searchable by these names, e.g.
         ``features__onehot__encoder__min_frequency``,
@@ -221,55 +346,30 @@ def make_chain(
     ...                    categorical_columns=["store"], numeric_columns=["age"],
     ...                    regressor=ChainRegressor(epochs=5))  # doctest: +SKIP
     >>> chain.fit(df_b, y_b).predict(df_new)  # doctest: +SKIP
+
+    Two networks A, trained on different datasets, read B's image columns and
+    B's size columns:
+
+    >>> chain = make_chain(representations={"pixels": (pre_img, PIXELS),
+    ...                                     "size": (pre_size, ["width", "height"])},
+    ...                    numeric_columns=["age"])  # doctest: +SKIP
     """
     if regressor is not None and classifier is not None:
         raise ValueError(
             "make_chain: pass regressor= (a continuous target) or classifier= (class"
             " labels), not both"
         )
-    if isinstance(preprocessor, KerasTransformer):
-        preprocessor = FrozenTransformer(preprocessor)
-    if not isinstance(preprocessor, FrozenTransformer):
-        raise TypeError(
-            "make_chain: preprocessor must be a fitted KerasTransformer or a"
-            f" FrozenTransformer; got {type(preprocessor).__name__}"
-        )
-    if representation_columns is None:
-        names = getattr(preprocessor.estimator, "feature_names_in_", None)
-        if names is None:
-            raise ValueError(
-                "make_chain: representation_columns is required when network A"
-                " was fitted without column names; pass B's columns that feed"
-                " network A, in network A's input order"
-            )
-        representation_columns = list(names)
-    if isinstance(representation_columns, Mapping):
-        if representation_padder is not None:
-            raise ValueError(
-                "make_chain: representation_columns as a dict maps B's columns to network A's"
-                " named inputs; with representation_padder network A reads one padded list"
-                " column: pass [column]"
-            )
-        preprocessor = clone(preprocessor).set_params(rename=dict(representation_columns))
     if representation_passthrough not in (True, False, "auto"):
         raise ValueError(
             f"make_chain: representation_passthrough={representation_passthrough!r}; expected"
             " True, False or 'auto'"
         )
-    if representation_passthrough == "auto":
-        representation_passthrough = representation_padder is None
-    frozen = preprocessor
-    if representation_padder is not None:
-        if representation_passthrough:
-            raise ValueError(
-                "make_chain: representation_passthrough=True needs network A's inputs as"
-                " numeric columns; with representation_padder they are a padded sequence"
-            )
-        preprocessor = Pipeline([("padder", representation_padder), ("network_a", preprocessor)])
-    blocks = [("representation", preprocessor, list(representation_columns))]
-    if representation_passthrough:
-        inputs = NetworkAInputs(frozen.estimator, rename=frozen.rename)
-        blocks.append(("representation_inputs", inputs, list(representation_columns)))
+    blocks = []
+    for name, network, columns, padder in _networks_a(
+        preprocessor, representations, representation_columns, representation_padder
+    ):
+        blocks += _representation_blocks(name, network, columns, padder, representation_passthrough)
+    _check_block_names(blocks, sequence_columns)
     blocks += _categorical_blocks(
         categorical_columns, categorical_encoding, hash_features=hash_features,
         min_frequency=min_frequency, max_categories=max_categories,

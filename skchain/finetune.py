@@ -19,9 +19,9 @@ import numbers
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, Options
 
-from .blocks import Layout, replace_network
-from .blocks import layer_name as block_layer_name
+from .blocks import Layout, layer_name, replace_network
 from ._graph import ChainGraph
 from ._input_pipeline import dataset_fit_arguments
 from ._seeding import random_state_kept
@@ -76,6 +76,10 @@ class FineTune(BaseEstimator):
         Epochs without improvement before the joint training stops.
     tol : float, default=1e-4
         The improvement of the validation loss that counts.
+    networks : list of str, default=None
+        In a chain with several networks A (``make_chain(representations=...)``),
+        the names of those fine-tuned; ``None`` fine-tunes every network A.
+        ``layers`` applies to each of them. The others stay frozen.
 
     Examples
     --------
@@ -84,10 +88,24 @@ class FineTune(BaseEstimator):
     FineTune(epochs=3, layers='top:1')
     """
 
+    _parameter_constraints: dict = {
+        "epochs": [Interval(numbers.Integral, 0, None, closed="left")],
+        "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
+        "layers": [str, list, tuple],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
+                       Options(numbers.Integral, {-1}), None],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "networks": [list, tuple, None],
+    }
+
     def __init__(self, epochs: int = 5, learning_rate: float = 1e-4,
                  layers: str | list[str] = "all", batch_size: int | None = None,
                  early_stopping: bool = False, validation_fraction: float = 0.1,
-                 n_iter_no_change: int = 10, tol: float = 1e-4) -> None:
+                 n_iter_no_change: int = 10, tol: float = 1e-4,
+                 networks: list[str] | None = None) -> None:
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.layers = layers
@@ -96,27 +114,16 @@ class FineTune(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.networks = networks
 
 
 def _check(settings):
     if not isinstance(settings, FineTune):
         raise TypeError(f"{_STAGE}: fine_tune must be a FineTune or None; got {type(settings).__name__}")
-    if not (isinstance(settings.epochs, numbers.Integral) and settings.epochs >= 0):
-        raise ValueError(f"{_STAGE}: epochs={settings.epochs!r}; expected an int >= 0")
-    batch_size = settings.batch_size
-    if batch_size is not None and not (
-        isinstance(batch_size, numbers.Integral) and (batch_size > 0 or batch_size == -1)
-    ):
-        raise ValueError(
-            f"{_STAGE}: batch_size={batch_size!r}; expected a positive int, None (the final"
-            " network's) or -1 (all rows in one batch)"
-        )
-    check_early_stopping(settings, _STAGE)
-    if not (isinstance(settings.learning_rate, numbers.Real) and settings.learning_rate > 0):
-        raise ValueError(f"{_STAGE}: learning_rate={settings.learning_rate!r}; expected a float > 0")
+    settings._validate_params()
 
 
-def _trainable_layers(submodel, spec):
+def _trainable_layers(submodel, spec, network="network A"):
     layers = [layer for layer in submodel.layers if layer.weights]
     names = [layer.name for layer in layers]
     if spec == "all":
@@ -133,7 +140,7 @@ def _trainable_layers(submodel, spec):
         unknown = [name for name in spec if name not in names]
         if unknown:
             raise ValueError(
-                f"{_STAGE}: layers {unknown} are not trainable layers of network A up to"
+                f"{_STAGE}: layers {unknown} are not trainable layers of {network} up to"
                 f" the output layer; they are {names}"
             )
         return list(spec)
@@ -142,12 +149,12 @@ def _trainable_layers(submodel, spec):
 
 def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, validation=None,
                     layout=None):
-    """Fine-tune a fitted chain's network A with the final loss, in place.
+    """Fine-tune a fitted chain's networks A with the final loss, in place.
 
     Parameters
     ----------
     features : ColumnTransformer
-        The chain's fitted features step, with exactly one frozen network.
+        The chain's fitted features step, with one or several frozen networks A.
     regressor : ChainRegressor
         The chain's fitted final stage (its default network, one branch per
         block).
@@ -169,8 +176,17 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     Returns
     -------
     dict
-        What was done: ``rows``, ``epochs`` (run), ``layers`` (trained),
-        ``output_layer``, ``history``, and with early stopping ``best_epoch``.
+        What was done: ``rows``, ``epochs`` (run), ``networks`` (``{block
+        name: {"layers": trained layers, "output_layer": ...}}`` of each
+        network A tuned), ``history``, and with early stopping ``best_epoch``;
+        when one network A was tuned, also its ``layers`` and ``output_layer``.
+
+    Raises
+    ------
+    ValueError
+        For settings out of range, a name in ``settings.networks`` that is no
+        network A of the chain, a layer name not in a tuned network A, or a
+        final stage without one branch per block.
     """
     _check(settings)
     if not isinstance(regressor, BlockNetworkMixin):
@@ -179,39 +195,28 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
         plan = Layout.of(features) if layout is None else layout
     except TypeError as exc:
         raise ValueError(f"{_STAGE}: {exc}; needs a chain built by make_chain") from None
-    frozen = [i for i, block in enumerate(plan) if block.network is not None]
-    if len(frozen) != 1:
-        raise ValueError(f"{_STAGE}: needs exactly one frozen network A; found {len(frozen)}")
+    tuned = _networks_to_tune(plan, settings.networks)
     if [name for name, _, _ in regressor.input_blocks_] != [block.name for block in plan]:
         raise ValueError(
             f"{_STAGE}: needs the final stage's default network with one branch per block"
             f" (input blocks {regressor.input_blocks_})"
         )
-    index = frozen[0]
-    block = plan[index]
-    inner = block.network.estimator
-    layer_name = block.network.layer().name
-    if not block.in_graph:
-        raise ValueError(
-            f"{_STAGE}: network A's scaler must be a StandardScaler (or None) to be part of"
-            f" the joint graph; got {type(inner.scaler_).__name__}"
-        )
+    # Copies of every network A: the user's networks (and other folds') stay as
+    # they are; those not tuned are copied too, frozen, or the joint training
+    # would move their weights.
+    copies, trained = {}, {}
+    for index, block in enumerate(plan):
+        if block.network is not None:
+            layers = settings.layers if index in tuned else []
+            copies[index], trained[block.name] = _trainable_copy(
+                block, layers, regressor.random_seed()
+            )
 
-    # A copy of network A: the user's network (and other folds') stay as they are.
-    with random_state_kept(regressor.random_seed()):  # new layers draw seeds
-        network_a = keras.models.clone_model(inner.model_)
-    network_a.set_weights(inner.model_.get_weights())
-    upto = keras.Model(network_a.inputs[0], network_a.get_layer(layer_name).output)
-    trained = _trainable_layers(upto, settings.layers)
-    for layer in network_a.layers:
-        layer.trainable = layer.name in trained
-
-    # The chain's own graph (scaling, network A, final network) with the copy
-    # of network A in it: the blocks enter as the compiled predict feeds them.
-    graph = ChainGraph(plan, regressor, networks_a={index: upto})
-    arrays = [b.entry(X) for b in plan]
-    rows = arrays[index]
-    inputs = [keras.Input((a.shape[1],), name=f"{block_layer_name(b.name)}_in") for a, b in zip(arrays, plan)]
+    # The chain's own graph (scaling, each network A, final network) with the
+    # copies in it: the blocks enter as the compiled predict feeds them.
+    graph = ChainGraph(plan, regressor, networks_a={i: upto for i, (_, upto) in copies.items()})
+    entries = arrays = [b.entry(X) for b in plan]
+    inputs = [keras.Input((a.shape[1],), name=f"{layer_name(b.name)}_in") for a, b in zip(arrays, plan)]
     joint = keras.Model(inputs, graph.outputs([graph.features(i, x) for i, x in enumerate(inputs)]))
     joint.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss)
 
@@ -253,11 +258,64 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
             ).history
     else:
         history = {}
-    for layer in network_a.layers:
-        layer.trainable = True
+    for index in tuned:
+        network_a = copies[index][0]
+        for layer in network_a.layers:
+            layer.trainable = True
+        _replace_with_copy(features, plan[index], network_a, X, entries[index])
+    regressor.network_changed()
+    networks = {plan[i].name: {"layers": trained[plan[i].name],
+                               "output_layer": plan[i].network.layer().name} for i in tuned}
+    done = {"rows": int(len(X)), "epochs": len(history.get("loss", [])),
+            "networks": networks, "history": {k: list(v) for k, v in history.items()}}
+    if len(networks) == 1:
+        done.update(next(iter(networks.values())))
+    if stopper is not None and kept_epoch(stopper) is not None:
+        done["best_epoch"] = kept_epoch(stopper)
+    return done
 
+
+def _networks_to_tune(plan, names):
+    """The plan indices of the networks A to fine-tune (``FineTune.networks``)."""
+    frozen = {block.name: i for i, block in enumerate(plan) if block.network is not None}
+    if not frozen:
+        raise ValueError(f"{_STAGE}: needs a frozen network A in the features step; found none")
+    if names is None:
+        return list(frozen.values())
+    unknown = [name for name in names if name not in frozen]
+    if unknown or not names:
+        raise ValueError(
+            f"{_STAGE}: networks={list(names)!r}; expected names of the chain's networks A:"
+            f" {list(frozen)}"
+        )
+    return [frozen[name] for name in dict.fromkeys(names)]
+
+
+def _trainable_copy(block, layers, random_state):
+    """A copy of ``block``'s network A (the user's stays as it is) with the layers to
+    train marked trainable: ``(copy, copy up to the chain's output layer)``, and the
+    names of the trained layers."""
+    inner = block.network.estimator
+    if not block.in_graph:
+        raise ValueError(
+            f"{_STAGE}: network A {block.name!r}: its scaler must be a StandardScaler (or None)"
+            f" to be part of the joint graph; got {type(inner.scaler_).__name__}"
+        )
+    with random_state_kept(random_state):  # new layers draw seeds
+        network_a = keras.models.clone_model(inner.model_)
+    network_a.set_weights(inner.model_.get_weights())
+    upto = keras.Model(network_a.inputs[0], network_a.get_layer(block.network.layer().name).output)
+    trained = _trainable_layers(upto, layers, f"network A {block.name!r}")
+    for layer in network_a.layers:
+        layer.trainable = layer.name in trained
+    return (network_a, upto), trained
+
+
+def _replace_with_copy(features, block, network_a, X, rows):
+    """Put the fine-tuned copy of ``block``'s network A into the fitted features step."""
+    inner = block.network.estimator
     tuned = KerasTransformer.from_model(
-        network_a, output_layer=layer_name, scaler=inner.scaler_,
+        network_a, output_layer=block.network.layer().name, scaler=inner.scaler_,
         shift_check=inner.shift_check, shift_alpha=inner.shift_alpha,
         leakage_check=inner.leakage_check, leakage_alpha=inner.leakage_alpha,
         leakage_threshold=inner.leakage_threshold,
@@ -274,9 +332,3 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     step = FrozenTransformer(**{**block.network.get_params(), "estimator": tuned})
     step.fit(X[block.columns] if block.padder is None else rows)
     replace_network(features, block, step)
-    regressor.network_changed()
-    done = {"rows": int(len(rows)), "epochs": len(history.get("loss", [])), "layers": trained,
-            "output_layer": layer_name, "history": {k: list(v) for k, v in history.items()}}
-    if stopper is not None and kept_epoch(stopper) is not None:
-        done["best_epoch"] = kept_epoch(stopper)
-    return done

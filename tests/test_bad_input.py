@@ -184,7 +184,7 @@ def test_fine_tune_batch_size_is_checked(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = make_chain(fitted_pre, representation_columns=[f"a{i}" for i in range(6)],
                        regressor=ChainRegressor(epochs=1), fine_tune=FineTune(batch_size=-3))
-    with pytest.raises(ValueError, match=r"FineTune .*batch_size=-3"):
+    with pytest.raises(ValueError, match=r"'batch_size' parameter of FineTune must be .*Got -3"):
         chain.fit(df, y)
 
 

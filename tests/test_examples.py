@@ -50,3 +50,17 @@ def test_classification_digits():
     assert "flagged" in out
     assert "class_weight=None" in out and "class_weight=balanced" in out
     assert out.count("recall of 'flagged'") == 2
+
+
+def test_two_networks():
+    out = _run("two_networks.py")
+    scores = {}
+    for line in out.splitlines():
+        if line.strip().startswith("chain, network A"):
+            name, score = line.strip()[len("chain, network A "):].rsplit(maxsplit=1)
+            scores[name.strip()] = float(score)
+    assert set(scores) == {"'top' only", "'bottom' only", "'top' + 'bottom'",
+                           "'top' + 'bottom', 'bottom' fine-tuned"}
+    assert all(0 < score <= 1 for score in scores.values())
+    assert "HistGradientBoosting on B's raw columns" in out
+    assert "fine-tuned: ['bottom']" in out

@@ -92,7 +92,8 @@ def test_bad_settings_are_named_and_change_nothing(fitted_pre, dataset_b):
     for settings, message in [
         (FineTune(layers="top:x"), "layers='top:x'"),
         (FineTune(layers=["nope"]), r"layers \['nope'\] are not trainable"),
-        (FineTune(learning_rate=0), "learning_rate=0"),
+        (FineTune(learning_rate=0), r"'learning_rate' parameter of FineTune must be a float in the range \(0.0, inf\)\. Got 0 instead"),
+        (FineTune(networks="top"), r"'networks' parameter of FineTune must be an instance of 'list'"),
     ]:
         chain.set_params(fine_tune=settings)
         with pytest.raises(ValueError, match=message):
