@@ -50,6 +50,23 @@ class CompiledModelMixin:
         _compiled_functions.pop(self, None)
         self._fit_token = next(_fit_tokens)
 
+    def network_changed(self):
+        """Forget the compiled functions after the fitted network was changed outside ``fit``.
+
+        Fine-tuning calls it once it has trained the network in place; the
+        next ``predict`` compiles the network anew, and :attr:`fit_token`
+        changes.
+        """
+        self._clear_compiled()
+
+    @property
+    def fit_token(self):
+        """A token that changes with every fit and every :meth:`network_changed` (None unfitted).
+
+        Caches of a fitted network's outputs key on it.
+        """
+        return getattr(self, "_fit_token", None)
+
     def __sklearn_is_fitted__(self):
         return hasattr(self, "model_")
 
@@ -109,7 +126,7 @@ class CompiledModelMixin:
 
 
 class _PickledNetwork:
-    """A Keras network inside a pickle: its ``.keras`` bytes, loaded by :func:`_load_network`.
+    """A Keras network inside a pickle: its ``.keras`` bytes, loaded by :func:`load_network`.
 
     The same format as scikeras' pickling of Keras models, but loaded without
     drawing from Python's global ``random`` (Keras seeds every layer it
@@ -130,19 +147,25 @@ class _PickledNetwork:
 
 
 def _load_network(network_bytes):
+    # The name pickles refer to: keep it, so that files load in every version.
     with nothing_drawn():
         return saving_lib.load_model(io.BytesIO(network_bytes), compile=True)
+
+
+def load_network(network_bytes):
+    """A Keras network from its ``.keras`` bytes, loaded without drawing from the global generators."""
+    return _load_network(network_bytes)
 
 
 def copy_network(network):
     """A copy of a Keras network (weights, compile settings, optimizer state), nothing drawn."""
     network_bytes = _PickledNetwork(network).__reduce__()[1][0]
     if getattr(getattr(network, "optimizer", None), "built", True):
-        return _load_network(network_bytes)
+        return load_network(network_bytes)
     with warnings.catch_warnings():
         # An optimizer that never trained has no state to load into the copy's.
         warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        return _load_network(network_bytes)
+        return load_network(network_bytes)
 
 
 def check_fitted(estimator, stage):

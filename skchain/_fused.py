@@ -3,7 +3,7 @@
 ``Pipeline.predict`` on a chain runs scikit-learn's column dispatch, builds a
 pandas frame of every block, validates it again in the regressor and calls
 two networks one after the other. :class:`FusedPredictor` reads each block of
-the block plan straight from the frame as float32 (``Block.entry``), takes
+the chain's layout straight from the frame as float32 (``Block.entry``), takes
 network A's outputs from the frozen step (its cache, or computed in the
 graph), and runs the numeric imputers and scalers and the final network as
 one traced ``tf.function`` built by :class:`~skchain._graph.ChainGraph` (the
@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from ._blocks import block_plan
 from ._graph import ChainGraph
 from ._network import BlockNetworkMixin
 
@@ -84,14 +83,14 @@ class FallBack(Exception):
 class FusedPredictor:
     """Predict with a fitted chain: network A's outputs, then one traced graph.
 
-    Built from the block plan by :class:`~skchain._graph.ChainGraph`, the
-    same code that builds the served model; it enters the graph after the
+    Built from the layout by :class:`~skchain._graph.ChainGraph`, the same
+    code that builds the served model; it enters the graph after the
     categorical encoders (their level tables run on the frame, in NumPy).
 
     Parameters
     ----------
-    features : ColumnTransformer
-        The chain's fitted features step.
+    layout : Layout
+        The blocks of the chain's fitted features step (:class:`skchain.blocks.Layout`).
     final : ChainRegressor or ChainClassifier
         The chain's fitted final stage.
 
@@ -101,37 +100,32 @@ class FusedPredictor:
         When the pipeline has no fused form; use ``Pipeline.predict``.
     """
 
-    def __init__(self, features, final):
+    def __init__(self, layout, final):
         if not isinstance(final, BlockNetworkMixin):
             raise Unsupported("not followed by a ChainRegressor or ChainClassifier")
         try:
-            self.plan = block_plan(features)
-            graph = ChainGraph(self.plan, final)
+            graph = ChainGraph(layout, final)
         except (TypeError, ValueError) as exc:
             raise Unsupported(str(exc)) from None
-        self.columns = [c for block in self.plan for c in block.columns]
-        plan = self.plan
+        self.layout = layout
+        self.columns = layout.columns
 
         def forward(*entries):
             # Network A's outputs come in (from its cache, or computed).
             return graph.outputs([graph.features(i, x, from_rows=False) for i, x in enumerate(entries)])
 
-        specs = [
-            tf.TensorSpec((None, block.width if block.kind == "representation" else block.entry_width),
-                          tf.float32)
-            for block in plan
-        ]
+        specs = [tf.TensorSpec((None, block.fused_width), tf.float32) for block in layout]
         self._function = tf.function(forward, input_signature=specs, autograph=False)
         self._with_network_a = None
-        index = [i for i, block in enumerate(plan) if block.kind == "representation"]
-        if len(index) == 1 and plan[index[0]].in_graph:
+        index = [i for i, _ in layout.representations()]
+        if len(index) == 1 and layout[index[0]].in_graph:
             index = index[0]
 
             def forward_with_network_a(*entries):
                 features = [graph.features(i, x) for i, x in enumerate(entries)]
                 return features[index], graph.outputs(features)
 
-            specs[index] = tf.TensorSpec((None, plan[index].entry_width), tf.float32)
+            specs[index] = tf.TensorSpec((None, layout[index].entry_width), tf.float32)
             self._with_network_a = tf.function(forward_with_network_a, input_signature=specs,
                                                autograph=False)
 
@@ -162,7 +156,7 @@ class FusedPredictor:
 
     def _predict_chunk(self, frame):
         try:
-            arrays = [_row_major(block.entry(frame)) for block in self.plan]
+            arrays = [_row_major(block.entry(frame)) for block in self.layout]
         except (TypeError, ValueError):
             raise FallBack from None
         tensors = [_as_tensor(a) for a in arrays]
@@ -177,8 +171,7 @@ class FusedPredictor:
         representations = {
             # The frozen step's own cache and shift check; on a miss network A
             # runs inside the same graph as the final network.
-            i: block.network._representation(arrays[i], compute)
-            for i, block in enumerate(self.plan) if block.kind == "representation"
+            i: block.cached_outputs(arrays[i], compute) for i, block in self.layout.representations()
         }
         if outputs:
             return np.asarray(outputs[0], dtype=np.float32)

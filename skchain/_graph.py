@@ -1,12 +1,13 @@
-"""The fitted chain's arithmetic as one graph, built from the block plan.
+"""The fitted chain's arithmetic as one graph, built from the layout of its blocks.
 
 :class:`ChainGraph` is the one place that turns the blocks of a fitted
 features step and the fitted final network into tensors: each block's
-scaling (and network A for the representation), then the final network. The
-same code builds the compiled ``Chain.predict`` (inside a ``tf.function``,
-entering after the string encoders, which scikit-learn runs), fine-tuning's
-joint model, and the served model (:func:`serving_model`: a ``keras.Model``
-whose inputs are the raw columns, with the encoders as lookup layers).
+features (its scaling, and network A for a representation), then the final
+network. The same code builds the compiled ``Chain.predict`` (inside a
+``tf.function``, entering after the string encoders, which scikit-learn
+runs), fine-tuning's joint model, and the served model
+(:func:`serving_model`: a ``keras.Model`` whose inputs are the raw columns,
+with the encoders as lookup layers).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ class ChainGraph:
 
     Parameters
     ----------
-    plan : list of Block
-        The features step's blocks (:func:`skchain._blocks.block_plan`).
+    layout : Layout
+        The features step's blocks (:class:`skchain.blocks.Layout`).
     final : ChainRegressor or ChainClassifier
         The fitted final stage.
     networks_a : dict, default=None
@@ -35,27 +36,21 @@ class ChainGraph:
         When the blocks' widths do not add up to the final network's input.
     """
 
-    def __init__(self, plan, final, networks_a=None):
-        self.plan = plan
+    def __init__(self, layout, final, networks_a=None):
+        self.layout = layout
         self.final = final
-        widths = [block.width for block in plan]
+        widths = [block.width for block in layout]
         if sum(widths) != final.n_features_in_:
             raise ValueError(
                 f"the blocks' widths {widths} do not add up to the final network's"
                 f" {final.n_features_in_} inputs"
             )
-        self.scaling = [block.scaling_layers() for block in plan]
+        self.scaling = [block.scaling_layers() for block in layout]
         networks_a = dict(networks_a or {})
-        self.networks_a = {
-            i: networks_a[i] if i in networks_a else block.network_a()
-            for i, block in enumerate(plan) if block.kind == "representation"
-        }
+        self.networks_a = {i: networks_a[i] if i in networks_a else block.network_a()
+                           for i, block in enumerate(layout)}
         self.bounds = [(start, stop) for _, start, stop in final.input_blocks_]
-        offsets, offset = [], 0
-        for width in widths:
-            offsets.append((offset, offset + width))
-            offset += width
-        self.per_block = offsets == self.bounds
+        self.per_block = [(block.start, block.stop) for block in layout] == self.bounds
 
     def features(self, i, x, from_rows=True):
         """Block ``i``'s features from its entry ``x`` (see ``Block.entry``).
@@ -63,18 +58,10 @@ class ChainGraph:
         ``from_rows=False``: ``x`` is already network A's output for a
         representation block (its cache).
         """
-        block = self.plan[i]
-        if block.kind == "representation" and not from_rows:
-            return x
-        if block.kind == "representation" or block.in_graph:
-            for layer in self.scaling[i]:
-                x = layer(x)
-        if block.kind == "representation":
-            return self.networks_a[i](x, training=False)
-        return x
+        return self.layout[i].features(x, self.scaling[i], self.networks_a[i], from_rows=from_rows)
 
     def outputs(self, features):
-        """The final network's raw outputs for the blocks' features, in plan order."""
+        """The final network's raw outputs for the blocks' features, in layout order."""
         if self.per_block:
             inputs = list(features)
         else:
@@ -84,17 +71,17 @@ class ChainGraph:
         return network(inputs[0] if len(inputs) == 1 else inputs, training=False)
 
 
-def serving_model(plan, final):
+def serving_model(layout, final):
     """The whole fitted chain as a ``keras.Model`` of its raw columns.
 
-    One input per column, named :func:`~skchain._blocks.serving_name`
+    One input per column, named :func:`~skchain.blocks.serving_name`
     (see ``Block.serving_inputs`` for shapes and dtypes); the output is what
-    the final stage's ``_serving_head`` makes of the raw outputs
+    the final stage's ``serving_head`` makes of the raw outputs
     (predictions, or class probabilities).
     """
-    graph = ChainGraph(plan, final)
+    graph = ChainGraph(layout, final)
     inputs, seen = {}, {}
-    for block in plan:
+    for block in layout:
         for name, column, shape, dtype in block.serving_inputs():
             if name in seen and seen[name] != (column, shape, dtype):
                 raise ValueError(
@@ -104,8 +91,7 @@ def serving_model(plan, final):
             if name not in seen:
                 seen[name] = (column, shape, dtype)
                 inputs[name] = keras.Input(shape, name=name, dtype=dtype)
-    features = [graph.features(i, block.serving_entry(inputs)) for i, block in enumerate(plan)]
-    outputs, output_name = final._serving_head(graph.outputs(features))
+    features = [graph.features(i, block.serving_entry(inputs)) for i, block in enumerate(layout)]
+    outputs, output_name = final.serving_head(graph.outputs(features))
     outputs = keras.layers.Identity(name=output_name)(outputs)
     return keras.Model(inputs, outputs, name="chain")
-

@@ -5,53 +5,39 @@ from __future__ import annotations
 import weakref
 
 import pandas as pd
-from sklearn.base import is_classifier
+from sklearn.base import _fit_context, is_classifier
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline, _final_estimator_has
 from sklearn.utils import check_array
 from sklearn.utils._available_if import available_if
+from sklearn.utils._user_interface import _print_elapsed_time
+from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import check_is_fitted
 
-from ._blocks import ENCODING_OF_KIND, block_plan, check_block_columns, fitted_transformers, plan_state
 from ._fused import FallBack, FusedPredictor, Unsupported
-from ._network import BlockNetworkMixin, blocks_for_final_network
+from ._network import BlockNetworkMixin
 from ._validation import as_pandas, check_sample_weight_length
 from ._weights import rows_of_positive_weight
-from .encoders import MISSING
+from ._restore import restore, snapshot
+from .blocks import Layout, block_names_by_encoding, check_numeric_columns, plan_state
 from .finetune import FineTune, fine_tune_chain
+from .serving import ServedChainMixin
 
 __all__ = ["Chain"]
 
 # The fused predictor of each fitted chain, with the state it was built from;
 # outside the chains so that it never reaches a pickle or a clone.
 _fused_predictors = weakref.WeakKeyDictionary()
+# The layout of each fitted chain's features step, made once per fit (and
+# again when the fitted features step changes).
+_layouts = weakref.WeakKeyDictionary()
+
+#: The block each categorical encoding of ``make_chain`` makes: ``{encoding: block name}``.
+ENCODER_NAMES = block_names_by_encoding()
 
 
-def _estimators_in(estimator):
-    """The estimator and every estimator nested in it (parameters and fitted parts).
-
-    Follows parameters (also inside lists and tuples, as in ``steps`` and
-    ``transformers``) and a ``ColumnTransformer``'s fitted ``transformers_``.
-    """
-    found, stack = {}, [estimator]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (list, tuple)):
-            stack.extend(current)
-            continue
-        if id(current) in found or not hasattr(current, "get_params") or isinstance(current, type):
-            continue
-        found[id(current)] = current
-        stack.extend(
-            v for v in current.get_params(deep=False).values()
-            if isinstance(v, (list, tuple)) or hasattr(v, "get_params")
-        )
-        stack.extend(fitted_transformers(current))
-    return list(found.values())
-
-
-class Chain(Pipeline):
+class Chain(ServedChainMixin, Pipeline):
     """A ``Pipeline`` of a features step and a final regressor or classifier, made for chains.
 
     It is a :class:`sklearn.pipeline.Pipeline` in every respect (parameters,
@@ -117,6 +103,10 @@ class Chain(Pipeline):
     def fit(self, X, y=None, *, X_val=None, y_val=None, **params):
         """Fit every step, as ``Pipeline.fit``, or change nothing if a step fails.
 
+        The fitted features step's :class:`~skchain.blocks.Layout` is made
+        once and handed to the final network's ``fit`` (``layout=``) and to
+        fine-tuning.
+
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
@@ -143,37 +133,95 @@ class Chain(Pipeline):
             check_sample_weight_length(sample_weight, X, "Chain fit (before any step is fitted)")
             X, y, params, sample_weight = rows_of_positive_weight(X, y, params, sample_weight)
         validation = self._validation_rows(X_val, y_val)
-        saved = [(est, dict(est.__dict__)) for est in _estimators_in(self)]
+        saved = snapshot(self)
         try:
-            final = self._final_estimator
-            if isinstance(final, BlockNetworkMixin) and isinstance(self.steps[0][1], ColumnTransformer):
-                # Read by the final network's fit, after the features step is fitted:
-                # its branches follow the block plan.
-                final._blocks_from_chain = lambda: blocks_for_final_network(
-                    block_plan(self.steps[0][1]), final.n_features_in_
-                )
-            if validation is not None:
-                # Read by the final network's fit, after the features step is fitted.
-                self._final_estimator._validation_from_chain = lambda: (
-                    self[:-1].transform(validation[0]), validation[1]
-                )
-            super().fit(X, y, **params)
-            self.categorical_encodings_ = _encodings_of(self.steps[0][1])
+            layout = self._fit_steps(X, y, validation, params)
+            self.categorical_encodings_ = layout.encodings() if layout is not None else {}
             self.__dict__.pop("fine_tuned_", None)
             if self.fine_tune is not None:
                 self.fine_tuned_ = fine_tune_chain(
                     self.steps[0][1], self._final_estimator, self.fine_tune, X, y,
-                    sample_weight=sample_weight, validation=validation,
+                    sample_weight=sample_weight, validation=validation, layout=layout,
                 )
         except BaseException:
-            self._final_estimator.__dict__.pop("_validation_from_chain", None)
-            self._final_estimator.__dict__.pop("_blocks_from_chain", None)
-            for est, state in saved:
-                est.__dict__.clear()
-                est.__dict__.update(state)
+            restore(saved)
             raise
         _fused_predictors.pop(self, None)
         return self
+
+    @_fit_context(prefer_skip_nested_validation=False)  # as Pipeline.fit
+    def _fit_steps(self, X, y, validation, params):
+        """``Pipeline.fit``, handing the final network the features step's layout and the
+        validation rows through the features step; returns the layout (None without one)."""
+        callback_ctx = self._init_callback_context(max_subtasks=len(self.steps))
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        if not _routing_enabled() and self.transform_input is not None:
+            raise ValueError(
+                "The `transform_input` parameter can only be set if metadata routing is"
+                " enabled. You can enable metadata routing using"
+                " `sklearn.set_config(enable_metadata_routing=True)`."
+            )
+        routed_params = self._check_method_params(method="fit", props=params)
+        Xt = self._fit(X, y, routed_params, raw_params=params, callback_ctx=callback_ctx)
+        layout = self._fitted_layout()
+        final = self._final_estimator
+        with _print_elapsed_time("Pipeline", self._log_message(len(self.steps) - 1)):
+            subcontext = callback_ctx.subcontext(task_name="fit-final-estimator")
+            if final != "passthrough":
+                with subcontext.propagate_callback_context(final):
+                    subcontext.call_on_fit_task_begin(estimator=self, X=Xt, y=y)
+                    fit_params = dict(self._get_metadata_for_step(
+                        step_idx=len(self) - 1, step_params=routed_params[self.steps[-1][0]],
+                        all_params=params,
+                    )["fit"])
+                    if isinstance(final, BlockNetworkMixin):
+                        fit_params["layout"] = layout
+                    if validation is not None:
+                        fit_params.update(X_val=self[:-1].transform(validation[0]), y_val=validation[1])
+                    final.fit(Xt, y, **fit_params)
+                    subcontext.call_on_fit_task_end(estimator=self, X=Xt, y=y)
+            else:
+                subcontext.call_on_fit_task_begin(estimator=self, X=Xt, y=y)
+                subcontext.call_on_fit_task_end(estimator=self, X=Xt, y=y)
+        callback_ctx.call_on_fit_task_end(estimator=self, X=Xt, y=y)
+        return layout
+
+    def _fitted_layout(self):
+        """The layout of the just fitted features step, made here once; None without one."""
+        _layouts.pop(self, None)
+        features = self.steps[0][1]
+        if not isinstance(features, ColumnTransformer):
+            return None
+        try:
+            layout = Layout.of(features)
+        except (TypeError, ValueError):  # no layout (passthrough, positional columns...)
+            return None
+        _layouts[self] = layout
+        return layout
+
+    def features_layout(self):
+        """The :class:`~skchain.blocks.Layout` of the fitted features step.
+
+        Made once per ``fit`` (again only when the fitted features step
+        changed since); the compiled predict and the export read it.
+
+        Returns
+        -------
+        Layout
+
+        Raises
+        ------
+        TypeError
+            When the features step is not a fitted ``ColumnTransformer`` of
+            named columns (as ``make_chain`` builds it).
+        """
+        check_is_fitted(self)
+        features = self.steps[0][1]
+        layout = _layouts.get(self)
+        if layout is None or layout.state != plan_state(features):
+            layout = Layout.of(features)
+            _layouts[self] = layout
+        return layout
 
     def _validation_rows(self, X_val, y_val):
         if X_val is None and y_val is None:
@@ -181,7 +229,7 @@ class Chain(Pipeline):
         stage = "Chain fit (validation rows)"
         if X_val is None or y_val is None:
             raise ValueError(f"{stage}: pass both X_val and y_val, or neither")
-        if not hasattr(self._final_estimator, "_fit_network"):
+        if not isinstance(self._final_estimator, BlockNetworkMixin):
             raise ValueError(
                 f"{stage}: X_val and y_val need a ChainRegressor or ChainClassifier as the"
                 f" final step; got {type(self._final_estimator).__name__}"
@@ -219,15 +267,15 @@ class Chain(Pipeline):
         features, regressor = self.steps[0][1], self.steps[1][1]
         try:
             check_is_fitted(regressor)
-            state = (plan_state(features), getattr(regressor, "_fit_token", None))
+            state = (plan_state(features), getattr(regressor, "fit_token", None))
         except Exception:
             return None
         cached = _fused_predictors.get(self)
         if cached is not None and cached[0] == state:
             return cached[1]
         try:
-            predictor = FusedPredictor(features, regressor)
-        except Unsupported:
+            predictor = FusedPredictor(self.features_layout(), regressor)
+        except (TypeError, Unsupported):
             predictor = None
         _fused_predictors[self] = (state, predictor)
         return predictor
@@ -259,7 +307,7 @@ class Chain(Pipeline):
         X = as_pandas(X, "Chain predict")
         outputs = self._fused_outputs(X, params)
         if outputs is not None:
-            return self._final_estimator._outputs_to_predictions(outputs)
+            return self._final_estimator.outputs_to_predictions(outputs)
         self._check_numeric_columns(X, "predict")
         return super().predict(X, **params)
 
@@ -282,12 +330,12 @@ class Chain(Pipeline):
         X = as_pandas(X, "Chain predict_proba")
         outputs = self._fused_outputs(X, params)
         if outputs is not None:
-            return self._final_estimator._outputs_to_proba(outputs)
+            return self._final_estimator.outputs_to_proba(outputs)
         self._check_numeric_columns(X, "predict_proba")
         return super().predict_proba(X, **params)
 
     def _check_numeric_columns(self, X, method):
-        check_block_columns(self.steps[0][1], X, f"Chain {method}")
+        check_numeric_columns(self.steps[0][1], X, f"Chain {method}")
 
     def category_embeddings(self) -> dict[str, pd.DataFrame]:
         """The learned entity embedding of each ``"embed"`` column, with level labels.
@@ -312,110 +360,17 @@ class Chain(Pipeline):
             )
         tables = regressor.category_embeddings()
         out = {}
-        for block in self._plan("category_embeddings"):
-            if block.kind != "embedded":
-                continue
-            encoder = block.encoder
-            for j, column in enumerate(block.columns):
-                table = tables.get(f"{block.name}__{column}")
-                if table is None:
-                    continue
-                labels = [MISSING, "<unknown>"] + _code_labels(encoder, j)
-                labels += [f"<row {i}>" for i in range(len(labels), len(table))]
-                out[column] = pd.DataFrame(
-                    table, index=pd.Index(labels[: len(table)], name=column),
-                    columns=[f"dim{d}" for d in range(table.shape[1])],
-                )
+        for block in self._layout_for("category_embeddings"):
+            out.update(block.embedding_tables(tables))
         return out
 
-    def _plan(self, method):
-        """The block plan of the fitted features step (a named error without one)."""
+    def _layout_for(self, method):
+        """The layout of the fitted features step (a named error without one)."""
         check_is_fitted(self)
         try:
-            return block_plan(self.steps[0][1])
+            return self.features_layout()
         except TypeError as exc:
             raise ValueError(f"Chain.{method}: {exc}; expected a chain built by make_chain") from None
-
-    def to_keras(self):
-        """The whole fitted chain as one ``keras.Model`` of the raw columns.
-
-        One input per column of the features step (see
-        :meth:`serving_inputs` for names, shapes and dtypes): network A's
-        scaler and network A (the fine-tuned copy after fine-tuning), the
-        numeric imputers and scalers, the categorical encoders as lookup
-        layers with the fitted vocabularies, entity embeddings and the final
-        network. It returns what ``predict`` returns for a regressor and
-        what ``predict_proba`` returns for a classifier, equal to float32
-        rounding. The model is an independent copy: training it changes
-        nothing in the chain.
-
-        Returns
-        -------
-        keras.Model
-
-        Raises
-        ------
-        ValueError
-            For a block with no served form (``"hash"`` columns, custom
-            transformers), naming the block and what can be served.
-
-        Examples
-        --------
-        >>> model = chain.to_keras()  # doctest: +SKIP
-        >>> model(chain.serving_inputs(df_new))  # doctest: +SKIP
-
-        Call the model: Keras' ``Model.predict`` does not take NumPy arrays
-        of text (the categorical inputs).
-        """
-        from .serving import to_keras
-
-        return to_keras(self)
-
-    def export(self, path, format="tf_saved_model"):
-        """Write the fitted chain as one servable model (see :meth:`to_keras`).
-
-        Parameters
-        ----------
-        path : str or path-like
-            A directory for ``"tf_saved_model"``, a file for ``"onnx"``.
-        format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
-            ``"tf_saved_model"``: a TensorFlow SavedModel whose ``serve``
-            endpoint (and ``serving_default`` signature) takes the dict of
-            column tensors; it loads with ``tf.saved_model.load`` alone.
-            ``"onnx"``: one ONNX file with the same named inputs, run by
-            ``onnxruntime`` alone (needs ``pip install "skchain[serve]"``).
-
-        Returns
-        -------
-        pathlib.Path
-            Where it was written.
-        """
-        from .serving import export
-
-        return export(self, path, format=format)
-
-    def serving_inputs(self, X):
-        """The served model's inputs for a DataFrame: ``{input name: ndarray}``.
-
-        Network A's and numeric columns as float32 ``(n, 1)`` (NaN for a
-        missing value where an imputer fills it), categorical columns as
-        text ``(n, 1)``, spelled as :class:`~skchain.CategoricalLevels`
-        spells levels, with ``"<missing>"`` for a missing value; sequence
-        columns padded to ``(n, maxlen)`` float32. Input names are the
-        column names with characters other than letters, digits, ``_``,
-        ``.`` and ``-`` replaced by ``_``.
-
-        Parameters
-        ----------
-        X : DataFrame (pandas, polars, ...)
-
-        Returns
-        -------
-        dict of ndarray
-        """
-        from .serving import serving_inputs
-
-        return serving_inputs(self, X)
 
     def score(self, X, y, sample_weight=None, **params):
         """R² (regressor last) or accuracy (classifier last) of ``predict(X)``, as ``Pipeline.score``.
@@ -437,26 +392,3 @@ class Chain(Pipeline):
             return super().score(X, y, sample_weight=sample_weight, **params)
         metric = accuracy_score if is_classifier(self) else r2_score
         return metric(y, self.predict(X), sample_weight=sample_weight)
-
-ENCODER_NAMES = {"onehot": "onehot", "hash": "hashed", "embed": "embedded"}
-
-
-def _encodings_of(features):
-    """``{column: encoding}`` of the categorical blocks of a fitted features step."""
-    try:
-        plan = block_plan(features)
-    except TypeError:
-        return {}
-    return {
-        column: ENCODING_OF_KIND[block.kind]
-        for block in plan if block.kind in ENCODING_OF_KIND for column in block.columns
-    }
-
-
-def _code_labels(encoder, j):
-    """Labels of column ``j``'s codes 0, 1, ... of a fitted ``OrdinalEncoder``."""
-    categories = list(encoder.categories_[j])
-    infrequent = getattr(encoder, "infrequent_categories_", [None] * (j + 1))[j]
-    infrequent = set() if infrequent is None else {str(c) for c in infrequent}
-    frequent = [c for c in categories if not pd.isna(c) and str(c) not in infrequent]
-    return [str(c) for c in frequent] + (["<infrequent>"] if infrequent else [])

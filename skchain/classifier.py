@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import keras
 import numpy as np
 from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import ClassifierMixin
@@ -15,6 +14,7 @@ from sklearn.utils._tags import ClassifierTags
 from sklearn.utils.multiclass import type_of_target
 
 from ._base import check_fitted
+from ._heads import ClassificationHead
 from ._network import BlockNetworkMixin
 from ._validation import check_fit_arguments, validate_float32
 from ._weights import class_sample_weight
@@ -27,18 +27,13 @@ _STAGE = "ChainClassifier (final network)"
 TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
 
-def _is_sparse_categorical(loss):
-    name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
-    return "sparse_categorical" in str(name).lower()
-
-
-class ChainClassifier(BlockNetworkMixin, KerasClassifier):
+class ChainClassifier(ClassificationHead, BlockNetworkMixin, KerasClassifier):
     """Classifier on the features of a chain: the same block-aware network as :class:`ChainRegressor`.
 
     A :class:`scikeras.wrappers.KerasClassifier` with the network of
     :class:`ChainRegressor` (one branch per block of the chain's features:
-    Dense, entity embeddings for ``"embedded*"`` blocks, a masked GRU for
-    ``"sequence*"`` blocks; then ``hidden_units``), ending in
+    Dense, entity embeddings for embedded codes, a masked GRU for
+    sequences; then ``hidden_units``), ending in
 
     * one sigmoid unit for a binary target (loss ``"binary_crossentropy"``),
     * a softmax over the classes for a multiclass target (loss
@@ -174,7 +169,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
 
     # ------------------------------------------------------------------ fit
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, **kwargs):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, layout=None, **kwargs):
         """Train the final network on the chain's features and class labels.
 
         Parameters
@@ -189,6 +184,8 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         X_val, y_val : array-like, default=None
             Validation rows: their loss is recorded per epoch and watched by
             ``early_stopping``.
+        layout : Layout, default=None
+            As in :meth:`ChainRegressor.fit`.
         **kwargs
             ``keras.Model.fit`` arguments for this call, as in
             :meth:`ChainRegressor.fit`: ``callbacks`` (run with the
@@ -209,7 +206,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
             w = class_sample_weight(self.class_weight, y, w)
             BaseWrapper.fit(self, X, y, sample_weight=w, **kwargs)
 
-        return self._fit_network(fit, X, y, sample_weight, X_val, y_val, stage)
+        return self._fit_network(fit, X, y, sample_weight, X_val, y_val, stage, layout)
 
     def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
         """Train for one epoch, starting from the current weights.
@@ -273,58 +270,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
             )
         return kwargs
 
-    def _output_layer(self):
-        kind = self.target_type_
-        if kind == "binary":
-            return (2, "softmax") if _is_sparse_categorical(self.loss) else (1, "sigmoid")
-        if kind == "multilabel-indicator":
-            return self.n_classes_, "sigmoid"
-        return self.n_classes_, "softmax"
-
-    def _strata(self, y):
-        if self.target_type_ == "multilabel-indicator":
-            return None
-        y = np.asarray(y)
-        return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
-
-    def joint_training_data(self, y, sample_weight=None):
-        """The target and weights the network trains on, for training outside scikeras.
-
-        Fine-tuning trains this network together with network A: it needs
-        the encoded target and ``class_weight`` folded into the weights.
-
-        Parameters
-        ----------
-        y : array-like
-            Labels, as given to ``fit``.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        (ndarray, ndarray or None)
-        """
-        y = np.asarray(y)
-        target = np.asarray(self.target_encoder_.transform(y), dtype=np.float32)
-        return target, class_sample_weight(self.class_weight, y, sample_weight)
-
     # -------------------------------------------------------------- predict
-    def _outputs_to_proba(self, out):
-        """Class probabilities (one column per class) from the network's raw outputs."""
-        out = np.asarray(out, dtype=np.float32)
-        if self.target_type_ == "binary" and out.shape[1] == 1:
-            return np.column_stack([1 - out[:, 0], out[:, 0]])
-        return out
-
-    def _serving_head(self, out):
-        """``(tensor, name)``: :meth:`_outputs_to_proba` in the served model's graph."""
-        if self.target_type_ == "binary" and out.shape[1] == 1:
-            out = keras.ops.concatenate([1 - out, out], axis=1)
-        return out, "probabilities"
-
-    def _outputs_to_predictions(self, out):
-        """Class labels, as ``predict`` returns them, from the network's raw outputs."""
-        return self.target_encoder_.inverse_transform(self._outputs_to_proba(out))
-
     def predict_proba(self, X):
         """Class probabilities for ``X``, one column per class in ``classes_`` order.
 
@@ -339,7 +285,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         """
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict_proba")
-        return self._outputs_to_proba(self._network_outputs(X))
+        return self.outputs_to_proba(self._network_outputs(X))
 
     def predict(self, X):
         """Class labels for ``X`` (the most probable class; labels above 0.5 for multilabel).
@@ -355,7 +301,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         """
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
-        return self._outputs_to_predictions(self._network_outputs(X))
+        return self.outputs_to_predictions(self._network_outputs(X))
 
     def decision_function(self, X):
         """Log-odds of the positive class (binary), else log-probabilities per class.

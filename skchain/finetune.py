@@ -21,7 +21,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, Options
 
-from ._blocks import _layer_name, block_plan, replace_network
+from .blocks import Layout, layer_name, replace_network
 from ._graph import ChainGraph
 from ._input_pipeline import dataset_fit_arguments
 from ._seeding import random_state_kept
@@ -147,7 +147,8 @@ def _trainable_layers(submodel, spec, network="network A"):
     raise ValueError(f"{_STAGE}: layers={spec!r}; expected 'all', 'top:N' or a list of names")
 
 
-def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, validation=None):
+def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, validation=None,
+                    layout=None):
     """Fine-tune a fitted chain's networks A with the final loss, in place.
 
     Parameters
@@ -168,6 +169,9 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     validation : (DataFrame, array-like), default=None
         The chain's validation rows ``(X_val, y_val)``: their loss is
         recorded, and watched with ``early_stopping``.
+    layout : Layout, default=None
+        The blocks of ``features`` (:class:`skchain.blocks.Layout`), as the
+        chain made them in its fit; ``None`` reads them off ``features``.
 
     Returns
     -------
@@ -188,7 +192,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     if not isinstance(regressor, BlockNetworkMixin):
         raise ValueError(f"{_STAGE}: needs a ChainRegressor or ChainClassifier as the final stage")
     try:
-        plan = block_plan(features)
+        plan = Layout.of(features) if layout is None else layout
     except TypeError as exc:
         raise ValueError(f"{_STAGE}: {exc}; needs a chain built by make_chain") from None
     tuned = _networks_to_tune(plan, settings.networks)
@@ -205,14 +209,14 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
         if block.network is not None:
             layers = settings.layers if index in tuned else []
             copies[index], trained[block.name] = _trainable_copy(
-                block, layers, regressor._random_state
+                block, layers, regressor.random_seed()
             )
 
     # The chain's own graph (scaling, each network A, final network) with the
     # copies in it: the blocks enter as the compiled predict feeds them.
     graph = ChainGraph(plan, regressor, networks_a={i: upto for i, (_, upto) in copies.items()})
     entries = arrays = [b.entry(X) for b in plan]
-    inputs = [keras.Input((a.shape[1],), name=f"{_layer_name(b.name)}_in") for a, b in zip(arrays, plan)]
+    inputs = [keras.Input((a.shape[1],), name=f"{layer_name(b.name)}_in") for a, b in zip(arrays, plan)]
     joint = keras.Model(inputs, graph.outputs([graph.features(i, x) for i, x in enumerate(inputs)]))
     joint.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss)
 
@@ -234,7 +238,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     elif settings.early_stopping:
         (arrays, target, sample_weight), fit_options["validation_data"] = hold_out_validation(
             arrays, target, None if sample_weight is None else np.asarray(sample_weight),
-            settings.validation_fraction, regressor._random_state, regressor._strata(target),
+            settings.validation_fraction, regressor.random_seed(), regressor.validation_strata(target),
             _STAGE,
         )
     stopper = None
@@ -243,7 +247,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
         fit_options["callbacks"] = [stopper]
     batch_size = settings.batch_size or regressor.batch_size or 32
     if settings.epochs:
-        with random_state_kept(regressor._random_state):
+        with random_state_kept(regressor.random_seed()):
             data = {"x": arrays, "y": target, "sample_weight": sample_weight,
                     "batch_size": len(target) if batch_size == -1 else batch_size,
                     "shuffle": True, "validation_data": fit_options.pop("validation_data", None)}
@@ -259,7 +263,7 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
         for layer in network_a.layers:
             layer.trainable = True
         _replace_with_copy(features, plan[index], network_a, X, entries[index])
-    regressor._clear_compiled()
+    regressor.network_changed()
     networks = {plan[i].name: {"layers": trained[plan[i].name],
                                "output_layer": plan[i].network.layer().name} for i in tuned}
     done = {"rows": int(len(X)), "epochs": len(history.get("loss", [])),

@@ -149,9 +149,9 @@ def _estimators(obj):
     The latter (such as scikeras' ``target_encoder_``, which keeps the ``loss``)
     may hold Keras objects too.
     """
-    from .chain import _estimators_in
+    from ._restore import estimators_in
 
-    found = {id(est): est for est in _estimators_in(obj)}
+    found = {id(est): est for est in estimators_in(obj)}
     stack = list(found.values())
     while stack:
         for value in vars(stack.pop()).values():

@@ -43,7 +43,7 @@ def _panels(plt, n_panels, axes, width, height):
 
 def _networks(estimator):
     """``[(title, history dict), ...]`` of the networks inside ``estimator``."""
-    from ._blocks import block_plan
+    from .blocks import Layout
     from .preprocessor import KerasTransformer
     from ._network import BlockNetworkMixin
 
@@ -57,13 +57,11 @@ def _networks(estimator):
         )
     features, final = estimator.steps[0][1], estimator.steps[-1][1]
     try:
-        plan = block_plan(features)
+        layout = Layout.of(features)
     except TypeError:  # not a chain's features step: no network A to show
-        plan = []
-    network_a = next((b.network.estimator for b in plan if b.kind == "representation"), None)
-    found = []
-    if network_a is not None:
-        found.append(("network A (dataset A)", getattr(network_a, "history_", None) or {}))
+        layout = []
+    # Each block's networks (network A's, for its representation block).
+    found = [history for block in layout for history in block.histories()][:1]
     found.append(("final network (dataset B)", getattr(final, "history_", None) or {}))
     tuned = getattr(estimator, "fine_tuned_", None)
     if tuned:

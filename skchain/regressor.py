@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 from scikeras.wrappers import KerasRegressor
 from sklearn.base import RegressorMixin
@@ -12,8 +11,9 @@ from sklearn.utils._tags import RegressorTags
 from sklearn.callback import with_callbacks
 
 from ._base import check_fitted
+from ._heads import RegressionHead
 from ._network import BlockNetworkMixin, _split_columns, input_blocks  # noqa: F401 (saved files)
-from ._target import fit_target_scaler, scaled_target, target_affine, unscaled_outputs
+from ._target import fit_target_scaler, scaled_target
 from ._validation import check_fit_arguments, validate_float32
 
 __all__ = ["ChainRegressor"]
@@ -21,13 +21,13 @@ __all__ = ["ChainRegressor"]
 _STAGE = "ChainRegressor (final network)"
 
 
-class ChainRegressor(BlockNetworkMixin, KerasRegressor):
+class ChainRegressor(RegressionHead, BlockNetworkMixin, KerasRegressor):
     """Regressor on the features of a chain: one branch per input block.
 
     A :class:`scikeras.wrappers.KerasRegressor` whose default network takes
     the output of the chain's ``ColumnTransformer``, gives each block of
-    columns (``representation``, ``categorical``, ``numeric``, recognised by
-    the ``"<block>__"`` prefix of the column names) its own Dense branch,
+    columns (the chain's :class:`~skchain.blocks.Layout`; fitted alone, the
+    ``"<block>__"`` prefix of the column names) its own Dense branch,
     concatenates the branches and ends in ``hidden_units`` Dense layers and a
     linear output. Every size is a constructor parameter, so
     ``GridSearchCV`` can search it. A custom ``model=`` builder works as in
@@ -226,7 +226,7 @@ validation_batch_size, build_fn
 
     # ------------------------------------------------------------------ fit
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, **kwargs):
+    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, layout=None, **kwargs):
         """Train the final network on the chain's features.
 
         Callbacks set with ``set_callbacks`` (scikit-learn's callback API,
@@ -247,6 +247,10 @@ validation_batch_size, build_fn
             Validation rows with the columns of ``X``: their loss is
             recorded per epoch (``history_["val_loss"]``) and watched by
             ``early_stopping``.
+        layout : Layout, default=None
+            The blocks of the features step that made ``X`` (a
+            :class:`~skchain.Chain` passes it): one branch per block. ``None``:
+            the blocks are read from the column names.
         **kwargs
             Arguments of ``keras.Model.fit`` for this call only: ``callbacks``
             (Keras callbacks, run with the constructor's ``callbacks``, early
@@ -268,7 +272,7 @@ validation_batch_size, build_fn
         kwargs = check_fit_arguments(self, kwargs, stage)
         return self._fit_network(
             lambda X, y, w: KerasRegressor.fit(self, X, y, sample_weight=w, **kwargs),
-            X, y, sample_weight, X_val, y_val, stage,
+            X, y, sample_weight, X_val, y_val, stage, layout,
         )
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):
@@ -313,26 +317,6 @@ validation_batch_size, build_fn
     def _training_target(self, y):
         return scaled_target(self.target_scaler_, y)
 
-    def _output_layer(self):
-        return self.n_outputs_, None
-
-    def joint_training_data(self, y, sample_weight=None):
-        """The target and weights the network trains on, for training outside scikeras.
-
-        Fine-tuning trains this network together with network A.
-
-        Parameters
-        ----------
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        (ndarray of shape (n_samples, n_outputs), ndarray or None)
-        """
-        target = scaled_target(self.target_scaler_, np.asarray(y, dtype=np.float32))
-        return (target[:, None] if target.ndim == 1 else target), sample_weight
-
     # -------------------------------------------------------------- predict
     def predict(self, X):
         """Predict the target for ``X`` with one compiled call per chunk of rows.
@@ -348,32 +332,7 @@ validation_batch_size, build_fn
         """
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
-        return self._outputs_to_predictions(self._network_outputs(X))
-
-    def _outputs_to_predictions(self, out):
-        """The network's raw outputs as ``predict`` returns them (in the target's units)."""
-        out = unscaled_outputs(getattr(self, "target_scaler_", None), out)
-        if self._one_dimensional(out.shape):
-            return out[:, 0]
-        return out
-
-    def _one_dimensional(self, shape):
-        return getattr(self, "y_ndim_", 2) == 1 and len(shape) == 2 and shape[1] == 1
-
-    def _serving_head(self, out):
-        """``(tensor, name)``: :meth:`_outputs_to_predictions` in the served model's graph."""
-        scaler = getattr(self, "target_scaler_", None)
-        if scaler is not None:
-            affine = target_affine(scaler)
-            if affine is None:
-                raise ValueError(
-                    f"{_STAGE}: target_scaler={type(scaler).__name__} cannot be served (no"
-                    " graph form of its inverse_transform); use target_scaler='standard' or None"
-                )
-            out = out * affine[0] + affine[1]
-        if self._one_dimensional(out.shape):
-            out = keras.ops.reshape(out, (-1,))
-        return out, "predictions"
+        return self.outputs_to_predictions(self._network_outputs(X))
 
     def score(self, X, y, sample_weight=None):
         """R² of ``predict(X)`` against ``y``, as for any scikit-learn regressor.

@@ -38,13 +38,12 @@ from pathlib import Path
 
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _load_network
-from ._blocks import block_plan
+from ._base import load_network
 from ._graph import serving_model
 from ._network import BlockNetworkMixin
 from ._validation import as_pandas
 
-__all__ = ["FORMATS", "export", "serving_inputs", "to_keras"]
+__all__ = ["FORMATS", "ServedChainMixin", "export", "serving_inputs", "to_keras"]
 
 #: What :func:`export` writes.
 FORMATS = ("tf_saved_model", "onnx")
@@ -58,14 +57,14 @@ def _plan(chain, method):
     check_is_fitted(chain)
     if len(chain.steps) != 2:
         raise ValueError(f"Chain.{method}: expected a features step and a final stage")
-    final = chain._final_estimator
+    final = chain.steps[-1][1]
     if not isinstance(final, BlockNetworkMixin):
         raise ValueError(
             f"Chain.{method}: the final stage must be a ChainRegressor or ChainClassifier;"
             f" got {type(final).__name__}"
         )
     try:
-        return block_plan(chain.steps[0][1]), final
+        return chain.features_layout(), final
     except TypeError as exc:
         raise ValueError(
             f"Chain.{method}: {exc}; expected a ColumnTransformer of named columns"
@@ -74,7 +73,7 @@ def _plan(chain, method):
 
 
 def _served(chain, method):
-    """``(keras.Model sharing the chain's layers, plan)``; named errors for what cannot be served."""
+    """``(keras.Model sharing the chain's layers, layout)``; named errors for what cannot be served."""
     plan, final = _plan(chain, method)
     try:
         return serving_model(plan, final), plan
@@ -91,7 +90,7 @@ def to_keras(chain):
 
     buffer = io.BytesIO()
     saving_lib.save_model(model, buffer)
-    return _load_network(buffer.getvalue())
+    return load_network(buffer.getvalue())
 
 
 def serving_inputs(chain, X):
@@ -173,3 +172,82 @@ def export(chain, path, format="tf_saved_model"):
             tf2onnx.convert.from_keras(model, input_signature=signature, opset=ONNX_OPSET,
                                        output_path=str(path))
     return path
+
+
+class ServedChainMixin:
+    """:class:`~skchain.Chain`'s served forms: ``to_keras``, ``export``, ``serving_inputs``."""
+
+    def to_keras(self):
+        """The whole fitted chain as one ``keras.Model`` of the raw columns.
+
+        One input per column of the features step (see
+        :meth:`serving_inputs` for names, shapes and dtypes): network A's
+        scaler and network A (the fine-tuned copy after fine-tuning), the
+        numeric imputers and scalers, the categorical encoders as lookup
+        layers with the fitted vocabularies, entity embeddings and the final
+        network. It returns what ``predict`` returns for a regressor and
+        what ``predict_proba`` returns for a classifier, equal to float32
+        rounding. The model is an independent copy: training it changes
+        nothing in the chain.
+
+        Returns
+        -------
+        keras.Model
+
+        Raises
+        ------
+        ValueError
+            For a block with no served form (``"hash"`` columns, custom
+            transformers), naming the block and what can be served.
+
+        Examples
+        --------
+        >>> model = chain.to_keras()  # doctest: +SKIP
+        >>> model(chain.serving_inputs(df_new))  # doctest: +SKIP
+
+        Call the model: Keras' ``Model.predict`` does not take NumPy arrays
+        of text (the categorical inputs).
+        """
+        return to_keras(self)
+
+    def export(self, path, format="tf_saved_model"):
+        """Write the fitted chain as one servable model (see :meth:`to_keras`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            A directory for ``"tf_saved_model"``, a file for ``"onnx"``.
+        format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
+            ``"tf_saved_model"``: a TensorFlow SavedModel whose ``serve``
+            endpoint (and ``serving_default`` signature) takes the dict of
+            column tensors; it loads with ``tf.saved_model.load`` alone.
+            ``"onnx"``: one ONNX file with the same named inputs, run by
+            ``onnxruntime`` alone (needs ``pip install "skchain[serve]"``).
+
+        Returns
+        -------
+        pathlib.Path
+            Where it was written.
+        """
+        return export(self, path, format=format)
+
+    def serving_inputs(self, X):
+        """The served model's inputs for a DataFrame: ``{input name: ndarray}``.
+
+        Network A's and numeric columns as float32 ``(n, 1)`` (NaN for a
+        missing value where an imputer fills it), categorical columns as
+        text ``(n, 1)``, spelled as :class:`~skchain.CategoricalLevels`
+        spells levels, with ``"<missing>"`` for a missing value; sequence
+        columns padded to ``(n, maxlen)`` float32. Input names are the
+        column names with characters other than letters, digits, ``_``,
+        ``.`` and ``-`` replaced by ``_``.
+
+        Parameters
+        ----------
+        X : DataFrame (pandas, polars, ...)
+
+        Returns
+        -------
+        dict of ndarray
+        """
+        return serving_inputs(self, X)

@@ -241,25 +241,28 @@ def test_predict_partitions_names_what_it_expected(chains, data):
         predict_partitions(chains["encodings"], dd.from_pandas(df, npartitions=2), method="score")
 
 
-def test_one_block_plan_reads_the_features_step():
-    """Only skchain/_blocks.py reads a fitted ColumnTransformer's ``transformers_``;
-    block kinds come from the plan, not from name prefixes (except for a final
-    stage fitted outside a chain, in one function); one scaling expression."""
+def test_only_the_blocks_package_reads_the_features_step():
+    """Only skchain/blocks/ reads a fitted ColumnTransformer's ``transformers_``;
+    outside it no code switches on a block's kind, and block-name prefixes are
+    read in one function (for a final stage fitted outside a chain)."""
     import re
 
     import skchain
 
     package = Path(skchain.__file__).parent
-    sources = {path.name: path.read_text() for path in package.glob("*.py")}
+    sources = {str(path.relative_to(package)): path.read_text() for path in package.rglob("*.py")}
     readers = sorted(name for name, text in sources.items()
                      if re.search(r"(?<!named_)transformers_\b(?!`)", text))
-    assert readers == ["_blocks.py"]
-    prefix_parsers = sorted(name for name, text in sources.items()
-                            if re.search(r"startswith\((EMBEDDED|SEQUENCE)_PREFIX", text))
-    assert prefix_parsers == ["_network.py"]
+    assert readers and all(name.startswith("blocks/") for name in readers), readers
+    kinds = "representation|network_a_inputs|numeric|onehot|embedded|hashed|sequence|other"
+    switches = sorted(name for name, text in sources.items()
+                      if (re.search(r"(?<!dtype)(?<!parameter)\.kind\b", text)
+                          or re.search(rf"\bkind\)? *(==|!=|in|not in) *\(?\"({kinds})\"", text))
+                      and not name.startswith("blocks/"))
+    assert switches == [], switches
+    prefix_parsers = sorted(name for name, text in sources.items() if "name.startswith(prefix)" in text)
+    assert prefix_parsers == ["blocks/layout.py"]
     assert "def _block_kind" not in sources["_network.py"]
-    expression = [name for name, text in sources.items() if re.search(r"\(x - \w+\) / \w+$", text, re.M)]
-    assert expression == ["layers.py"]
 
 
 def test_export_from_the_command_line(chains, data, tmp_path):

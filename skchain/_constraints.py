@@ -1,0 +1,80 @@
+"""Parameter constraints of the final network, declared once in scikit-learn's style.
+
+:class:`~skchain.ChainRegressor` and :class:`~skchain.ChainClassifier` declare
+``_parameter_constraints`` (:data:`FINAL_NETWORK_CONSTRAINTS`), checked by
+scikit-learn's ``_validate_params`` at the start of ``fit`` and
+``partial_fit``; :func:`named_error` adds the stage and ``name=value``
+to scikit-learn's message.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import InvalidParameterError, Interval, Options
+
+__all__ = ["FINAL_NETWORK_CONSTRAINTS", "named_error"]
+
+
+class _IntNotBool(Interval):
+    """An interval of ints that refuses booleans."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
+class _PositiveInts(Options):
+    """A tuple (or list) of positive ints."""
+
+    def __init__(self):
+        super().__init__(tuple, set())
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, (tuple, list)) and all(
+            isinstance(v, Integral) and v > 0 for v in val)
+
+    def __str__(self):
+        return "a tuple of positive ints"
+
+
+class _PositiveIntsByName(Options):
+    """A dict of positive ints."""
+
+    def __init__(self):
+        super().__init__(dict, set())
+
+    def is_satisfied_by(self, val):
+        return isinstance(val, dict) and all(
+            isinstance(v, Integral) and v > 0 for v in val.values())
+
+    def __str__(self):
+        return "a dict of positive ints"
+
+
+_POSITIVE = Interval(Integral, 1, None, closed="left")
+
+#: The checked parameters of ChainRegressor and ChainClassifier.
+FINAL_NETWORK_CONSTRAINTS = {
+    "hidden_units": [_POSITIVE, _PositiveInts()],
+    "branch_units": [_POSITIVE, None],
+    "embedding_dim": [_POSITIVE, _PositiveIntsByName(), None],
+    "token_embedding_dim": [_POSITIVE],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "epochs": [_IntNotBool(Integral, 1, None, closed="left")],
+    "batch_size": [_IntNotBool(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [_IntNotBool(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+}
+
+
+def named_error(exc, params, stage):
+    """scikit-learn's ``InvalidParameterError`` ``exc`` for ``params``, its message
+    prefixed by the stage and ``name=value``, e.g. ``"ChainRegressor (final
+    network): dropout=1.0; The 'dropout' parameter of ChainRegressor must be a
+    float in the range [0.0, 1.0). Got 1.0 instead."`` (a ``ValueError`` and a
+    ``TypeError``)."""
+    name = next((n for n in FINAL_NETWORK_CONSTRAINTS if f"'{n}' parameter" in str(exc)), None)
+    told = f"{name}={params[name]!r}; " if name in params else ""
+    return InvalidParameterError(f"{stage}: {told}{exc}")

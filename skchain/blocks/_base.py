@@ -1,0 +1,224 @@
+"""The base class of every block, and the helpers all kinds share."""
+
+from __future__ import annotations
+
+import re
+
+import keras
+import numpy as np
+from sklearn.pipeline import Pipeline
+
+from .._base import dense_float32, without_pandas_output
+
+__all__ = ["Block", "layer_name", "serving_name", "steps_of"]
+
+
+def layer_name(name):
+    """``name`` as a Keras layer name: characters other than letters, digits and ``_`` become ``_``."""
+    return re.sub(r"[^0-9a-zA-Z_]", "_", str(name))
+
+
+def serving_name(column):
+    """The served model's input name for ``column``: characters other than letters,
+    digits, ``_``, ``.`` and ``-`` become ``_`` (TensorFlow's rule for tensor names)."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(column))
+    return name if re.match(r"[A-Za-z0-9.]", name) else f"x{name}"
+
+
+def steps_of(transformer):
+    """The steps of a fitted transformer: a ``Pipeline``'s, else the transformer alone."""
+    return [step for _, step in transformer.steps] if isinstance(transformer, Pipeline) else [transformer]
+
+
+class Block:
+    """One block of a fitted features step: the columns one fitted transformer turns
+    into the slice ``[start, stop)`` of the final network's input.
+
+    A subclass per kind (registered with :func:`~skchain.blocks.register_block`)
+    owns everything about its kind: how it is recognised in a fitted
+    features step (:meth:`matches`), its fitted constants, its entry into the
+    compiled graph (:meth:`entry`, :meth:`scaling_layers`, :meth:`features`),
+    its served inputs, its branch of the final network (:meth:`plan_branch`,
+    :meth:`branch`), its part in fine-tuning (``network``) and in the plots
+    (:meth:`histories`). This base class is also the default: a block computed
+    by its own fitted transformer, entering the final network through a
+    Dense branch.
+
+    Parameters
+    ----------
+    name : str
+        The transformer's name in the features step.
+    columns : list of str
+        The raw columns it reads.
+    transformer : object
+        The fitted transformer.
+    start, stop : int
+        Its slice of the features step's output (``output_indices_``).
+    """
+
+    #: The name the registry knows the kind by (``block_kinds_`` of the final network).
+    kind = "block"
+    #: How ``make_chain(categorical_encoding=...)`` calls a categorical kind's encoding.
+    encoding = None
+    #: A final stage fitted outside a chain recognises the kind by this column-name prefix.
+    standalone_prefix = None
+    #: The frozen network A (a ``FrozenTransformer``) of a representation block, else None.
+    network = None
+    #: The fitted ``SequencePadder`` before the block's network or encoder, else None.
+    padder = None
+
+    def __init__(self, name, columns, transformer, start, stop):
+        self.name = name
+        self.columns = list(columns)
+        self.transformer = transformer
+        self.start, self.stop = int(start), int(stop)
+        self.why_not_served = None
+        self._plain = None
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.name!r}, columns={self.columns}, slice=[{self.start}, {self.stop}))"
+
+    @property
+    def width(self):
+        """Number of the final network's input columns the block makes."""
+        return self.stop - self.start
+
+    @classmethod
+    def matches(cls, steps):
+        """Whether a fitted transformer, as its list of steps, makes a block of this kind."""
+        return True
+
+    @classmethod
+    def from_fitted(cls, name, transformer, columns, start, stop):
+        """The block of one fitted transformer that :meth:`matches` this kind."""
+        block = cls(name, columns, transformer, start, stop)
+        block.read_constants(steps_of(transformer))
+        return block
+
+    def read_constants(self, steps):
+        """Read the fitted constants the block needs off the fitted steps."""
+        self.why_not_served = (
+            f"block {self.name!r}: {type(self.transformer).__name__} has no served form; the"
+            " served model takes network A, StandardScaler (after SimpleImputer), the"
+            " 'onehot'/'embed' encoders and SequencePadder"
+        )
+
+    # ------------------------------------------------------------ the compiled graph
+    @property
+    def in_graph(self):
+        """Whether the graph computes the block from its raw columns (else from the
+        transformer's output)."""
+        return False
+
+    @property
+    def entry_width(self):
+        """Width of the rows :meth:`entry` returns."""
+        return self.width
+
+    @property
+    def fused_width(self):
+        """Width of what the compiled predict feeds its graph for this block."""
+        return self.entry_width
+
+    def entry(self, frame):
+        """The float32 rows this block feeds the graph, for a DataFrame.
+
+        Raises ``ValueError``/``TypeError`` for values the graph does not take
+        (the caller then goes step by step). Here: the fitted transformer's
+        output.
+        """
+        if self._plain is None:
+            self._plain = without_pandas_output(self.transformer)
+        return dense_float32(self._plain.transform(frame[self.columns]))
+
+    def scaling_layers(self):
+        """The Keras layers that turn the block's entry into its input of the final
+        network (or of network A): imputing and scaling, in order."""
+        return []
+
+    def network_a(self):
+        """Network A up to the chain's output layer, as a Keras model; None without one."""
+        return None
+
+    def features(self, x, layers, network=None, from_rows=True):
+        """The block's features (its slice of the final network's input) from its entry.
+
+        Parameters
+        ----------
+        x : tensor
+            What :meth:`entry` (or :meth:`serving_entry`) gives.
+        layers : list of keras.layers.Layer
+            The block's :meth:`scaling_layers`, built once by the graph.
+        network : keras.Model, default=None
+            Network A (a representation block).
+        from_rows : bool, default=True
+            False when ``x`` already is network A's output (its cache).
+        """
+        if self.in_graph:
+            for layer in layers:
+                x = layer(x)
+        return x
+
+    # ------------------------------------------------------------ the served model
+    def serving_inputs(self):
+        """``[(input name, column, shape, dtype)]`` of this block's served inputs."""
+        if self.why_not_served:
+            raise ValueError(self.why_not_served)
+        return [(serving_name(c), c, (1,), "float32") for c in self.columns]
+
+    def serving_entry(self, inputs):
+        """The block's entry (see :meth:`entry`) from the served inputs (Keras tensors)."""
+        parts = [inputs[name] for name, _, _, _ in self.serving_inputs()]
+        return parts[0] if len(parts) == 1 else keras.ops.concatenate(parts, axis=1)
+
+    def serving_values(self, frame):
+        """``{input name: ndarray}`` for the served model, from a DataFrame."""
+        return {name: frame[[column]].to_numpy(dtype=np.float32).reshape(-1, 1)
+                for name, column, _, _ in self.serving_inputs()}
+
+    # ------------------------------------------------------------ the final network
+    @classmethod
+    def plan_branch(cls, estimator, X, name, start, stop, names, integer_columns, stage):
+        """What the final network's branch of such a block needs to know from the training rows.
+
+        Returns
+        -------
+        dict
+            ``{fitted attribute of the final network: {key: value}}`` to merge
+            into it (``embedding_sizes_``, ``sequence_blocks_``); empty here.
+        """
+        return {}
+
+    @classmethod
+    def branch(cls, estimator, name, inputs, start, stop, seed, dense):
+        """The final network's branch for such a block: a Dense layer of ``branch_units``
+        (none when ``branch_units`` is None).
+
+        Parameters
+        ----------
+        estimator : ChainRegressor or ChainClassifier
+            The final stage being built (its parameters and planned sizes).
+        name : str
+            The block's name.
+        inputs : keras tensor
+            The block's input of the final network.
+        start, stop : int
+            Its slice of the final network's input columns.
+        seed : callable
+            Returns the next seed of the network's initializers.
+        dense : callable
+            ``dense(width, name, activation)``: a seeded Dense layer.
+        """
+        if estimator.branch_units is None:
+            return inputs
+        return dense(estimator.branch_units, f"{layer_name(name)}_branch", estimator.activation)(inputs)
+
+    def embedding_tables(self, tables):
+        """``{column: DataFrame}`` of the learned embeddings of this block's columns, with
+        level labels, from the final network's ``{feature: table}``; empty here."""
+        return {}
+
+    # ------------------------------------------------------------ plots
+    def histories(self):
+        """``[(title, history dict)]`` of the networks inside the block, for the plots."""
+        return []

@@ -1,0 +1,147 @@
+"""Numeric blocks: standard-scaled columns, and network A's scaled inputs beside its representation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .._base import standard_scaling, without_pandas_output
+from ..encoders import EncodingColumns
+from ..layers import FillMissing, Standardize
+from ..passthrough import NetworkAInputs
+from ._base import Block, layer_name
+from .registry import register_block
+from .representation import unserved_scaler
+
+__all__ = ["NetworkAInputsBlock", "NumericBlock", "check_numeric_columns"]
+
+
+@register_block
+class NetworkAInputsBlock(Block):
+    """A :class:`~skchain.passthrough.NetworkAInputs` alone: B's columns of A's kind,
+    scaled by network A's own scaler, in network A's column order."""
+
+    kind = "network_a_inputs"
+
+    @classmethod
+    def matches(cls, steps):
+        return isinstance(steps[-1], NetworkAInputs) and len(steps) == 1
+
+    def read_constants(self, steps):
+        last = steps[-1]
+        self.columns = [str(c) for c in getattr(last, "feature_names_in_", self.columns)]
+        self.fill = None
+        self.scaling = None
+        folded = last.estimator.folded_scaling()
+        self.why_not_served = unserved_scaler(self.name, last.estimator)
+        if folded is not None:
+            ones = np.ones(self.width, np.float32)
+            self.scaling = (folded.get("input_shift", 0 * ones), folded.get("input_scale", ones))
+
+    @property
+    def in_graph(self):
+        return self.scaling is not None
+
+    @property
+    def entry_width(self):
+        return len(self.columns) if self.in_graph else self.width
+
+    def entry(self, frame):
+        """The raw columns as float32 (scaled in the graph), else the transformer's output."""
+        if not self.in_graph:
+            return super().entry(frame)
+        rows = frame[self.columns].to_numpy(dtype=np.float32)
+        bad = np.isinf(rows).any() if self.fill is not None else not np.isfinite(rows.sum())
+        if bad:
+            raise ValueError(f"{self.name}: values the graph does not take")
+        return rows
+
+    def scaling_layers(self):
+        layers = []
+        if self.fill is not None:
+            layers.append(FillMissing(self.fill, name=f"{layer_name(self.name)}_imputer"))
+        if self.scaling is not None:
+            layers.append(Standardize(*self.scaling, name=f"{layer_name(self.name)}_scaler"))
+        return layers
+
+
+@register_block
+class NumericBlock(NetworkAInputsBlock):
+    """A ``StandardScaler``, alone or after ``SimpleImputer`` steps: imputed and scaled
+    in the graph (``fill``: what the imputers write for a missing value;
+    ``scaling``: the scaler's ``(shift, scale)``)."""
+
+    kind = "numeric"
+
+    @classmethod
+    def matches(cls, steps):
+        return type(steps[-1]) is StandardScaler
+
+    def read_constants(self, steps):
+        last, before = steps[-1], steps[:-1]
+        self.fill = self.scaling = None
+        if all(type(s) is SimpleImputer and not s.add_indicator for s in before):
+            if before:
+                missing = pd.DataFrame(np.full((1, len(self.columns)), np.nan), columns=self.columns)
+                for imputer in before:
+                    missing = without_pandas_output(imputer).transform(missing)
+                self.fill = np.asarray(missing, np.float32).ravel()
+            self.scaling = standard_scaling(last, len(self.columns))
+        else:
+            self.why_not_served = (
+                f"block {self.name!r}: only SimpleImputer (without add_indicator) before the"
+                " StandardScaler can be served"
+            )
+
+
+def check_numeric_columns(features, X, stage):
+    """Name the block and the column when a column is missing, or a numeric one holds
+    text, infinity, or missing values without an imputer."""
+    if not hasattr(X, "dtypes") or not isinstance(features, ColumnTransformer):
+        return
+    for name, transformer, columns in features.transformers:
+        if isinstance(columns, EncodingColumns):
+            columns = [*columns.columns, *columns.auto_columns]
+        if not isinstance(columns, list):
+            continue
+        missing = [c for c in columns if c not in X.columns]
+        if missing:
+            raise ValueError(
+                f"{stage} (features step, {name!r} block): column(s) {missing}"
+                f" missing from X; this block reads the columns {columns}"
+            )
+        scaler_only = isinstance(transformer, StandardScaler)
+        imputed = isinstance(transformer, Pipeline) and isinstance(
+            transformer.steps[-1][1], StandardScaler
+        )
+        if scaler_only or imputed:
+            _check_numbers(X, name, columns, scaler_only, stage)
+
+
+def _check_numbers(X, name, columns, scaler_only, stage):
+    for column in columns:
+        values = X[column]
+        if values.dtype.kind not in "iufb":
+            values = pd.to_numeric(X[column], errors="coerce")
+            bad = X[column][values.isna() & X[column].notna()]
+            if len(bad):
+                raise TypeError(
+                    f"{stage} ({name} columns): column {column!r} holds"
+                    f" non-numeric values such as {bad.iloc[0]!r}; expected numbers"
+                )
+        if values.dtype.kind == "f" and np.isinf(values.to_numpy()).any():
+            raise ValueError(
+                f"{stage} ({name} columns): column {column!r} holds"
+                f" {int(np.isinf(values.to_numpy()).sum())} infinite value(s);"
+                " expected finite numbers"
+            )
+        if scaler_only and values.isna().any():
+            raise ValueError(
+                f"{stage} ({name} columns): column {column!r} has"
+                f" {int(values.isna().sum())} missing value(s); expected numbers."
+                " Pass numeric_imputer= to make_chain (e.g. 'median') to fill them"
+            )
