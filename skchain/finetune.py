@@ -28,7 +28,6 @@ from ._seeding import random_state_kept
 from .frozen import FrozenTransformer
 from .preprocessor import KerasTransformer
 from ._early_stopping import (
-    check_early_stopping,
     early_stopper,
     hold_out_validation,
     kept_epoch,

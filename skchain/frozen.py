@@ -364,10 +364,6 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
 
         return self._shared_cache().get_or_compute(X, self._cache_tag(layer_name), on_miss)
 
-    def _representation(self, X, compute=None):
-        # Kept for skchain._fused, which calls it still: use representation().
-        return self.representation(X, compute)
-
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: ``"<layer>0"``, ``"<layer>1"``, ...
 

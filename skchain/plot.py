@@ -61,7 +61,7 @@ def _networks(estimator):
     except TypeError:  # not a chain's features step: no network A to show
         layout = []
     # Each block's networks (network A's, for its representation block).
-    found = [history for block in layout for history in block.histories()][:1]
+    found = [history for block in layout for history in block.histories()]
     found.append(("final network (dataset B)", getattr(final, "history_", None) or {}))
     tuned = getattr(estimator, "fine_tuned_", None)
     if tuned:

@@ -206,3 +206,17 @@ def test_fine_tune_names_unknown_networks(networks, data):
     with pytest.raises(ValueError, match=r"networks=\['middle'\]; expected names .*\['left', 'right'\]"):
         chain.fit(df, y)
     assert not hasattr(chain, "fine_tuned_") and not hasattr(chain.named_steps["regressor"], "model_")
+
+
+def test_plot_history_draws_each_network(fitted):
+    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from skchain.plot import plot_history
+
+    with matplotlib.rc_context({"backend": "Agg"}):
+        figure = plot_history(fitted)
+        titles = [ax.get_title() for ax in figure.axes]
+        plt.close(figure)
+    for network in ("network A 'left'", "network A 'right'", "final network"):
+        assert any(title.startswith(network) for title in titles), titles

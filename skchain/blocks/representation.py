@@ -96,7 +96,7 @@ class RepresentationBlock(Block):
         """Network A's outputs for its entry rows, through the frozen step's cache and
         shift check; ``compute(rows, layer_name)`` computes them on a miss."""
         # The frozen step has no public form of its cached call yet.
-        return self.network._representation(rows, compute)
+        return self.network.representation(rows, compute)
 
     def serving_inputs(self):
         if self.why_not_served:
@@ -112,4 +112,5 @@ class RepresentationBlock(Block):
                 for name, column, _, _ in self.serving_inputs()}
 
     def histories(self):
-        return [("network A (dataset A)", getattr(self.network.estimator, "history_", None) or {})]
+        title = "network A" if self.name == "representation" else f"network A {self.name!r}"
+        return [(f"{title} (dataset A)", getattr(self.network.estimator, "history_", None) or {})]
