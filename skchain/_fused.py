@@ -10,11 +10,12 @@ one traced ``tf.function`` built by :class:`~skchain._graph.ChainGraph` (the
 code that builds the served model); "onehot" and "embed" blocks enter through
 the fitted encoders' level tables (the served model's lookups, in NumPy),
 other blocks as their fitted transformers write them.
-When network A's outputs for the rows are not cached yet (the usual case for
-new rows), network A, with its standard scaler folded in, runs inside the
-same traced graph, which returns its outputs (kept in the frozen step's
-cache) next to the predictions: one call, as fast as a hand-fused Keras
-graph. On a cache hit only the final part runs. Both graphs are made of the
+When a network A's outputs for the rows are not cached yet (the usual case
+for new rows), every network A, each with its standard scaler folded in,
+runs inside the same traced graph, which returns their outputs (kept in the
+frozen steps' caches) next to the predictions: one call, as fast as a
+hand-fused Keras graph. When every network A's outputs are cached only the
+final part runs. Both graphs are made of the
 same operations, so predictions do not depend on what was cached: a chain
 reloaded in a new process predicts bit for bit the same (tested). Results
 equal the step-by-step path to float32 rounding.
@@ -116,18 +117,19 @@ class FusedPredictor:
 
         specs = [tf.TensorSpec((None, block.fused_width), tf.float32) for block in layout]
         self._function = tf.function(forward, input_signature=specs, autograph=False)
-        self._with_network_a = None
-        index = [i for i, _ in layout.representations()]
-        if len(index) == 1 and layout[index[0]].in_graph:
-            index = index[0]
+        self._with_networks_a = None
+        self._networks_a = [i for i, _ in layout.representations()]
+        if self._networks_a and all(layout[i].in_graph for i in self._networks_a):
+            index = self._networks_a
 
-            def forward_with_network_a(*entries):
+            def forward_with_networks_a(*entries):
                 features = [graph.features(i, x) for i, x in enumerate(entries)]
-                return features[index], graph.outputs(features)
+                return [features[i] for i in index], graph.outputs(features)
 
-            specs[index] = tf.TensorSpec((None, layout[index].entry_width), tf.float32)
-            self._with_network_a = tf.function(forward_with_network_a, input_signature=specs,
-                                               autograph=False)
+            for i in index:
+                specs[i] = tf.TensorSpec((None, layout[i].entry_width), tf.float32)
+            self._with_networks_a = tf.function(forward_with_networks_a, input_signature=specs,
+                                                autograph=False)
 
     def outputs(self, frame):
         """The final network's raw outputs for a DataFrame (the final stage turns them
@@ -160,21 +162,27 @@ class FusedPredictor:
         except (TypeError, ValueError):
             raise FallBack from None
         tensors = [_as_tensor(a) for a in arrays]
-        outputs = []
+        computed = {}
 
-        def with_network_a(rows, layer_name):
-            representation, predictions = self._with_network_a(*tensors)
-            outputs.append(predictions)
-            return np.asarray(representation)
+        def in_graph(i):
+            def compute(rows, layer_name):
+                # The first network A whose outputs are not cached runs the whole
+                # graph (every network A and the final network) once.
+                if not computed:
+                    representations, predictions = self._with_networks_a(*tensors)
+                    computed.update(zip(self._networks_a, map(np.asarray, representations)))
+                    computed["predictions"] = predictions
+                return computed[i]
+            return compute
 
-        compute = with_network_a if self._with_network_a is not None else None
         representations = {
-            # The frozen step's own cache and shift check; on a miss network A
-            # runs inside the same graph as the final network.
-            i: block.cached_outputs(arrays[i], compute) for i, block in self.layout.representations()
+            # Each frozen step's own cache and shift check; on a miss every
+            # network A runs inside the same graph as the final network.
+            i: block.cached_outputs(arrays[i], in_graph(i) if self._with_networks_a else None)
+            for i, block in self.layout.representations()
         }
-        if outputs:
-            return np.asarray(outputs[0], dtype=np.float32)
+        if computed:
+            return np.asarray(computed["predictions"], dtype=np.float32)
         for i, representation in representations.items():
             tensors[i] = _as_tensor(representation)
         return np.asarray(self._function(*tensors), dtype=np.float32)

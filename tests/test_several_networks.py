@@ -220,3 +220,17 @@ def test_plot_history_draws_each_network(fitted):
         plt.close(figure)
     for network in ("network A 'left'", "network A 'right'", "final network"):
         assert any(title.startswith(network) for title in titles), titles
+
+
+def test_new_rows_run_every_network_in_one_graph(fitted, data, monkeypatch):
+    _, _, new = data
+    rows = new.assign(b0=new["b0"] + 0.25, a0=new["a0"] - 0.25)  # rows no cache has seen
+
+    def outside_the_graph(self, X, layer_name=None):
+        raise AssertionError("a network A ran outside the compiled graph")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(KerasTransformer, "representation", outside_the_graph)
+        predicted = fitted.predict(rows)
+    step_by_step = fitted.named_steps["regressor"].predict(fitted.named_steps["features"].transform(rows))
+    np.testing.assert_allclose(predicted, step_by_step, rtol=1e-5, atol=1e-6)
