@@ -71,6 +71,24 @@ class ChainGraph:
         return network(inputs[0] if len(inputs) == 1 else inputs, training=False)
 
 
+def _distinct_networks(layout):
+    """``{block index: network A}``, a copy where an earlier block uses the same Keras model
+    (one network wrapped twice): Keras' format saves a model once inside another."""
+    from ._seeding import random_state_kept
+
+    networks, seen = {}, set()
+    for i, block in layout.representations():
+        model, owner = block.network_a(), id(block.network.estimator.model_)
+        if owner in seen:
+            with random_state_kept(0):  # the copy's initial draws are overwritten
+                copy = keras.models.clone_model(model)
+            copy.set_weights(model.get_weights())
+            model = copy
+        seen.add(owner)
+        networks[i] = model
+    return networks
+
+
 def serving_model(layout, final):
     """The whole fitted chain as a ``keras.Model`` of its raw columns.
 
@@ -79,11 +97,18 @@ def serving_model(layout, final):
     the final stage's ``serving_head`` makes of the raw outputs
     (predictions, or class probabilities).
     """
-    graph = ChainGraph(layout, final)
+    graph = ChainGraph(layout, final, networks_a=_distinct_networks(layout))
     inputs, seen = {}, {}
     for block in layout:
         for name, column, shape, dtype in block.serving_inputs():
             if name in seen and seen[name] != (column, shape, dtype):
+                if seen[name][0] == column:
+                    raise ValueError(
+                        f"column {column!r} is read by two blocks as different inputs"
+                        f" ({seen[name][2]} of shape {seen[name][1]} and {dtype} of shape"
+                        f" {shape}, block {block.name!r}): a served model takes one input per"
+                        " column; give the second block a copy of the column under another name"
+                    )
                 raise ValueError(
                     f"columns {seen[name][0]!r} and {column!r} both become the input"
                     f" {name!r}; rename one of them"

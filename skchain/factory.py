@@ -97,8 +97,11 @@ def _categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_
     return blocks
 
 
-#: Block names make_chain gives B's own columns; a network A may not take them.
-_RESERVED = ("onehot", "hashed", "embedded", "numeric")
+#: Block names make_chain gives B's own columns, and ColumnTransformer's own parameters;
+#: a network A may not take them.
+_RESERVED = ("onehot", "hashed", "embedded", "numeric", "remainder", "transformers",
+             "sparse_threshold", "n_jobs", "transformer_weights", "verbose",
+             "verbose_feature_names_out", "force_int_remainder_cols")
 
 
 def _frozen(preprocessor, where):
@@ -164,11 +167,17 @@ def _representation_blocks(name, frozen, columns, padder, passthrough):
         names = getattr(frozen.estimator, "feature_names_in_", None)
         if names is None:
             raise ValueError(
-                f"make_chain: representation_columns is required for network A {name!r},"
-                " which was fitted without column names; pass B's columns that feed it,"
-                " in its input order"
+                f"make_chain: network A {name!r} was fitted without column names: give B's"
+                " columns that feed it, in its input order"
+                + (" (representation_columns=)" if name == "representation" else
+                   f" (representations={{{name!r}: (network A, columns)}})")
             )
         columns = list(names)
+    if isinstance(columns, (str, bytes)):
+        raise TypeError(
+            f"make_chain: the columns of network A {name!r} must be a list (or a dict mapping"
+            f" B's names to A's); got {type(columns).__name__} {columns!r:.60}"
+        )
     if isinstance(columns, Mapping):
         if padder is not None:
             raise ValueError(
@@ -199,7 +208,7 @@ def _check_block_names(blocks, sequence_columns):
     clash = sorted({n for n in names if n in taken or names.count(n) > 1})
     if clash:
         raise ValueError(
-            f"make_chain: block name(s) {clash} used twice; a network A may not be named"
+            f"make_chain: block name(s) {clash} taken; a network A may not be named"
             f" {list(_RESERVED)}, 'sequence_<column>' or another network's '<name>_inputs'"
         )
 

@@ -184,8 +184,10 @@ def test_dask_partitions_equal_pandas(fitted, data, monkeypatch):
 def test_bad_representations_are_named(networks):
     left = networks["left"]
     cases = [
-        (dict(representations={"numeric": left}), ValueError, r"\['numeric'\] used twice"),
-        (dict(representations={"x": left, "x_inputs": left}), ValueError, r"\['x_inputs'\] used twice"),
+        (dict(representations={"numeric": left}), ValueError, r"\['numeric'\] taken"),
+        (dict(representations={"remainder": left}), ValueError, r"\['remainder'\] taken"),
+        (dict(representations={"x": left, "x_inputs": left}), ValueError, r"\['x_inputs'\] taken"),
+        (dict(representations={"x": (left, "a0")}), TypeError, "must be a list .*got str 'a0'"),
         (dict(representations={"a__b": left}), ValueError, "without '__'"),
         (dict(representations={}), TypeError, "non-empty dict"),
         (dict(representations={"x": (left, LEFT, None, 1)}), ValueError, "sequence of 4"),
@@ -234,3 +236,12 @@ def test_new_rows_run_every_network_in_one_graph(fitted, data, monkeypatch):
         predicted = fitted.predict(rows)
     step_by_step = fitted.named_steps["regressor"].predict(fitted.named_steps["features"].transform(rows))
     np.testing.assert_allclose(predicted, step_by_step, rtol=1e-5, atol=1e-6)
+
+
+def test_one_network_under_two_names_is_served(networks, data):
+    df, y, new = data
+    right = networks["right"]
+    chain = make_chain(representations={"one": right, "two": (right, RIGHT)},
+                       regressor=ChainRegressor(epochs=1, random_state=0)).fit(df, y)
+    np.testing.assert_allclose(np.asarray(chain.to_keras()(chain.serving_inputs(new))),
+                               chain.predict(new), rtol=1e-5, atol=1e-6)
