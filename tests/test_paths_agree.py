@@ -86,6 +86,7 @@ def chains(draw):
         "sequence": draw(st.booleans()),
         "fine_tune": draw(st.booleans()),
         "passthrough": draw(st.booleans()),  # network A's scaled inputs as a block too
+        "adapt": draw(st.sampled_from([None, None, "standardize", "coral"])),
         "weights": draw(st.booleans()),
         "polars": draw(st.booleans()),
         "extra_column": draw(st.booleans()),
@@ -157,7 +158,7 @@ def _chain(cfg, pre):
         numeric_columns=["visits"], numeric_imputer=cfg["imputer"],
         sequence_columns=["clicks"] if cfg["sequence"] else (),
         fine_tune=FineTune(epochs=1, learning_rate=1e-3) if cfg["fine_tune"] else None,
-        representation_passthrough=cfg["passthrough"],
+        representation_passthrough=cfg["passthrough"], adapt=cfg["adapt"],
         **({"classifier": final} if classifier else {"regressor": final}),
     )
 
@@ -215,7 +216,8 @@ def test_every_path_computes_the_same_answer(networks_a, cfg):
 
         frozen = chain.named_steps["features"].named_transformers_["representation"]
         representation = features[[c for c in features.columns if c.startswith("representation__")]]
-        _close(representation.to_numpy(), frozen.estimator.transform(new_a.astype(np.float32)),
+        # (the network A the step runs: adapted to df's rows when cfg["adapt"] is set)
+        _close(representation.to_numpy(), frozen.network_a().transform(new_a.astype(np.float32)),
                "network A's input columns (frozen step vs network A on A-ordered rows)")
         if cfg["passthrough"]:
             inputs = features.filter(like="representation_inputs__").to_numpy()
@@ -240,3 +242,4 @@ def test_the_property_test_drew_every_kind_of_chain():
     seen = {key: {str(cfg[key]) for cfg in DRAWN} for key in DRAWN[0]}
     assert {"True", "False"} <= seen["named"] and {"True", "False"} <= seen["fine_tune"]
     assert len(seen["task"]) >= 3 and len(seen["shop"] | seen["city"]) == 3
+    assert len(seen["adapt"]) >= 2
