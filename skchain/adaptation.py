@@ -79,6 +79,15 @@ class InputMoments:
     mean, std : ndarray of shape (n_features,), float64
     covariance : ndarray of shape (n_features, n_features), float32, or None
         None when kept in low rank (``components``, ``variances``, ``residual``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skchain.adaptation import InputMoments
+    >>> Z = np.random.default_rng(0).normal(size=(2000, 3)) * [1, 2, 3]
+    >>> moments = InputMoments(Z)
+    >>> moments.std.round(1), moments.covariance.shape
+    (array([1., 2., 3.]), (3, 3))
     """
 
     FULL_WIDTH = 1024

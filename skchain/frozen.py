@@ -103,6 +103,12 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     >>> frozen = FrozenTransformer(pre).fit(X_b)   # trains nothing
     >>> frozen.transform(X_b).shape
     (32, 4)
+
+    Adapted to rows of another scale and offset, network A reads them as A's own:
+
+    >>> adapted = FrozenTransformer(pre, adapt="standardize").fit(3 * X_a + 2)
+    >>> bool(np.allclose(adapted.transform(3 * X_a + 2), pre.transform(X_a), atol=1e-4))
+    True
     """
 
     #: The parameters and the values each takes, checked by ``fit`` and
@@ -237,7 +243,9 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         return X
 
     def fit(self, X, y=None):
-        """Check the columns against network A's inputs; train nothing.
+        """Check the columns against network A's inputs (and with ``adapt``, adapt a copy).
+
+        Network A itself is never trained or changed.
 
         Parameters
         ----------
@@ -256,25 +264,15 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             For a parameter outside ``_parameter_constraints``.
         ValueError
             When the columns do not match network A's inputs (see *Column
-            identity*), or with ``leakage_check="raise"`` on the estimator,
-            when the rows hold too many of dataset A's training rows.
+            identity*), with ``leakage_check="raise"`` on the estimator
+            when the rows hold too many of dataset A's training rows, or when
+            ``adapt`` cannot be fitted (see :func:`skchain.adaptation.adapt_network`).
         """
         self._fit_rows(X)
         return self
 
     def fit_transform(self, X, y=None):
-        """Same as ``fit(X).transform(X)``, validating ``X`` once.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, width), dtype float32
-        """
+        """Same as ``fit(X).transform(X)`` (an ndarray of float32), validating ``X`` once."""
         return self.representation(self._fit_rows(X))
 
     def transform(self, X):
