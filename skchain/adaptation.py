@@ -119,7 +119,8 @@ class InputMoments:
         self.variances = singular.astype(np.float64) ** 2 / max(n, 1)
         self.components = vt.T.astype(np.float32)
         rest = width - len(singular)
-        self.residual = float(max(variance.sum() - self.variances.sum(), 0.0) / rest) if rest else 0.0
+        left = max(variance.sum() - self.variances.sum(), 0.0)
+        self.residual = float(left / rest) if rest else 0.0
 
     def covariance_matrix(self):
         """The covariance as a full ``(n_features, n_features)`` float64 matrix."""
@@ -159,7 +160,7 @@ def _alignment(method, moments, Z):
 
 
 def reads_sequences(model):
-    """Whether network A reads padded sequences or token ids (a ``Masking`` or ``Embedding`` layer)."""
+    """Whether network A reads padded sequences or token ids (a ``Masking``/``Embedding`` layer)."""
     kinds = (keras.layers.Masking, keras.layers.Embedding)
     return any(isinstance(layer, kinds) for layer in model._flatten_layers(include_self=False))
 

@@ -230,7 +230,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         return adapted
 
     def _fit_rows(self, X):
-        """``fit``'s work: the rows validated, the leakage check, the adaptation (with ``adapt``)."""
+        """``fit``'s work: the rows validated, the leakage check, the adaptation (``adapt``)."""
         self._validate_params()
         check_fitted(self.estimator, _STAGE)
         X = self._rows(X, reset=True)

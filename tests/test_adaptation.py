@@ -1,4 +1,4 @@
-"""Domain adaptation of a frozen network A: ``FrozenTransformer(adapt=...)``, ``make_chain(adapt=)``.
+"""Domain adaptation of a frozen network A: ``FrozenTransformer(adapt=)``, ``make_chain(adapt=)``.
 
 Each method on tiny networks trained for real: the adapted representation of
 B's rows matches A's moments, covariance or BatchNormalization statistics; a
@@ -78,7 +78,8 @@ def test_standardize_maps_a_shifted_copy_of_a_back(network):
                                X.to_numpy(), atol=1e-3)
     np.testing.assert_allclose(frozen.transform(shifted(X)), network.transform(X), atol=1e-4)
     # Unadapted, the same rows give another representation.
-    assert np.abs(FrozenTransformer(network).transform(shifted(X)) - network.transform(X)).max() > 0.1
+    unadapted = FrozenTransformer(network).transform(shifted(X))
+    assert np.abs(unadapted - network.transform(X)).max() > 0.1
     assert all(np.array_equal(a, b) for a, b in zip(before, _weights(network)))
     assert frozen.network_a() is not network and frozen.network_a().model_ is not network.model_
 
@@ -115,11 +116,13 @@ def test_adabn_reestimates_batch_norm_on_b(network):
     np.testing.assert_allclose(bn.moving_mean.numpy(), seen.mean(axis=0), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(bn.moving_variance.numpy(), seen.var(axis=0), rtol=1e-3, atol=1e-4)
     # The BN layer's outputs on B are standardised again, as on A.
-    after_bn = keras.Model(adapted.inputs[0], bn.output)(network.scaled_inputs(B.to_numpy(np.float32)))
+    scaled_b = network.scaled_inputs(B.to_numpy(np.float32))
+    after_bn = keras.Model(adapted.inputs[0], bn.output)(scaled_b)
     gamma, beta = bn.gamma.numpy(), bn.beta.numpy()
     np.testing.assert_allclose(np.asarray(after_bn).mean(axis=0), beta, atol=1e-3)
     assert all(np.array_equal(a, b) for a, b in zip(before, _weights(network)))
-    assert not np.allclose(network.model_.get_layer("bn").moving_mean.numpy(), bn.moving_mean.numpy())
+    own = network.model_.get_layer("bn").moving_mean.numpy()
+    assert not np.allclose(own, bn.moving_mean.numpy())
     assert gamma.shape == (8,)
 
 
@@ -221,7 +224,8 @@ def test_every_path_of_an_adapted_chain_agrees(network, adapt, tmp_path):
     np.testing.assert_allclose(served, compiled, rtol=1e-5, atol=1e-5)
     # the adaptation differs from the frozen chain's representation
     frozen = features.named_transformers_["representation"]
-    assert np.abs(np.asarray(frozen.transform(new[COLS])) - network.transform(new[COLS])).max() > 1e-3
+    difference = np.asarray(frozen.transform(new[COLS])) - network.transform(new[COLS])
+    assert np.abs(difference).max() > 1e-3
     skchain.save(chain, tmp_path / "chain.skchain")
     loaded = skchain.load(tmp_path / "chain.skchain", trusted=["test_adaptation.build_bn"])
     np.testing.assert_array_equal(loaded.predict(new), compiled)
