@@ -49,7 +49,7 @@ categorical cross-entropy for digits). ``KerasTransformer(output_layer=
 by name); tabular: 8,000 rows of A, 20 epochs, batch 256; digits: 30 epochs,
 batch 32. B: 600 training and 1,000 held-out rows (digits: 674 / 225). The
 final network everywhere: ``ChainRegressor(hidden_units=(32,),
-branch_units=32, epochs=30, batch_size=32, random_state=seed)``, other
+branch_units=32, epochs=25, batch_size=64, random_state=seed)``, other
 parameters at their defaults; ``make_chain``'s ``representation_passthrough``
 at its default (``--passthrough off`` sets it to ``False``: the final network
 then sees network A's representation only, so a shift that damages it cannot
@@ -65,8 +65,8 @@ B's split and every ``random_state``):
 * ``adapt="standardize"``, ``"coral"``, ``"adabn"``: ``make_chain(pre, ...,
   adapt=...)``; only if ``make_chain`` takes ``adapt`` (checked with
   ``inspect.signature``), else ``n/a``;
-* ``fine-tuned``: ``make_chain(..., fine_tune=FineTune(epochs=20,
-  learning_rate=3e-4))``;
+* ``fine-tuned``: ``make_chain(..., fine_tune=FineTune(epochs=10,
+  learning_rate=1e-3))``;
 * ``adapted, then fine-tuned``: the same fine-tuning with ``adapt`` set to
   the adaptation (not ``None``) with the best cross-validated score in the
   search below (so chosen on the training rows only);
@@ -108,7 +108,8 @@ say nothing. Each pair and seed fits 2 networks A and about 20 chains (12 of
 them in the search); a chain fit costs 3 to 6 s on a 2-core machine whatever
 its epochs (building and tracing the networks dominates at these sizes), so
 ``--quick`` takes about 10 minutes and the default run (3 seeds, 5 pairs)
-about 30 (``--pairs`` runs fewer). Warnings the fits raise (drift, leakage)
+25 to 40 (estimated from single-seed runs on shared cores; ``--pairs`` runs
+fewer, ``--seeds 1`` a third). Warnings the fits raise (drift, leakage)
 are counted in each pair's header, not shown.
 """
 
@@ -140,7 +141,7 @@ from skchain.demo import PIXELS, load_datasets  # noqa: E402
 
 ADAPTS = [None, "standardize", "coral", "adabn"]
 SETTINGS = {"a_rows": 8_000, "b_rows": 600, "test_rows": 1_000, "tabular_a_epochs": 20,
-            "digits_a_epochs": 30, "final_epochs": 30, "fine_tune_epochs": 20}
+            "digits_a_epochs": 30, "final_epochs": 25, "fine_tune_epochs": 10}
 QUICK = {"a_rows": 2_000, "b_rows": 300, "test_rows": 300, "tabular_a_epochs": 5,
          "digits_a_epochs": 5, "final_epochs": 5, "fine_tune_epochs": 2}
 
@@ -333,7 +334,7 @@ PAIRS = {
 
 def final_network(seed, s):
     return ChainRegressor(hidden_units=(32,), branch_units=32, epochs=s["final_epochs"],
-                          batch_size=32, random_state=seed)
+                          batch_size=64, random_state=seed)
 
 
 def chain(pair, pre, seed, s, passthrough, **params):
@@ -356,7 +357,7 @@ def raw_columns(pair):
 
 
 def fine_tune(s):
-    return FineTune(epochs=s["fine_tune_epochs"], learning_rate=3e-4)
+    return FineTune(epochs=s["fine_tune_epochs"], learning_rate=1e-3)
 
 
 ROWS = ["frozen (adapt=None)", 'adapt="standardize"', 'adapt="coral"', 'adapt="adabn"',
