@@ -66,7 +66,7 @@ B's split and every ``random_state``):
   adapt=...)``; only if ``make_chain`` takes ``adapt`` (checked with
   ``inspect.signature``), else ``n/a``;
 * ``fine-tuned``: ``make_chain(..., fine_tune=FineTune(epochs=10,
-  learning_rate=1e-3))``;
+  learning_rate=3e-4))``;
 * ``adapted, then fine-tuned``: the same fine-tuning with ``adapt`` set to
   the adaptation (not ``None``) with the best cross-validated score in the
   search below (so chosen on the training rows only);
@@ -357,7 +357,7 @@ def raw_columns(pair):
 
 
 def fine_tune(s):
-    return FineTune(epochs=s["fine_tune_epochs"], learning_rate=1e-3)
+    return FineTune(epochs=s["fine_tune_epochs"], learning_rate=3e-4)
 
 
 ROWS = ["frozen (adapt=None)", 'adapt="standardize"', 'adapt="coral"', 'adapt="adabn"',
