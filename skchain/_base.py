@@ -2,7 +2,7 @@
 
 import copy
 import io
-import itertools
+import uuid
 import warnings
 import weakref
 
@@ -17,8 +17,11 @@ from ._input_pipeline import dataset_fit_arguments
 from ._seeding import nothing_drawn
 
 # Every (re)fit gets a new token, so caches keyed on it never serve outputs of
-# an earlier fit of the same estimator object.
-_fit_tokens = itertools.count()
+# an earlier fit of the same estimator object. Random (``uuid4``, from the
+# operating system, not the global generators), so that a network loaded from
+# a file never shares a token with one fitted in this process.
+def _new_fit_token():
+    return uuid.uuid4().hex
 
 # Traced functions per estimator. Kept outside the estimators so that they
 # never reach a pickle, a deepcopy or a clone, and so that calling predict or
@@ -48,7 +51,7 @@ class CompiledModelMixin:
     def _clear_compiled(self):
         """Forget compiled functions; called whenever the network changes."""
         _compiled_functions.pop(self, None)
-        self._fit_token = next(_fit_tokens)
+        self._fit_token = _new_fit_token()
 
     def network_changed(self):
         """Forget the compiled functions after the fitted network was changed outside ``fit``.

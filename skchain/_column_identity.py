@@ -10,7 +10,9 @@ errors that name both lists.
 
 from __future__ import annotations
 
-__all__ = ["columns_in_network_order"]
+from ._validation import as_pandas, validate_float32
+
+__all__ = ["columns_in_network_order", "names_for_messages", "rows_in_network_order"]
 
 
 def columns_in_network_order(X, inner_names, rename, stage):
@@ -86,3 +88,70 @@ def columns_in_network_order(X, inner_names, rename, stage):
         )
     position = {a: c for c, a in zip(columns, as_a)}
     return [position[a] for a in a_names]
+
+
+def rows_in_network_order(step, X, reset, stage):
+    """``X`` validated by the frozen ``step``, as float32 in network A's column order.
+
+    In ``fit`` (``reset=True``), a DataFrame's columns are matched to network
+    A's input names (:func:`columns_in_network_order`); afterwards the columns
+    recorded then (``step.feature_names_in_``) are read by name, extra
+    columns ignored.
+
+    Parameters
+    ----------
+    step : FrozenTransformer
+        Its ``estimator`` (network A), ``rename`` and the names it recorded.
+    X : DataFrame or array-like of shape (n_samples, n_features)
+    reset : bool
+        True in ``fit``: record the columns (``feature_names_in_``, ``n_features_in_``).
+    stage : str
+        The stage to name in errors.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, network A's n_features_in_), dtype float32
+
+    Raises
+    ------
+    ValueError
+        When the columns do not give network A's inputs; the message names them.
+    """
+    inner = step.estimator
+    X = as_pandas(X, stage)
+    if reset:
+        order = columns_in_network_order(
+            X, getattr(inner, "feature_names_in_", None), step.rename, stage)
+    else:
+        order = getattr(step, "feature_names_in_", None)
+    missing = []
+    if hasattr(X, "columns") and order is not None:
+        missing = [str(c) for c in order if c not in X.columns]
+        if not missing:
+            X = X[list(order)]
+    X = validate_float32(step, X, reset=reset, stage=stage)
+    if X.shape[1] != inner.n_features_in_:
+        detail = f"; missing: {missing[:10]}" if missing else ""
+        raise ValueError(
+            f"{stage}: network A expects {inner.n_features_in_} inputs, got"
+            f" {X.shape[1]} columns{detail}"
+        )
+    return X
+
+
+def names_for_messages(names, rename):
+    """B's column names as messages quote them, with network A's name where ``rename`` maps one.
+
+    Parameters
+    ----------
+    names : array-like of str or None
+    rename : dict or None
+
+    Returns
+    -------
+    list of str or None
+    """
+    if names is None:
+        return None
+    rename = rename or {}
+    return [str(n) if rename.get(n, n) == n else f"{n} (network A's {rename[n]})" for n in names]

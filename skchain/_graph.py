@@ -78,7 +78,7 @@ def _distinct_networks(layout):
 
     networks, seen = {}, set()
     for i, block in layout.representations():
-        model, owner = block.network_a(), id(block.network.estimator.model_)
+        model, owner = block.network_a(), id(block.network.network_a().model_)
         if owner in seen:
             with random_state_kept(0):  # the copy's initial draws are overwritten
                 copy = keras.models.clone_model(model)

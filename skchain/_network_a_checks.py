@@ -12,6 +12,7 @@ rows: ``input_statistics_``, ``representation_statistics_`` and
 from __future__ import annotations
 
 from ._base import check_fitted
+from .adaptation import InputMoments, adapted_inputs
 from ._validation import input_names, validate_float32
 from .diagnostics import InputStatistics, check_shift, representation_statistics, shift_report
 from .leakage import RowFingerprints, check_leakage, leakage_report
@@ -32,8 +33,9 @@ class DatasetAChecksMixin:
         """Record the summaries of network A's training rows the checks compare with.
 
         Sets ``input_statistics_``, ``representation_statistics_`` (network
-        A's outputs on the rows, per layer it can output) and
-        ``training_fingerprints_``.
+        A's outputs on the rows, per layer it can output),
+        ``training_fingerprints_`` and ``input_moments_`` (the moments of the
+        scaled rows, for ``FrozenTransformer(adapt=...)``).
 
         Parameters
         ----------
@@ -47,6 +49,7 @@ class DatasetAChecksMixin:
         self.input_statistics_ = InputStatistics(X)
         self.representation_statistics_ = representation_statistics(self, X)
         self.training_fingerprints_ = RowFingerprints(X)
+        self.input_moments_ = InputMoments(self.scaled_inputs(X))
         return self
 
     def _input_names(self):
@@ -72,9 +75,18 @@ class DatasetAChecksMixin:
         ------
         ValueError
             With ``shift_check="raise"``, when the rows are unlike dataset A's.
+
+        Notes
+        -----
+        On a network A adapted by ``FrozenTransformer(adapt=...)`` the inputs
+        tested are the rows as the adapted network reads them, mapped back to
+        dataset A's units (:func:`skchain.adaptation.adapted_inputs`), and the
+        outputs are the adapted network's: the check measures the shift that
+        adaptation did not remove.
         """
         check_shift(
-            getattr(self, "input_statistics_", None), X, mode=self.shift_check,
+            getattr(self, "input_statistics_", None), adapted_inputs(self, X),
+            mode=self.shift_check,
             alpha=self.shift_alpha,
             feature_names=feature_names or self._input_names(), stage=stage,
             outputs=outputs, layer=layer,
@@ -173,5 +185,5 @@ class DatasetAChecksMixin:
         layer = self.layer(output_layer).name
         output_statistics = getattr(self, "representation_statistics_", {}).get(layer)
         outputs = None if output_statistics is None else self.representation(X, layer)
-        return shift_report(statistics, X, names, outputs=outputs,
+        return shift_report(statistics, adapted_inputs(self, X), names, outputs=outputs,
                             output_statistics=output_statistics, layer=layer)

@@ -20,7 +20,7 @@ from ._network import BlockNetworkMixin
 from ._validation import as_pandas, check_sample_weight_length
 from ._weights import rows_of_positive_weight
 from ._restore import restore, snapshot
-from .blocks import Layout, block_names_by_encoding, check_numeric_columns, plan_state
+from .blocks import Layout, check_numeric_columns, plan_state
 from .finetune import FineTune, fine_tune_chain
 from .serving import ServedChainMixin
 
@@ -32,9 +32,6 @@ _fused_predictors = weakref.WeakKeyDictionary()
 # The layout of each fitted chain's features step, made once per fit (and
 # again when the fitted features step changes).
 _layouts = weakref.WeakKeyDictionary()
-
-#: The block each categorical encoding of ``make_chain`` makes: ``{encoding: block name}``.
-ENCODER_NAMES = block_names_by_encoding()
 
 
 class Chain(ServedChainMixin, Pipeline):

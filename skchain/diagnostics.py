@@ -332,8 +332,10 @@ def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=Non
         f" dataset A's own distribution gets this warning at most {alpha:.2%} of the time"
         " (shift_alpha). Network A's representation may not be reliable for these"
         " rows: check the data pipeline (units, scaling, column order), compare"
-        " shift_report(X) with dataset A, and retrain network A on data like these"
-        " rows if the change is real."
+        " shift_report(X) with dataset A, and if the change is real adapt network A"
+        " to B's rows (make_chain(..., adapt='standardize', 'coral' or 'adabn'),"
+        " searchable as features__<name>__adapt), fine-tune it with B's labels"
+        " (fine_tune=FineTune(...)) or retrain it on data like these rows."
     )
     if mode == "raise":
         raise ValueError(message)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from sklearn import config_context
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
-from .chain import ENCODER_NAMES, Chain
-from .encoders import CATEGORICAL_ENCODINGS, EncodingColumns, make_categorical_encoder
+from ._own_columns import ENCODER_NAMES, categorical_blocks, numeric_block
+from .adaptation import ADAPT_METHODS
+from .chain import Chain
 from .frozen import FrozenTransformer
 from .passthrough import NetworkAInputs
 from .preprocessor import KerasTransformer
@@ -22,84 +20,9 @@ from .sequences import SequencePadder
 __all__ = ["make_chain"]
 
 
-def _unweighted(scaler):
-    """A scaler ``make_chain`` made, declared not to take ``sample_weight`` under metadata routing.
-
-    Sample weights weight the networks' training; the chain's own scalers
-    are fitted on all rows, routed or not, so a user who requests
-    ``sample_weight`` on the final stage never meets an
-    ``UnsetMetadataPassedError`` for a step they did not write.
-    """
-    with config_context(enable_metadata_routing=True):
-        return scaler.set_fit_request(sample_weight=False)
-
-
-def _numeric_block(numeric_imputer):
-    if numeric_imputer is None:
-        return _unweighted(StandardScaler())
-    if isinstance(numeric_imputer, str):
-        imputer = SimpleImputer(strategy=numeric_imputer, keep_empty_features=True)
-    elif hasattr(numeric_imputer, "fit") and hasattr(numeric_imputer, "transform"):
-        imputer = clone(numeric_imputer)
-    else:
-        raise TypeError(
-            "make_chain: numeric_imputer must be None, a SimpleImputer strategy"
-            " ('mean', 'median', 'most_frequent', 'constant') or a transformer; got"
-            f" {type(numeric_imputer).__name__}"
-        )
-    return Pipeline([("imputer", imputer), ("scaler", _unweighted(StandardScaler()))])
-
-
-def _categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_categories,
-                        max_onehot_levels, high_cardinality):
-    """``(name, transformer, columns)`` of each categorical encoding in use."""
-    columns = list(columns)
-    if isinstance(encoding, dict):
-        if not columns:
-            columns = list(encoding)
-        unnamed = [c for c in columns if c not in encoding]
-        extra = [c for c in encoding if c not in columns]
-        if unnamed or extra:
-            raise ValueError(
-                "make_chain: categorical_encoding as a dict must name each categorical"
-                f" column once; not named: {unnamed}, not categorical columns: {extra}"
-            )
-        per_column = dict(encoding)
-    else:
-        per_column = {c: encoding for c in columns}
-    allowed = (*CATEGORICAL_ENCODINGS, "auto")
-    for column, choice in per_column.items():
-        if choice not in allowed:
-            raise ValueError(
-                f"make_chain: categorical_encoding={choice!r} for column {column!r} is not"
-                f" supported; expected one of {list(allowed)}"
-            )
-    if high_cardinality not in ("embed", "hash"):
-        raise ValueError(
-            f"make_chain: high_cardinality={high_cardinality!r}; expected 'embed' or 'hash'"
-        )
-    auto = [c for c in columns if per_column[c] == "auto"]
-    blocks = []
-    for choice in CATEGORICAL_ENCODINGS:
-        fixed = [c for c in columns if per_column[c] == choice]
-        candidates = auto if choice in ("onehot", high_cardinality) else []
-        if not fixed and not candidates:
-            continue
-        selected = (
-            EncodingColumns(choice, fixed, candidates, max_onehot_levels, high_cardinality)
-            if candidates else fixed
-        )
-        encoder = make_categorical_encoder(
-            choice, hash_features=hash_features, min_frequency=min_frequency,
-            max_categories=max_categories,
-        )
-        blocks.append((ENCODER_NAMES[choice], encoder, selected))
-    return blocks
-
-
 #: Block names make_chain gives B's own columns, and ColumnTransformer's own parameters;
 #: a network A may not take them.
-_RESERVED = ("onehot", "hashed", "embedded", "numeric", "remainder", "transformers",
+_RESERVED = (*ENCODER_NAMES.values(), "numeric", "remainder", "transformers",
              "sparse_threshold", "n_jobs", "transformer_weights", "verbose",
              "verbose_feature_names_out", "force_int_remainder_cols")
 
@@ -158,6 +81,36 @@ def _networks_a(preprocessor, representations, representation_columns, represent
         network, columns, padder = (*parts, None, None)[:3]
         networks.append((name, _frozen(network, where), columns, padder))
     return networks
+
+
+def _adapted(networks, adapt):
+    """``networks`` with ``adapt`` set on their frozen steps (one value, or one per name)."""
+    names = [name for name, _, _, _ in networks]
+    if isinstance(adapt, Mapping):
+        unknown = [name for name in adapt if name not in names]
+        if unknown:
+            raise ValueError(
+                f"make_chain: adapt names {unknown}, not networks A of the chain: {names}")
+        choices = dict(adapt)
+    else:
+        choices = {name: adapt for name in names} if adapt is not None else {}
+    adapted = []
+    for name, frozen, columns, padder in networks:
+        if name in choices:
+            choice = choices[name]
+            if choice is not None and choice not in ADAPT_METHODS:
+                raise ValueError(
+                    f"make_chain: adapt={choice!r} for network A {name!r}; expected None or"
+                    f" one of {list(ADAPT_METHODS)}"
+                )
+            if padder is not None and choice in ("standardize", "coral"):
+                raise ValueError(
+                    f"make_chain: network A {name!r} reads padded sequences; adapt={choice!r}"
+                    " aligns input features: use adapt='adabn' (BatchNormalization layers)"
+                )
+            frozen = clone(frozen).set_params(adapt=choice)
+        adapted.append((name, frozen, columns, padder))
+    return adapted
 
 
 def _representation_blocks(name, frozen, columns, padder, passthrough):
@@ -231,6 +184,7 @@ def make_chain(
     sequence_padder: SequencePadder | None = None,
     representation_padder: SequencePadder | None = None,
     representation_passthrough: bool | str = "auto",
+    adapt: str | Mapping[str, str | None] | None = None,
     regressor: Any = None,
     classifier: Any = None,
     fine_tune: Any = None,
@@ -321,6 +275,12 @@ def make_chain(
         ``dropout=0.2``): it lifts the tasks where network A was trained for
         another target (digits 0-4 -> 5-9: accuracy 0.911 -> 0.985) and costs
         about 0.01 where the representation is the better input.
+    adapt : {None, "standardize", "coral", "adabn"} or dict, default=None
+        Unsupervised adaptation of each network A to the rows the chain is
+        fitted on (see :class:`FrozenTransformer` and
+        :mod:`skchain.adaptation`), or ``{name: choice}`` per network A (those
+        not named keep their own). Searchable as
+        ``features__<name>__adapt``; fine-tuning starts from the adapted network.
     regressor : estimator, default=None
         The final stage for a continuous target (step ``"regressor"``);
         ``None`` means ``ChainRegressor()`` unless ``classifier`` is given.
@@ -374,12 +334,12 @@ def make_chain(
             " True, False or 'auto'"
         )
     blocks = []
-    for name, network, columns, padder in _networks_a(
+    for name, network, columns, padder in _adapted(_networks_a(
         preprocessor, representations, representation_columns, representation_padder
-    ):
+    ), adapt):
         blocks += _representation_blocks(name, network, columns, padder, representation_passthrough)
     _check_block_names(blocks, sequence_columns)
-    blocks += _categorical_blocks(
+    blocks += categorical_blocks(
         categorical_columns, categorical_encoding, hash_features=hash_features,
         min_frequency=min_frequency, max_categories=max_categories,
         max_onehot_levels=max_onehot_levels, high_cardinality=high_cardinality,
@@ -388,7 +348,7 @@ def make_chain(
         padder = SequencePadder() if sequence_padder is None else clone(sequence_padder)
         blocks.append((f"sequence_{column}", padder, [column]))
     if len(numeric_columns):
-        blocks.append(("numeric", _numeric_block(numeric_imputer), list(numeric_columns)))
+        blocks.append(("numeric", numeric_block(numeric_imputer), list(numeric_columns)))
     features = ColumnTransformer(
         blocks, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True
     ).set_output(transform="pandas")

@@ -26,6 +26,7 @@ from ._graph import ChainGraph
 from ._input_pipeline import dataset_fit_arguments
 from ._seeding import random_state_kept
 from .frozen import FrozenTransformer
+from .layers import InputAlignment
 from .preprocessor import KerasTransformer
 from ._early_stopping import (
     early_stopper,
@@ -123,7 +124,9 @@ def _check(settings):
 
 
 def _trainable_layers(submodel, spec, network="network A"):
-    layers = [layer for layer in submodel.layers if layer.weights]
+    # An adapted network A's input alignment stays as it was fitted.
+    layers = [layer for layer in submodel.layers
+              if layer.weights and not isinstance(layer, InputAlignment)]
     names = [layer.name for layer in layers]
     if spec == "all":
         return names
@@ -294,7 +297,7 @@ def _trainable_copy(block, layers, random_state):
     """A copy of ``block``'s network A (the user's stays as it is) with the layers to
     train marked trainable: ``(copy, copy up to the chain's output layer)``, and the
     names of the trained layers."""
-    inner = block.network.estimator
+    inner = block.network.network_a()
     if not block.in_graph:
         raise ValueError(
             f"{_STAGE}: network A {block.name!r}: its scaler must be a StandardScaler (or None)"
@@ -312,7 +315,7 @@ def _trainable_copy(block, layers, random_state):
 
 def _replace_with_copy(features, block, network_a, X, rows):
     """Put the fine-tuned copy of ``block``'s network A into the fitted features step."""
-    inner = block.network.estimator
+    inner = block.network.network_a()
     tuned = KerasTransformer.from_model(
         network_a, output_layer=block.network.layer().name, scaler=inner.scaler_,
         shift_check=inner.shift_check, shift_alpha=inner.shift_alpha,
@@ -324,10 +327,14 @@ def _replace_with_copy(features, block, network_a, X, rows):
     # those its statistics describe, and A's rows are not kept to recompute them.
     # Its training curves on dataset A stay too (fine-tuning's own are in the
     # chain's ``fine_tuned_``).
+    # An adapted network A's input alignment is inside the tuned copy; the drift
+    # check keeps reading the rows as the tuned network reads them.
     for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_",
-                 "target_scaler_", "history_"):
+                 "target_scaler_", "history_", "input_alignment_", "input_moments_"):
         if hasattr(inner, name):
             setattr(tuned, name, getattr(inner, name))
-    step = FrozenTransformer(**{**block.network.get_params(), "estimator": tuned})
+    # The tuned copy started from the adapted network A (adaptation included):
+    # it is used as it is, not adapted again.
+    step = FrozenTransformer(**{**block.network.get_params(), "estimator": tuned, "adapt": None})
     step.fit(X[block.columns] if block.padder is None else rows)
     replace_network(features, block, step)

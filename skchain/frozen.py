@@ -4,8 +4,8 @@
 for a :class:`KerasTransformer`: ``fit`` never trains network A, ``clone``
 never copies it, and the representation of a given block of rows is computed
 once and reused across the fits of a search. Unlike ``FrozenEstimator`` it
-keeps one parameter of its own that is safe to search, ``output_layer``:
-choosing another layer of the frozen network retrains nothing.
+keeps two parameters of its own that are safe to search: ``output_layer``
+(another layer retrains nothing) and ``adapt`` (see :mod:`skchain.adaptation`).
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from numbers import Integral
 
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._base import check_fitted
 from ._cache import RepresentationCache
-from ._column_identity import columns_in_network_order
-from ._validation import as_pandas, validate_float32
+from ._column_identity import names_for_messages, rows_in_network_order
+from .adaptation import ADAPT_METHODS, adapt_network
 from .preprocessor import KerasTransformer
 
 __all__ = ["FrozenTransformer", "RepresentationCache"]
@@ -68,6 +69,10 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         of a chain (the step-by-step ``Pipeline``, the compiled predict,
         ``to_keras``, the exported models, fine-tuning) reads these columns
         in this order.
+    network_a_ : KerasTransformer
+        With ``adapt``: the copy of network A adapted to the fit rows, which
+        ``transform`` runs (see :meth:`network_a`); its ``adapt_method_`` says
+        how.
 
     Notes
     -----
@@ -107,14 +112,17 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         "output_layer": [str, None],
         "cache_size": [Interval(Integral, 0, None, closed="left")],
         "rename": [dict, None],
+        "adapt": [StrOptions(set(ADAPT_METHODS)), None],
     }
 
     def __init__(self, estimator: KerasTransformer, *, output_layer: str | None = None,
-                 cache_size: int = 16, rename: dict | None = None) -> None:
+                 cache_size: int = 16, rename: dict | None = None,
+                 adapt: str | None = None) -> None:
         self.estimator = estimator
         self.output_layer = output_layer
         self.cache_size = cache_size
         self.rename = rename
+        self.adapt = adapt
 
     # The frozen network is shared, never deep-copied: clones differ only in
     # their own parameters.
@@ -141,7 +149,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         return super().get_params(deep=False)
 
     def set_params(self, **params):
-        """Set ``estimator``, ``output_layer``, ``cache_size`` or ``rename``.
+        """Set ``estimator``, ``output_layer``, ``cache_size``, ``rename`` or ``adapt``.
 
         Raises
         ------
@@ -154,7 +162,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"{_STAGE}: cannot set {nested}: network A is frozen inside the"
                 " chain. Refit the KerasTransformer on dataset A and build a new"
-                " chain, or search 'output_layer' here."
+                " chain, or search 'output_layer' or 'adapt' here."
             )
         return super().set_params(**params)
 
@@ -182,10 +190,51 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         try:
-            check_fitted(self.estimator, _STAGE)
+            self.network_a()
         except Exception:
             return False
         return True
+
+    def network_a(self):
+        """The fitted network A this step runs: the estimator, or its copy adapted in ``fit``.
+
+        Every reader of the frozen network (``transform``, the compiled
+        predict, fine-tuning, export, the drift check) goes through it.
+
+        Returns
+        -------
+        KerasTransformer
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            With ``adapt`` set, before ``fit`` (or after ``set_params`` changed
+            ``adapt`` or ``estimator``): the adaptation is fitted on ``fit``'s rows.
+        """
+        check_fitted(self.estimator, _STAGE)
+        if self.adapt is None:
+            return self.estimator
+        adapted = self.__dict__.get("network_a_")
+        if (adapted is None or adapted.adapt_method_ != self.adapt
+                or self.__dict__.get("_adapted_from") != self.estimator.fit_token):
+            raise NotFittedError(
+                f"{_STAGE}: adapt={self.adapt!r} adapts network A to the rows given to fit;"
+                " call fit (or fit_transform) first"
+            )
+        return adapted
+
+    def _fit_rows(self, X):
+        """``fit``'s work: the rows validated, the leakage check, the adaptation (with ``adapt``)."""
+        self._validate_params()
+        check_fitted(self.estimator, _STAGE)
+        X = self._rows(X, reset=True)
+        self.estimator.check_leakage(X, f"{_STAGE} fit")
+        self.__dict__.pop("network_a_", None)
+        if self.adapt is not None:
+            adapted = adapt_network(self.estimator, self.adapt, X, f"{_STAGE} fit")
+            adapted.adapt_method_ = self.adapt
+            self.network_a_, self._adapted_from = adapted, self.estimator.fit_token
+        return X
 
     def fit(self, X, y=None):
         """Check the columns against network A's inputs; train nothing.
@@ -210,9 +259,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             identity*), or with ``leakage_check="raise"`` on the estimator,
             when the rows hold too many of dataset A's training rows.
         """
-        self._validate_params()
-        check_fitted(self.estimator, _STAGE)
-        self.estimator.check_leakage(self._rows(X, reset=True), f"{_STAGE} fit")
+        self._fit_rows(X)
         return self
 
     def fit_transform(self, X, y=None):
@@ -228,11 +275,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, width), dtype float32
         """
-        self._validate_params()
-        check_fitted(self.estimator, _STAGE)
-        X = self._rows(X, reset=True)
-        self.estimator.check_leakage(X, f"{_STAGE} fit")
-        return self.representation(X)
+        return self.representation(self._fit_rows(X))
 
     def transform(self, X):
         """Activations of ``output_layer`` of the frozen network A.
@@ -256,9 +299,9 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         See :meth:`KerasTransformer.shift_report`; columns are matched as in
         ``transform``, and the outputs are those of this step's layer.
         """
-        check_fitted(self.estimator, _STAGE)
-        return self.estimator.shift_report(self._as_network_input(X), self._own_names(),
-                                           output_layer=self.layer().name)
+        network = self.network_a()
+        return network.shift_report(self._as_network_input(X), self._own_names(),
+                                    output_layer=self.layer().name)
 
     def leakage_report(self, X):
         """The rows of ``X`` that hold exactly the values of a row network A was trained on.
@@ -277,44 +320,14 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
 
     def _own_names(self):
         """The input columns as messages name them: B's name, and A's when ``rename`` maps it."""
-        names = getattr(self, "feature_names_in_", None)
-        if names is None:
-            return None
-        rename = self.rename or {}
-        return [str(n) if rename.get(n, n) == n else f"{n} (network A's {rename[n]})" for n in names]
+        return names_for_messages(getattr(self, "feature_names_in_", None), self.rename)
 
     def _rows(self, X, reset):
-        """Validate ``X`` here and return it as float32 in network A's column order.
+        """``X`` validated here, as float32 in network A's column order (see *Column identity*)."""
+        return rows_in_network_order(self, X, reset, f"{_STAGE} {'fit' if reset else 'transform'}")
 
-        In ``fit``, a DataFrame's columns are matched to network A's input
-        names (see *Column identity* in the class docstring); afterwards the
-        columns recorded then (``feature_names_in_``) are read by name, extra
-        columns ignored.
-        """
-        inner = self.estimator
-        stage = f"{_STAGE} {'fit' if reset else 'transform'}"
-        X = as_pandas(X, stage)
-        if reset:
-            order = columns_in_network_order(
-                X, getattr(inner, "feature_names_in_", None), self.rename, stage)
-        else:
-            order = getattr(self, "feature_names_in_", None)
-        missing = []
-        if hasattr(X, "columns") and order is not None:
-            missing = [str(c) for c in order if c not in X.columns]
-            if not missing:
-                X = X[list(order)]
-        X = validate_float32(self, X, reset=reset, stage=stage)
-        if X.shape[1] != inner.n_features_in_:
-            detail = f"; missing: {missing[:10]}" if missing else ""
-            raise ValueError(
-                f"{stage}: network A expects {inner.n_features_in_} inputs, got"
-                f" {X.shape[1]} columns{detail}"
-            )
-        return X
-
-    def _cache_tag(self, layer_name):
-        return (layer_name, self.estimator.fit_token)
+    def _cache_tag(self, layer_name, network):
+        return (layer_name, network.fit_token)
 
     def layer(self):
         """The Keras layer of network A this step outputs.
@@ -331,7 +344,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         ValueError
             When ``output_layer`` is not a layer of network A with a 2-D output.
         """
-        return self.estimator.layer(self.output_layer)
+        return self.network_a().layer(self.output_layer)
 
     def representation(self, X, compute=None):
         """Network A's outputs for validated rows, from the cache or computed.
@@ -351,8 +364,8 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         ndarray of shape (n_samples, width), dtype float32
             Read-only when it comes from the cache.
         """
-        inner = self.estimator
-        layer_name = self.layer().name
+        inner = self.network_a()
+        layer_name = inner.layer(self.output_layer).name
         compute = compute or inner.representation
 
         def on_miss():
@@ -362,7 +375,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             inner.check_shift(X, _STAGE, self._own_names(), outputs=out, layer=layer_name)
             return out
 
-        return self._shared_cache().get_or_compute(X, self._cache_tag(layer_name), on_miss)
+        return self._shared_cache().get_or_compute(X, self._cache_tag(layer_name, inner), on_miss)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns: ``"<layer>0"``, ``"<layer>1"``, ...
@@ -382,5 +395,5 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
-        tags.requires_fit = False
+        tags.requires_fit = self.adapt is not None
         return tags

@@ -10,7 +10,10 @@ import keras
 import numpy as np
 from keras import ops
 
-__all__ = ["CategoryIndex", "EntityEmbedding", "FillMissing", "LevelTable", "Standardize", "standardize"]
+__all__ = [
+    "CategoryIndex", "EntityEmbedding", "FillMissing", "InputAlignment", "LevelTable",
+    "Standardize", "standardize",
+]
 
 
 def standardize(x, shift, scale):
@@ -45,6 +48,48 @@ class Standardize(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "shift": self.shift.tolist(), "scale": self.scale.tolist()}
+
+
+@keras.saving.register_keras_serializable(package="skchain")
+class InputAlignment(keras.layers.Layer):
+    """A fitted domain adaptation of network A's scaled inputs: ``x @ kernel + bias``.
+
+    The first layer of a network A adapted by ``FrozenTransformer(adapt=...)``
+    (see :mod:`skchain.adaptation`): per feature (``diagonal=True``:
+    ``x * kernel + bias``, ``"standardize"``) or a full matrix (CORAL). Its
+    weights are fixed (never trained, fine-tuning included) and saved with the
+    network.
+
+    Parameters
+    ----------
+    diagonal : bool, default=False
+        ``kernel`` of shape ``(n_features,)`` (elementwise) instead of
+        ``(n_features, n_features)``.
+    """
+
+    def __init__(self, diagonal=False, **kwargs):
+        kwargs["trainable"] = False
+        super().__init__(**kwargs)
+        self.diagonal = bool(diagonal)
+
+    def build(self, input_shape):
+        width = int(input_shape[-1])
+        shape = (width,) if self.diagonal else (width, width)
+        self.kernel = self.add_weight(shape=shape, initializer="ones" if self.diagonal
+                                      else "identity", trainable=False, name="kernel")
+        self.bias = self.add_weight(shape=(width,), initializer="zeros", trainable=False,
+                                    name="bias")
+
+    def call(self, inputs):
+        if self.diagonal:
+            return inputs * self.kernel + self.bias
+        return ops.matmul(inputs, self.kernel) + self.bias
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "diagonal": self.diagonal}
 
 
 @keras.saving.register_keras_serializable(package="skchain")

@@ -53,6 +53,7 @@ TRUSTED_TYPES = (
     # scikit-learn's own callbacks, kept by set_callbacks
     "sklearn.callback._progressbar.ProgressBar",
     "sklearn.callback._scoring_monitor.ScoringMonitor",
+    "skchain.adaptation.InputMoments",
     "skchain.chain.Chain",
     "skchain.diagnostics.InputStatistics",
     "skchain.diagnostics.RowFingerprints",

@@ -153,6 +153,10 @@ validation_batch_size, build_fn
         each layer a transformer can output.
     training_fingerprints_ : RowFingerprints
         A 64-bit hash of each distinct training row: 8 bytes a row.
+    input_moments_ : skchain.adaptation.InputMoments
+        Mean, standard deviation and covariance of the scaled training
+        inputs (low rank above 1,024 features), for
+        ``FrozenTransformer(adapt="standardize" | "coral")``.
 
     See Also
     --------

@@ -51,15 +51,15 @@ class RepresentationBlock(Block):
             # The one rule for column identity: the frozen step matched B's columns
             # to network A's inputs in fit; every path reads them in its order.
             self.columns = [str(c) for c in self.network.feature_names_in_]
-        self.why_not_served = unserved_scaler(self.name, self.network.estimator)
+        self.why_not_served = unserved_scaler(self.name, self.network.network_a())
 
     @property
     def in_graph(self):
-        return self.network.estimator.folded_scaling() is not None
+        return self.network.network_a().folded_scaling() is not None
 
     @property
     def entry_width(self):
-        return int(self.network.estimator.n_features_in_)
+        return int(self.network.network_a().n_features_in_)
 
     @property
     def fused_width(self):
@@ -76,14 +76,14 @@ class RepresentationBlock(Block):
         return rows
 
     def scaling_layers(self):
-        folded = self.network.estimator.folded_scaling()
+        folded = self.network.network_a().folded_scaling()
         if not folded:
             return []
         return [Standardize(folded["input_shift"], folded["input_scale"],
                             name=f"{layer_name(self.name)}_network_a_scaler")]
 
     def network_a(self):
-        return self.network.estimator.layer_model(self.network.layer())
+        return self.network.network_a().layer_model(self.network.layer())
 
     def features(self, x, layers, network=None, from_rows=True):
         if not from_rows:
@@ -113,4 +113,5 @@ class RepresentationBlock(Block):
 
     def histories(self):
         title = "network A" if self.name == "representation" else f"network A {self.name!r}"
-        return [(f"{title} (dataset A)", getattr(self.network.estimator, "history_", None) or {})]
+        history = getattr(self.network.network_a(), "history_", None) or {}
+        return [(f"{title} (dataset A)", history)]
