@@ -41,7 +41,6 @@ import numpy as np
 from sklearn.covariance import ledoit_wolf
 from sklearn.utils.extmath import randomized_svd
 
-from ._base import copy_network
 from ._seeding import nothing_drawn
 from .layers import InputAlignment
 
@@ -202,6 +201,14 @@ def _with_alignment(model, kernel, bias, method):
     return network
 
 
+def _copy(model):
+    """A copy of ``model`` with the same weights (new layers, nothing drawn, nothing saved)."""
+    with nothing_drawn():
+        network = keras.models.clone_model(model)
+    network.set_weights(model.get_weights())
+    return network
+
+
 def _keras_mask(tensor):
     """The mask Keras attached to an eager output (padded steps False), or None."""
     try:
@@ -285,7 +292,7 @@ def adapt_network(transformer, method, X, stage):
     model = transformer.model_
     Z = transformer.scaled_inputs(X)
     if method == "adabn":
-        network, alignment = _batch_norm_statistics(copy_network(model), Z, stage), None
+        network, alignment = _batch_norm_statistics(_copy(model), Z, stage), None
     else:
         if reads_sequences(model):
             raise ValueError(

@@ -25,7 +25,6 @@ from .blocks import Layout, layer_name, replace_network
 from ._graph import ChainGraph
 from ._input_pipeline import dataset_fit_arguments
 from ._seeding import random_state_kept
-from .frozen import FrozenTransformer
 from .layers import InputAlignment
 from .preprocessor import KerasTransformer
 from ._early_stopping import (
@@ -335,6 +334,6 @@ def _replace_with_copy(features, block, network_a, X, rows):
             setattr(tuned, name, getattr(inner, name))
     # The tuned copy started from the adapted network A (adaptation included):
     # it is used as it is, not adapted again.
-    step = FrozenTransformer(**{**block.network.get_params(), "estimator": tuned, "adapt": None})
+    step = type(block.network)(**{**block.network.get_params(), "estimator": tuned, "adapt": None})
     step.fit(X[block.columns] if block.padder is None else rows)
     replace_network(features, block, step)
