@@ -12,7 +12,7 @@ rows: ``input_statistics_``, ``representation_statistics_`` and
 from __future__ import annotations
 
 from ._base import check_fitted
-from .adaptation import InputMoments, adapted_inputs
+from .adaptation import InputMoments
 from ._validation import input_names, validate_float32
 from .diagnostics import InputStatistics, check_shift, representation_statistics, shift_report
 from .leakage import RowFingerprints, check_leakage, leakage_report
@@ -78,15 +78,14 @@ class DatasetAChecksMixin:
 
         Notes
         -----
-        On a network A adapted by ``FrozenTransformer(adapt=...)`` the inputs
-        tested are the rows as the adapted network reads them, mapped back to
-        dataset A's units (:func:`skchain.adaptation.adapted_inputs`), and the
-        outputs are the adapted network's: the check measures the shift that
-        adaptation did not remove.
+        A network A adapted by ``FrozenTransformer(adapt=...)`` keeps the
+        summaries of the rows it was adapted to (``adapted_to_`` set): the
+        check then compares new rows, and the adapted network's outputs for
+        them, with those rows, with the same tests and false-alarm rate.
         """
         check_shift(
-            getattr(self, "input_statistics_", None), adapted_inputs(self, X),
-            mode=self.shift_check,
+            getattr(self, "input_statistics_", None), X,
+            mode=self.shift_check, adapted=getattr(self, "adapted_to_", None) is not None,
             alpha=self.shift_alpha,
             feature_names=feature_names or self._input_names(), stage=stage,
             outputs=outputs, layer=layer,
@@ -185,5 +184,5 @@ class DatasetAChecksMixin:
         layer = self.layer(output_layer).name
         output_statistics = getattr(self, "representation_statistics_", {}).get(layer)
         outputs = None if output_statistics is None else self.representation(X, layer)
-        return shift_report(statistics, adapted_inputs(self, X), names, outputs=outputs,
+        return shift_report(statistics, X, names, outputs=outputs,
                             output_statistics=output_statistics, layer=layer)

@@ -42,6 +42,7 @@ from sklearn.covariance import ledoit_wolf
 from sklearn.utils.extmath import randomized_svd
 
 from ._seeding import nothing_drawn
+from .diagnostics import InputStatistics, representation_statistics
 from .layers import InputAlignment
 
 __all__ = ["ADAPT_METHODS", "InputMoments", "adapt_network", "adapted_inputs"]
@@ -274,9 +275,11 @@ def adapt_network(transformer, method, X, stage):
     Returns
     -------
     KerasTransformer
-        A shallow copy sharing the scaler and dataset A's summaries, with its own
-        network (``model_``), a new ``fit_token`` and ``input_alignment_``
-        (``(kernel, bias)`` for ``"standardize"``/``"coral"``, None for ``"adabn"``).
+        A shallow copy sharing the scaler, with its own network (``model_``), a new
+        ``fit_token``, ``input_alignment_`` (``(kernel, bias)`` for
+        ``"standardize"``/``"coral"``, None for ``"adabn"``), ``adapted_to_`` (the
+        number of rows) and the drift check's summaries of ``X``
+        (``input_statistics_``, ``representation_statistics_``).
 
     Raises
     ------
@@ -313,11 +316,19 @@ def adapt_network(transformer, method, X, stage):
     adapted.network_changed()
     adapted.model_ = network
     adapted.input_alignment_ = alignment
+    # The drift check of the adapted network compares new rows with the rows it was
+    # adapted to (the same tests, calibrated the same way), not with dataset A:
+    # mapped onto A's moments, B's rows lose what the tests on A's summary rely on
+    # (exact values such as blank pixels), and the mapping's own sampling error
+    # would be counted as drift.
+    adapted.input_statistics_ = InputStatistics(X)
+    adapted.representation_statistics_ = representation_statistics(adapted, X)
+    adapted.adapted_to_ = len(X)
     return adapted
 
 
 def adapted_inputs(transformer, X):
-    """Raw rows as an adapted network A reads them, in dataset A's units (for the drift check).
+    """Raw rows as an adapted network A reads them, in dataset A's units.
 
     Parameters
     ----------

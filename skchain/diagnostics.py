@@ -278,8 +278,12 @@ def _named_inputs(statistics, X, report, names, flagged, top=3):
 
 
 def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=None,
-                output_statistics=None, layer=None):
-    """Warn (or raise) when the batch's drift test rejects at level ``alpha``."""
+                output_statistics=None, layer=None, adapted=False):
+    """Warn (or raise) when the batch's drift test rejects at level ``alpha``.
+
+    ``adapted=True``: ``statistics`` summarise the rows an adapted network A
+    was adapted to (``FrozenTransformer(adapt=...)``), and the message says so.
+    """
     if mode == "off" or statistics is None or X.shape[0] == 0:
         return
     if outputs is not None and output_statistics is None:
@@ -326,17 +330,27 @@ def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=Non
         evidence = f"{tests} together, {p_text}; no single feature's test is conclusive alone"
     else:
         evidence = f"{' and '.join(counts)} differ; {p_text}"
-    message = (
-        f"{stage}: {rows_word} unlike network A's training data ({evidence})."
-        f" Worst: {listed}. A batch drawn from"
-        f" dataset A's own distribution gets this warning at most {alpha:.2%} of the time"
-        " (shift_alpha). Network A's representation may not be reliable for these"
-        " rows: check the data pipeline (units, scaling, column order), compare"
-        " shift_report(X) with dataset A, and if the change is real adapt network A"
-        " to B's rows (make_chain(..., adapt='standardize', 'coral' or 'adabn'),"
-        " searchable as features__<name>__adapt), fine-tune it with B's labels"
-        " (fine_tune=FineTune(...)) or retrain it on data like these rows."
-    )
+    if adapted:
+        message = (
+            f"{stage}: {rows_word} unlike the rows network A was adapted to ({evidence};"
+            f" 'A' in these figures means those rows). Worst: {listed}. A batch drawn from"
+            f" the distribution of those rows gets this warning at most {alpha:.2%} of the"
+            " time (shift_alpha). The adaptation may not suit these rows: check the data"
+            " pipeline (units, scaling, column order), compare shift_report(X), and refit"
+            " the chain on rows like these to adapt network A to them (or fine-tune it)."
+        )
+    else:
+        message = (
+            f"{stage}: {rows_word} unlike network A's training data ({evidence})."
+            f" Worst: {listed}. A batch drawn from"
+            f" dataset A's own distribution gets this warning at most {alpha:.2%} of the time"
+            " (shift_alpha). Network A's representation may not be reliable for these"
+            " rows: check the data pipeline (units, scaling, column order), compare"
+            " shift_report(X) with dataset A, and if the change is real adapt network A"
+            " to B's rows (make_chain(..., adapt='standardize', 'coral' or 'adabn'),"
+            " searchable as features__<name>__adapt), fine-tune it with B's labels"
+            " (fine_tune=FineTune(...)) or retrain it on data like these rows."
+        )
     if mode == "raise":
         raise ValueError(message)
     warn_at_user(message, DataShiftWarning)

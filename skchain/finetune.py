@@ -326,10 +326,11 @@ def _replace_with_copy(features, block, network_a, X, rows):
     # those its statistics describe, and A's rows are not kept to recompute them.
     # Its training curves on dataset A stay too (fine-tuning's own are in the
     # chain's ``fine_tuned_``).
-    # An adapted network A's input alignment is inside the tuned copy; the drift
-    # check keeps reading the rows as the tuned network reads them.
+    # An adapted network A's input alignment is inside the tuned copy; its drift
+    # check keeps comparing with the rows it was adapted to.
     for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_",
-                 "target_scaler_", "history_", "input_alignment_", "input_moments_"):
+                 "target_scaler_", "history_", "input_alignment_", "input_moments_",
+                 "adapted_to_"):
         if hasattr(inner, name):
             setattr(tuned, name, getattr(inner, name))
     # The tuned copy started from the adapted network A (adaptation included):

@@ -295,7 +295,8 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """Drift tests of ``X`` against network A's training inputs and outputs.
 
         See :meth:`KerasTransformer.shift_report`; columns are matched as in
-        ``transform``, and the outputs are those of this step's layer.
+        ``transform``, and the outputs are those of this step's layer. With
+        ``adapt``, against the rows network A was adapted to.
         """
         network = self.network_a()
         return network.shift_report(self._as_network_input(X), self._own_names(),
