@@ -159,10 +159,18 @@ def _alignment(method, moments, Z):
     return kernel, moments.mean - mean @ kernel
 
 
+def _all_layers(model):
+    """Every layer of ``model``, those of the models nested in it included."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+
+
 def reads_sequences(model):
     """Whether network A reads padded sequences or token ids (a ``Masking``/``Embedding`` layer)."""
     kinds = (keras.layers.Masking, keras.layers.Embedding)
-    return any(isinstance(layer, kinds) for layer in model._flatten_layers(include_self=False))
+    return any(isinstance(layer, kinds) for layer in _all_layers(model))
 
 
 def _with_alignment(model, kernel, bias, method):
@@ -172,7 +180,7 @@ def _with_alignment(model, kernel, bias, method):
     ``output`` belongs to the copy's graph; nothing is drawn from the global
     generators.
     """
-    names = {layer.name for layer in model._flatten_layers(include_self=False)}
+    names = {layer.name for layer in _all_layers(model)}
     name = f"adapt_{method}"
     while name in names:
         name += "_"
@@ -210,15 +218,6 @@ def _copy(model):
     return network
 
 
-def _keras_mask(tensor):
-    """The mask Keras attached to an eager output (padded steps False), or None."""
-    try:
-        from keras.src.backend.common.masking import get_keras_mask
-    except ImportError:  # pragma: no cover - another Keras layout
-        return getattr(tensor, "_keras_mask", None)
-    return get_keras_mask(tensor)
-
-
 def _batch_norm_statistics(network, Z, stage):
     """Re-estimate every ``BatchNormalization`` layer's moving statistics on ``Z``, in order."""
     layers = [layer for layer in network.layers
@@ -238,7 +237,7 @@ def _batch_norm_statistics(network, Z, stage):
         for part in _chunks(len(Z)):
             result = upto(Z[part], training=False)
             out, *mask = result if isinstance(result, (list, tuple)) else [result]
-            mask = mask[0] if mask else _keras_mask(out)
+            mask = mask[0] if mask else None
             out = np.asarray(keras.ops.convert_to_numpy(out), np.float64)
             if axes is None:
                 axis = [a % out.ndim for a in np.atleast_1d(layer.axis)]
