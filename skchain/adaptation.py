@@ -167,6 +167,11 @@ def _all_layers(model):
             yield from _all_layers(layer)
 
 
+def batch_norm_layers(model):
+    """The ``BatchNormalization`` layers of ``model`` that ``adapt="adabn"`` re-estimates."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+
+
 def reads_sequences(model):
     """Whether network A reads padded sequences or token ids (a ``Masking``/``Embedding`` layer)."""
     kinds = (keras.layers.Masking, keras.layers.Embedding)
@@ -220,8 +225,7 @@ def _copy(model):
 
 def _batch_norm_statistics(network, Z, stage):
     """Re-estimate every ``BatchNormalization`` layer's moving statistics on ``Z``, in order."""
-    layers = [layer for layer in network.layers
-              if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = batch_norm_layers(network)
     if not layers:
         raise ValueError(
             f"{stage}: adapt='adabn' re-estimates network A's BatchNormalization statistics,"

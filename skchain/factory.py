@@ -9,7 +9,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from ._own_columns import ENCODER_NAMES, categorical_blocks, numeric_block
-from .adaptation import ADAPT_METHODS
+from .adaptation import ADAPT_METHODS, batch_norm_layers
 from .chain import Chain
 from .frozen import FrozenTransformer
 from .passthrough import NetworkAInputs
@@ -102,6 +102,13 @@ def _adapted(networks, adapt):
                 raise ValueError(
                     f"make_chain: adapt={choice!r} for network A {name!r}; expected None or"
                     f" one of {list(ADAPT_METHODS)}"
+                )
+            model = getattr(frozen.estimator, "model_", None)
+            if choice == "adabn" and model is not None and not batch_norm_layers(model):
+                raise ValueError(
+                    f"make_chain: adapt='adabn' for network A {name!r}, which has no"
+                    " BatchNormalization layer; use 'standardize' or 'coral' for it"
+                    " (adapt={name: ...} sets one network's)"
                 )
             if padder is not None and choice in ("standardize", "coral"):
                 raise ValueError(

@@ -302,6 +302,8 @@ def test_searchable_per_network():
     assert params["features__left__adapt"] == "adabn" and params["features__right__adapt"] is None
     with pytest.raises(ValueError, match="not networks A"):
         make_chain(representations={"left": left}, adapt={"middle": "coral"})
+    with pytest.raises(ValueError, match="network A 'right', which has no BatchNormalization"):
+        make_chain(representations={"left": left, "right": right}, adapt="adabn")
     B, yb = _b_frame(150)
     search = GridSearchCV(chain, {"features__right__adapt": [None, "standardize"]}, cv=2)
     search.fit(B, yb)
