@@ -82,3 +82,16 @@ def run_fresh(script, cwd=None):
                             capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
+
+
+def exported_answers(chain, inputs, directory):
+    """The chain exported as a SavedModel and as ONNX, each run on ``inputs`` (raveled arrays)."""
+    import onnxruntime
+    import tensorflow as tf
+
+    chain.export(directory / "saved")
+    served = tf.saved_model.load(str(directory / "saved"))  # kept: its variables live in it
+    (saved,) = served.serve({k: tf.constant(v) for k, v in inputs.items()}).values()
+    chain.export(directory / "chain.onnx", format="onnx")
+    onnx = onnxruntime.InferenceSession(str(directory / "chain.onnx")).run(None, inputs)[0]
+    return np.asarray(saved).ravel(), np.asarray(onnx).ravel()

@@ -26,6 +26,8 @@ from skchain import (ChainRegressor, DataShiftWarning, FineTune, FrozenTransform
 from skchain.adaptation import adapted_inputs
 from skchain.layers import InputAlignment
 
+from conftest import exported_answers
+
 COLS = [f"a{i}" for i in range(4)]
 
 # Several tests adapt network A to (transformed copies of) its own training rows,
@@ -234,16 +236,8 @@ def test_every_path_of_an_adapted_chain_agrees(network, adapt, tmp_path):
     buffer.seek(0)
     np.testing.assert_array_equal(joblib.load(buffer).predict(new), compiled)
     if adapt == "coral":
-        import onnxruntime
-        import tensorflow as tf
-
-        chain.export(tmp_path / "saved")
-        served = tf.saved_model.load(str(tmp_path / "saved"))  # kept: its variables live in it
-        (out,) = served.serve({k: tf.constant(v) for k, v in inputs.items()}).values()
-        np.testing.assert_allclose(np.asarray(out).ravel(), compiled, rtol=1e-5, atol=1e-5)
-        chain.export(tmp_path / "chain.onnx", format="onnx")
-        out = onnxruntime.InferenceSession(str(tmp_path / "chain.onnx")).run(None, inputs)[0]
-        np.testing.assert_allclose(np.asarray(out).ravel(), compiled, rtol=1e-5, atol=1e-5)
+        for out in exported_answers(chain, inputs, tmp_path):  # SavedModel, ONNX
+            np.testing.assert_allclose(out, compiled, rtol=1e-5, atol=1e-5)
 
 
 def test_no_validation_row_reaches_the_adaptation(network, monkeypatch):

@@ -21,7 +21,7 @@ from sklearn.model_selection import GridSearchCV
 import skchain
 from skchain import ChainRegressor, FineTune, KerasTransformer, make_chain
 
-from conftest import run_fresh
+from conftest import exported_answers, run_fresh
 
 TESTS = str(Path(__file__).parent)
 LEFT = [f"a{i}" for i in range(6)]
@@ -98,21 +98,13 @@ def test_one_block_and_one_branch_per_network(fitted, data):
 
 
 def test_exports_equal_predict(fitted, data, tmp_path):
-    import onnxruntime
-    import tensorflow as tf
-
     _, _, new = data
     expected = fitted.predict(new)
     inputs = fitted.serving_inputs(new)
     assert sorted(inputs) == sorted([*LEFT, "b0", "b1", "store", "age"])
     np.testing.assert_allclose(np.asarray(fitted.to_keras()(inputs)), expected, rtol=1e-5, atol=1e-6)
-    fitted.export(tmp_path / "saved")
-    served = tf.saved_model.load(str(tmp_path / "saved"))
-    (out,) = served.serve({k: tf.constant(v) for k, v in inputs.items()}).values()
-    np.testing.assert_allclose(np.asarray(out).ravel(), expected, rtol=1e-5, atol=1e-6)
-    fitted.export(tmp_path / "chain.onnx", format="onnx")
-    out = onnxruntime.InferenceSession(str(tmp_path / "chain.onnx")).run(None, inputs)[0]
-    np.testing.assert_allclose(np.asarray(out).ravel(), expected, rtol=1e-5, atol=1e-6)
+    for out in exported_answers(fitted, inputs, tmp_path):  # SavedModel, ONNX
+        np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_each_network_is_searchable(networks, data):
