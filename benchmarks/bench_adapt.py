@@ -148,12 +148,24 @@ from bench_accuracy import (  # noqa: E402  (the same data and helpers as the ac
 )
 
 ADAPTS = [None, "standardize", "coral", "adabn"]
-SETTINGS = {"a_rows": 8_000, "b_rows": 600, "test_rows": 1_000, "tabular_a_epochs": 20,
-            "digits_a_epochs": 30, "final_epochs": 25, "fine_tune_epochs": 10}
-QUICK = {"a_rows": 2_000, "b_rows": 300, "test_rows": 300, "tabular_a_epochs": 5,
-         "digits_a_epochs": 5, "final_epochs": 5, "fine_tune_epochs": 2}
-
-
+SETTINGS = {
+    "a_rows": 8_000,
+    "b_rows": 600,
+    "test_rows": 1_000,
+    "tabular_a_epochs": 20,
+    "digits_a_epochs": 30,
+    "final_epochs": 25,
+    "fine_tune_epochs": 10,
+}
+QUICK = {
+    "a_rows": 2_000,
+    "b_rows": 300,
+    "test_rows": 300,
+    "tabular_a_epochs": 5,
+    "digits_a_epochs": 5,
+    "final_epochs": 5,
+    "fine_tune_epochs": 2,
+}
 
 
 HAS_ADAPT = has_parameter(make_chain, "adapt")
@@ -187,9 +199,9 @@ class Pair:
     """One seed's data of a pair."""
 
     shifted: bool
-    a: tuple                     # (X_a DataFrame, y_a) for network A
-    reference: tuple | None      # (X_a' DataFrame, y_a') from B's distribution, or None
-    digits: bool                 # network A is the digits classifier
+    a: tuple  # (X_a DataFrame, y_a) for network A
+    reference: tuple | None  # (X_a' DataFrame, y_a') from B's distribution, or None
+    digits: bool  # network A is the digits classifier
     train: pd.DataFrame
     y_train: np.ndarray
     test: pd.DataFrame
@@ -201,11 +213,19 @@ class Pair:
 
 def fit_network_a(X, y, digits, seed, settings):
     if digits:
-        params = {"model": build_digits_network_a, "loss": "sparse_categorical_crossentropy",
-                  "epochs": settings["digits_a_epochs"], "batch_size": 32}
+        params = {
+            "model": build_digits_network_a,
+            "loss": "sparse_categorical_crossentropy",
+            "epochs": settings["digits_a_epochs"],
+            "batch_size": 32,
+        }
     else:
-        params = {"model": build_network_a, "loss": "mse",
-                  "epochs": settings["tabular_a_epochs"], "batch_size": 256}
+        params = {
+            "model": build_network_a,
+            "loss": "mse",
+            "epochs": settings["tabular_a_epochs"],
+            "batch_size": 256,
+        }
     return KerasTransformer(output_layer="embedding", random_state=seed, **params).fit(X, y)
 
 
@@ -215,7 +235,8 @@ def fit_network_a(X, y, digits, seed, settings):
 def darker(pixels):
     """B's scanner: darker background, lower contrast (0..16 grey levels)."""
     return np.clip(np.round(0.6 * np.asarray(pixels, dtype=np.float64) + 4), 0, 16).astype(
-        np.float32)
+        np.float32
+    )
 
 
 def digits_dark(seed, s):
@@ -224,11 +245,22 @@ def digits_dark(seed, s):
     df_b[PIXELS] = darker(df_b[PIXELS].to_numpy())
     train, test, y_train, y_test = train_test_split(df_b, y_b, test_size=0.25, random_state=seed)
     if s is QUICK:
-        train, y_train = train.iloc[:s["b_rows"]], y_train[:s["b_rows"]]
+        train, y_train = train.iloc[: s["b_rows"]], y_train[: s["b_rows"]]
     a = (pd.DataFrame(X_a, columns=PIXELS), y_a)
     reference = (pd.DataFrame(darker(X_a), columns=PIXELS), y_a)
-    return Pair(True, a, reference, True, train, y_train, test, y_test, PIXELS,
-                categorical=["store", "colour"], numeric=["age"])
+    return Pair(
+        True,
+        a,
+        reference,
+        True,
+        train,
+        y_train,
+        test,
+        y_test,
+        PIXELS,
+        categorical=["store", "colour"],
+        numeric=["age"],
+    )
 
 
 def _diamonds():
@@ -248,24 +280,37 @@ def diamonds_carat(seed, s):
     large = rng.permutation(np.flatnonzero(frame["carat"] >= 1))
     a = frame.iloc[rng.choice(small, s["a_rows"], replace=False)]
     n_b = s["b_rows"] + s["test_rows"]
-    reference = frame.iloc[large[n_b:n_b + s["a_rows"]]]
+    reference = frame.iloc[large[n_b : n_b + s["a_rows"]]]
     columns = DIAMOND_SIZES + ["cut", "color", "clarity"]
     split = _split_b(frame, large[:n_b], s["b_rows"], columns, "price")
-    log_price = (lambda f: np.log(f["price"].to_numpy(np.float64)))
-    return Pair(True, (a[DIAMOND_SIZES], log_price(a)),
-                (reference[DIAMOND_SIZES], log_price(reference)), False, *split,
-                DIAMOND_SIZES, categorical=["cut", "color", "clarity"])
+    log_price = lambda f: np.log(f["price"].to_numpy(np.float64))
+    return Pair(
+        True,
+        (a[DIAMOND_SIZES], log_price(a)),
+        (reference[DIAMOND_SIZES], log_price(reference)),
+        False,
+        *split,
+        DIAMOND_SIZES,
+        categorical=["cut", "color", "clarity"],
+    )
 
 
 def diamonds_random(seed, s):
     frame = _diamonds()
     order = np.random.default_rng(seed).permutation(len(frame))
-    a = frame.iloc[order[:s["a_rows"]]]
+    a = frame.iloc[order[: s["a_rows"]]]
     n_b = s["b_rows"] + s["test_rows"]
     columns = DIAMOND_SIZES + ["cut", "color", "clarity"]
-    split = _split_b(frame, order[s["a_rows"]:s["a_rows"] + n_b], s["b_rows"], columns, "price")
-    return Pair(False, (a[DIAMOND_SIZES], np.log(a["price"].to_numpy(np.float64))), None, False,
-                *split, DIAMOND_SIZES, categorical=["cut", "color", "clarity"])
+    split = _split_b(frame, order[s["a_rows"] : s["a_rows"] + n_b], s["b_rows"], columns, "price")
+    return Pair(
+        False,
+        (a[DIAMOND_SIZES], np.log(a["price"].to_numpy(np.float64))),
+        None,
+        False,
+        *split,
+        DIAMOND_SIZES,
+        categorical=["cut", "color", "clarity"],
+    )
 
 
 def cps_years(seed, s):
@@ -277,13 +322,19 @@ def cps_years(seed, s):
     b_all["log_earnings"] = np.log(b_all["earnings"].to_numpy(np.float64))
     order = rng.permutation(len(b_all))
     n_b = s["b_rows"] + s["test_rows"]
-    reference = b_all.iloc[order[n_b:n_b + s["a_rows"]]]
+    reference = b_all.iloc[order[n_b : n_b + s["a_rows"]]]
     columns = CPS_A_COLUMNS + ["gender", "region"]
     split = _split_b(b_all, order[:n_b], s["b_rows"], columns, "log_earnings")
-    as_float = (lambda f: f[CPS_A_COLUMNS].astype(np.float64))
-    return Pair(True, (as_float(a), np.log(a["wage"].to_numpy(np.float64))),
-                (as_float(reference), reference["log_earnings"].to_numpy(np.float64)), False,
-                *split, CPS_A_COLUMNS, categorical=["gender", "region"])
+    as_float = lambda f: f[CPS_A_COLUMNS].astype(np.float64)
+    return Pair(
+        True,
+        (as_float(a), np.log(a["wage"].to_numpy(np.float64))),
+        (as_float(reference), reference["log_earnings"].to_numpy(np.float64)),
+        False,
+        *split,
+        CPS_A_COLUMNS,
+        categorical=["gender", "region"],
+    )
 
 
 def flights_origin(seed, s):
@@ -298,12 +349,19 @@ def flights_origin(seed, s):
     jfk = rng.permutation(np.flatnonzero(frame["origin"] == "JFK"))
     a = frame.iloc[rng.choice(ewr, s["a_rows"], replace=False)]
     n_b = s["b_rows"] + s["test_rows"]
-    reference = frame.iloc[jfk[n_b:n_b + s["a_rows"]]]
+    reference = frame.iloc[jfk[n_b : n_b + s["a_rows"]]]
     columns = WEATHER + ["carrier", "distance"]
     split = _split_b(frame, jfk[:n_b], s["b_rows"], columns, "delay_hours")
-    return Pair(True, (a[WEATHER], a["delay_hours"].to_numpy()),
-                (reference[WEATHER], reference["delay_hours"].to_numpy()), False, *split,
-                WEATHER, categorical=["carrier"], numeric=["distance"])
+    return Pair(
+        True,
+        (a[WEATHER], a["delay_hours"].to_numpy()),
+        (reference[WEATHER], reference["delay_hours"].to_numpy()),
+        False,
+        *split,
+        WEATHER,
+        categorical=["carrier"],
+        numeric=["distance"],
+    )
 
 
 PAIRS = {
@@ -319,24 +377,40 @@ PAIRS = {
 
 
 def final_network(seed, s):
-    return ChainRegressor(hidden_units=(32,), branch_units=32, epochs=s["final_epochs"],
-                          batch_size=64, random_state=seed)
+    return ChainRegressor(
+        hidden_units=(32,),
+        branch_units=32,
+        epochs=s["final_epochs"],
+        batch_size=64,
+        random_state=seed,
+    )
 
 
 def chain(pair, pre, seed, s, passthrough, **params):
     if not HAS_ADAPT:
         params.pop("adapt", None)
     extra = {} if passthrough == "auto" else {"representation_passthrough": False}
-    return make_chain(pre, representation_columns=pair.representation,
-                      categorical_columns=pair.categorical, numeric_columns=pair.numeric,
-                      regressor=final_network(seed, s), **extra, **params)
+    return make_chain(
+        pre,
+        representation_columns=pair.representation,
+        categorical_columns=pair.categorical,
+        numeric_columns=pair.numeric,
+        regressor=final_network(seed, s),
+        **extra,
+        **params,
+    )
 
 
 def raw_columns(pair):
     blocks = [("raw", StandardScaler(), pair.representation)]
     if pair.categorical:
-        blocks.append(("onehot", OneHotEncoder(handle_unknown="ignore", sparse_output=False,
-                                               dtype="float32"), pair.categorical))
+        blocks.append(
+            (
+                "onehot",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype="float32"),
+                pair.categorical,
+            )
+        )
     if pair.numeric:
         blocks.append(("numeric", StandardScaler(), pair.numeric))
     return ColumnTransformer(blocks).set_output(transform="pandas")
@@ -346,12 +420,25 @@ def fine_tune(s):
     return FineTune(epochs=s["fine_tune_epochs"], learning_rate=3e-4)
 
 
-ROWS = ["frozen (adapt=None)", 'adapt="standardize"', 'adapt="coral"', 'adapt="adabn"',
-        "fine-tuned", "adapted, then fine-tuned", "adapt chosen by search",
-        "final network on B's raw columns", "HistGradientBoosting (raw columns)",
-        "frozen, unshifted (reference)"]
-NEEDS_ADAPT = {'adapt="standardize"', 'adapt="coral"', 'adapt="adabn"',
-               "adapted, then fine-tuned", "adapt chosen by search"}
+ROWS = [
+    "frozen (adapt=None)",
+    'adapt="standardize"',
+    'adapt="coral"',
+    'adapt="adabn"',
+    "fine-tuned",
+    "adapted, then fine-tuned",
+    "adapt chosen by search",
+    "final network on B's raw columns",
+    "HistGradientBoosting (raw columns)",
+    "frozen, unshifted (reference)",
+]
+NEEDS_ADAPT = {
+    'adapt="standardize"',
+    'adapt="coral"',
+    'adapt="adabn"',
+    "adapted, then fine-tuned",
+    "adapt chosen by search",
+}
 
 
 def fit_score(make, pair, caught):
@@ -387,20 +474,27 @@ def one_seed(name, seed, s, passthrough, caught):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pre = fit_network_a(*pair.a, pair.digits, seed, s)
-        pre_ref = (fit_network_a(*pair.reference, pair.digits, seed, s)
-                   if pair.reference is not None else None)
+        pre_ref = (
+            fit_network_a(*pair.reference, pair.digits, seed, s)
+            if pair.reference is not None
+            else None
+        )
     a_seconds = time.perf_counter() - start
     flagged, min_p, worst = drift_flag(pre, pair)
-    report = (f"  {name} seed {seed}: networks A {a_seconds:.1f} s; drift check"
-              f" {'FLAGS' if flagged else 'does not flag'} B (min adjusted p {min_p:.2g};"
-              f" {worst})")
+    report = (
+        f"  {name} seed {seed}: networks A {a_seconds:.1f} s; drift check"
+        f" {'FLAGS' if flagged else 'does not flag'} B (min adjusted p {min_p:.2g};"
+        f" {worst})"
+    )
     print(report, flush=True)
 
     def record(row, outcome, began):
         out[row] = outcome
         shown = f"{outcome:.3f}" if isinstance(outcome, float) else outcome
-        print(f"  {name} seed {seed}: {row}: {shown} ({time.perf_counter() - began:.1f} s)",
-              flush=True)
+        print(
+            f"  {name} seed {seed}: {row}: {shown} ({time.perf_counter() - began:.1f} s)",
+            flush=True,
+        )
 
     def run(row, make):
         began = time.perf_counter()
@@ -412,15 +506,20 @@ def one_seed(name, seed, s, passthrough, caught):
     chosen = None
     if HAS_ADAPT:
         for method in ADAPTS[1:]:
-            run(f'adapt="{method}"', lambda m=method: chain(pair, pre, seed, s, passthrough,
-                                                            adapt=m))
+            run(
+                f'adapt="{method}"',
+                lambda m=method: chain(pair, pre, seed, s, passthrough, adapt=m),
+            )
         # The search's refit would be the chain of the chosen adapt on the same rows with the
         # same random_state, i.e. the row already fitted above: refit=False, and its score.
         began = time.perf_counter()
-        search = GridSearchCV(chain(pair, pre, seed, s, passthrough),
-                              {"features__representation__adapt": ADAPTS},
-                              cv=KFold(3, shuffle=True, random_state=seed), error_score=np.nan,
-                              refit=False)
+        search = GridSearchCV(
+            chain(pair, pre, seed, s, passthrough),
+            {"features__representation__adapt": ADAPTS},
+            cv=KFold(3, shuffle=True, random_state=seed),
+            error_score=np.nan,
+            refit=False,
+        )
         try:
             with warnings.catch_warnings(record=True) as log:
                 warnings.simplefilter("always")
@@ -429,41 +528,68 @@ def one_seed(name, seed, s, passthrough, caught):
                 caught[warning.category.__name__] = caught.get(warning.category.__name__, 0) + 1
         except Exception as error:  # reported, and the benchmark goes on
             search = None
-            record("adapt chosen by search",
-                   f"{type(error).__name__}: {str(error).splitlines()[0][:300]}", began)
+            record(
+                "adapt chosen by search",
+                f"{type(error).__name__}: {str(error).splitlines()[0][:300]}",
+                began,
+            )
         if search is not None:
             chosen = search.best_params_["features__representation__adapt"]
             row = "frozen (adapt=None)" if chosen is None else f'adapt="{chosen}"'
             record("adapt chosen by search", out[row], began)
-            scores = pd.Series(search.cv_results_["mean_test_score"],
-                               index=[str(p["features__representation__adapt"])
-                                      for p in search.cv_results_["params"]])
+            scores = pd.Series(
+                search.cv_results_["mean_test_score"],
+                index=[
+                    str(p["features__representation__adapt"]) for p in search.cv_results_["params"]
+                ],
+            )
             adapted = scores.drop("None").dropna()
             best_adapt = adapted.idxmax() if len(adapted) else "standardize"
-            print(f"  {name} seed {seed}: search cv R2 "
-                  + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
-                  + f"; chose {chosen}", flush=True)
+            print(
+                f"  {name} seed {seed}: search cv R2 "
+                + ", ".join(f"{k} {v:.3f}" for k, v in scores.items())
+                + f"; chose {chosen}",
+                flush=True,
+            )
         else:
             best_adapt = "standardize"
-        run("adapted, then fine-tuned", lambda: chain(pair, pre, seed, s, passthrough,
-                                                      adapt=best_adapt, fine_tune=fine_tune(s)))
+        run(
+            "adapted, then fine-tuned",
+            lambda: chain(
+                pair, pre, seed, s, passthrough, adapt=best_adapt, fine_tune=fine_tune(s)
+            ),
+        )
     else:
         for row in NEEDS_ADAPT:
             out[row] = "n/a"
     run("fine-tuned", lambda: chain(pair, pre, seed, s, passthrough, fine_tune=fine_tune(s)))
-    run("final network on B's raw columns",
-        lambda: Pipeline([("features", raw_columns(pair)), ("regressor", final_network(seed, s))]))
+    run(
+        "final network on B's raw columns",
+        lambda: Pipeline([("features", raw_columns(pair)), ("regressor", final_network(seed, s))]),
+    )
     with threadpool_limits(1, user_api="openmp"):  # its busy-waiting threads fight TF's
-        run("HistGradientBoosting (raw columns)",
-            lambda: Pipeline([("features", raw_columns(pair)),
-                              ("model", HistGradientBoostingRegressor(random_state=seed))]))
+        run(
+            "HistGradientBoosting (raw columns)",
+            lambda: Pipeline(
+                [
+                    ("features", raw_columns(pair)),
+                    ("model", HistGradientBoostingRegressor(random_state=seed)),
+                ]
+            ),
+        )
     if pre_ref is not None:
         run("frozen, unshifted (reference)", lambda: chain(pair, pre_ref, seed, s, passthrough))
     else:
         out["frozen, unshifted (reference)"] = out["frozen (adapt=None)"]
-    info = {"flagged": flagged, "chosen": chosen, "n_a": len(pair.a[0]),
-            "n_train": len(pair.train), "n_test": len(pair.test), "shifted": pair.shifted,
-            "a_seconds": a_seconds}
+    info = {
+        "flagged": flagged,
+        "chosen": chosen,
+        "n_a": len(pair.a[0]),
+        "n_train": len(pair.train),
+        "n_test": len(pair.test),
+        "shifted": pair.shifted,
+        "a_seconds": a_seconds,
+    }
     return out, info
 
 
@@ -498,14 +624,18 @@ def verdict(name, infos, rows):
             return label + f"no shift; goal not measured (search: {cell(search)})"
         cost = frozen[0] - search[0]
         met = cost <= 0.01
-        return (label + f"no shift (drift check flags B in {flags}/{seeds} seeds); search"
-                f" {search[0]:.3f} vs frozen {frozen[0]:.3f}: costs {cost:+.3f}"
-                f" (goal <= 0.01): {'MET' if met else 'NOT MET'}")
+        return (
+            label + f"no shift (drift check flags B in {flags}/{seeds} seeds); search"
+            f" {search[0]:.3f} vs frozen {frozen[0]:.3f}: costs {cost:+.3f}"
+            f" (goal <= 0.01): {'MET' if met else 'NOT MET'}"
+        )
     if not isinstance(reference, tuple):
         return label + "no verdict (the reference failed)"
     loss = reference[0] - frozen[0]
-    head = (f"drift check flags B in {flags}/{seeds} seeds; frozen {frozen[0]:.3f}, unshifted"
-            f" reference {reference[0]:.3f} (loss {loss:+.3f})")
+    head = (
+        f"drift check flags B in {flags}/{seeds} seeds; frozen {frozen[0]:.3f}, unshifted"
+        f" reference {reference[0]:.3f} (loss {loss:+.3f})"
+    )
     if 2 * flags <= seeds:
         return label + head + "; goal not applicable (drift check does not flag B)"
     if loss <= 0:
@@ -514,8 +644,10 @@ def verdict(name, infos, rows):
         return label + head + f"; goal not measured (search: {cell(search)})"
     recovered = (search[0] - frozen[0]) / loss
     met = recovered >= 0.5
-    return (label + head + f"; search {search[0]:.3f} recovers {recovered:.0%} of the loss"
-            f" (goal >= 50%): {'MET' if met else 'NOT MET'}")
+    return (
+        label + head + f"; search {search[0]:.3f} recovers {recovered:.0%} of the loss"
+        f" (goal >= 50%): {'MET' if met else 'NOT MET'}"
+    )
 
 
 def header():
@@ -523,11 +655,15 @@ def header():
     import sklearn
     import tensorflow as tf
 
-    print(f"bench_adapt {datetime.datetime.now().isoformat(timespec='seconds')}"
-          f" on {platform.platform()}, os.cpu_count()={os.cpu_count()}")
-    print(f"python {platform.python_version()}, skchain {skchain.__version__}, numpy"
-          f" {np.__version__}, pandas {pd.__version__}, scikit-learn {sklearn.__version__},"
-          f" keras {keras.__version__}, tensorflow {tf.__version__}")
+    print(
+        f"bench_adapt {datetime.datetime.now().isoformat(timespec='seconds')}"
+        f" on {platform.platform()}, os.cpu_count()={os.cpu_count()}"
+    )
+    print(
+        f"python {platform.python_version()}, skchain {skchain.__version__}, numpy"
+        f" {np.__version__}, pandas {pd.__version__}, scikit-learn {sklearn.__version__},"
+        f" keras {keras.__version__}, tensorflow {tf.__version__}"
+    )
     print(f"make_chain(adapt=...): {'yes' if HAS_ADAPT else 'no (adapt rows: n/a)'}")
     sys.stdout.flush()
 
@@ -535,12 +671,20 @@ def header():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=None, help="default 3 (1 with --quick)")
-    parser.add_argument("--pairs", default=None,
-                        help=f"comma-separated, from {','.join(PAIRS)} (default: all)")
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke test: few rows, 1 seed, few epochs; scores mean nothing")
-    parser.add_argument("--passthrough", choices=["auto", "off"], default="auto",
-                        help="make_chain's representation_passthrough: its default, or False")
+    parser.add_argument(
+        "--pairs", default=None, help=f"comma-separated, from {','.join(PAIRS)} (default: all)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke test: few rows, 1 seed, few epochs; scores mean nothing",
+    )
+    parser.add_argument(
+        "--passthrough",
+        choices=["auto", "off"],
+        default="auto",
+        help="make_chain's representation_passthrough: its default, or False",
+    )
     args = parser.parse_args(argv)
     seeds = args.seeds or (1 if args.quick else 3)
     s = QUICK if args.quick else SETTINGS
@@ -550,16 +694,17 @@ def main(argv=None):
         parser.error(f"unknown pair(s) {unknown}; choose from {list(PAIRS)}")
 
     header()
-    print(f"pairs: {', '.join(names)}; seeds: {seeds}; representation_passthrough:"
-          f" {'default' if args.passthrough == 'auto' else 'False'}"
-          + ("; QUICK MODE (smoke test, scores mean nothing)" if args.quick else ""))
+    print(
+        f"pairs: {', '.join(names)}; seeds: {seeds}; representation_passthrough:"
+        f" {'default' if args.passthrough == 'auto' else 'False'}"
+        + ("; QUICK MODE (smoke test, scores mean nothing)" if args.quick else "")
+    )
     total = time.perf_counter()
     table, infos, caught, seconds = {}, {}, {}, {}
     for name in names:
         began = time.perf_counter()
         caught[name] = {}
-        results = [one_seed(name, seed, s, args.passthrough, caught[name])
-                   for seed in range(seeds)]
+        results = [one_seed(name, seed, s, args.passthrough, caught[name]) for seed in range(seeds)]
         infos[name] = [info for _, info in results]
         table[name] = {row: summarise([out[row] for out, _ in results]) for row in ROWS}
         seconds[name] = time.perf_counter() - began
@@ -568,27 +713,38 @@ def main(argv=None):
     for name in names:
         info = infos[name][0]
         warned = ", ".join(f"{k} x{v}" for k, v in sorted(caught[name].items())) or "none"
-        print(f"{name} ({PAIRS[name][1]}): A {info['n_a']} rows; B {info['n_train']} train /"
-              f" {info['n_test']} held out; {seconds[name]:.0f} s; warnings in fits: {warned}")
+        print(
+            f"{name} ({PAIRS[name][1]}): A {info['n_a']} rows; B {info['n_train']} train /"
+            f" {info['n_test']} held out; {seconds[name]:.0f} s; warnings in fits: {warned}"
+        )
     print()
     print(f"held-out R², mean ± sd over {seeds} seed(s)")
     print()
     print("| | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(names))
-    print("| drift check flags B | "
-          + " | ".join(f"{sum(i['flagged'] for i in infos[n])}/{seeds}" for n in names) + " |")
+    print(
+        "| drift check flags B | "
+        + " | ".join(f"{sum(i['flagged'] for i in infos[n])}/{seeds}" for n in names)
+        + " |"
+    )
     for row in ROWS:
         print(f"| {row} | " + " | ".join(cell(table[n][row]) for n in names) + " |")
     if HAS_ADAPT:
+
         def choices(n):
             counts = pd.Series([str(i["chosen"]) for i in infos[n]]).value_counts()
             return ", ".join(f"{k} x{v}" for k, v in counts.items())
+
         print("| search chose | " + " | ".join(choices(n) for n in names) + " |")
     print()
     for name in names:
         print(verdict(name, infos[name], table[name]))
-    failures = [(n, r, v) for n in names for r, v in table[n].items()
-                if not isinstance(v, tuple) and v != "n/a"]
+    failures = [
+        (n, r, v)
+        for n in names
+        for r, v in table[n].items()
+        if not isinstance(v, tuple) and v != "n/a"
+    ]
     for name, row, value in failures:
         print(f"FAILED {name} / {row}: {value}")
     print(f"\ntotal {time.perf_counter() - total:.0f} s")

@@ -20,6 +20,7 @@ one line per B and ``adapt``: whether the fit rows warned, false alarms out
 of 100, batches scaled by 1.3 (clipped to 0..16) that warned out of 100.
 Takes about 3 minutes on 2 cores.
 """
+
 import os
 import warnings
 
@@ -37,6 +38,7 @@ rng = np.random.default_rng(0)
 order = rng.permutation(len(X))
 A, B = order[:700], order[700:]
 
+
 def build(meta):
     i = keras.Input((meta["n_features_in_"],))
     h = keras.layers.Dense(32, name="first")(i)
@@ -45,8 +47,10 @@ def build(meta):
     h = keras.layers.Dense(16, activation="relu", name="embedding")(h)
     return keras.Model(i, keras.layers.Dense(10, activation="softmax")(h))
 
-pre = KerasTransformer(build, loss="sparse_categorical_crossentropy", epochs=15,
-                       random_state=0).fit(X[A], y[A])
+
+pre = KerasTransformer(
+    build, loss="sparse_categorical_crossentropy", epochs=15, random_state=0
+).fit(X[A], y[A])
 
 
 def dark(x):
@@ -71,10 +75,15 @@ for shift_name, f in [("unshifted", lambda x: x), ("darker", dark)]:
                 warnings.simplefilter("always")
                 step.transform(batch)
             alarms += any(issubclass(x.category, DataShiftWarning) for x in w)
-            with warnings.catch_warnings(record=True) as w:   # power: a further shift (x*1.3, clipped)
+            with warnings.catch_warnings(
+                record=True
+            ) as w:  # power: a further shift (x*1.3, clipped)
                 warnings.simplefilter("always")
                 step.transform(np.clip(batch * 1.3, 0, 16).astype(np.float32))
             power += any(issubclass(x.category, DataShiftWarning) for x in w)
-        print(f"B {shift_name}, adapt={adapt}: warned on its fit rows: {fit_warned}; "
-              f"{alarms}/{n} batches of 50 from the same distribution warned; "
-              f"{power}/{n} batches scaled by 1.3 warned", flush=True)
+        print(
+            f"B {shift_name}, adapt={adapt}: warned on its fit rows: {fit_warned}; "
+            f"{alarms}/{n} batches of 50 from the same distribution warned; "
+            f"{power}/{n} batches scaled by 1.3 warned",
+            flush=True,
+        )

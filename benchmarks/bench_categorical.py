@@ -46,8 +46,10 @@ def load_ratings(seed=0):
     order = np.random.default_rng(seed).permutation(len(ratings))
     ratings = ratings.iloc[order].reset_index(drop=True)
     genres = ratings["genres"].str.get_dummies(sep="|")
-    genres.columns = [f"genre_{c}".replace(" ", "_").replace("-", "_").replace("(", "").replace(")", "")
-                      for c in genres.columns]
+    genres.columns = [
+        f"genre_{c}".replace(" ", "_").replace("-", "_").replace("(", "").replace(")", "")
+        for c in genres.columns
+    ]
     content = genres.astype("float32")
     content["year"] = ratings["year"].fillna(ratings["year"].median()).astype("float32")
     content["rated"] = (1970 + ratings["timestamp"] / (365.25 * 86400)).astype("float32")
@@ -79,8 +81,15 @@ def fit_network_a(ratings, path):
 
     a = ratings.iloc[:ROWS_A]
     pre = KerasTransformer(
-        build_network_a, output_layer="embedding", loss="mse", epochs=10, batch_size=256,
-        optimizer__learning_rate=3e-3, random_state=0, shift_check="off", leakage_check="off",
+        build_network_a,
+        output_layer="embedding",
+        loss="mse",
+        epochs=10,
+        batch_size=256,
+        optimizer__learning_rate=3e-3,
+        random_state=0,
+        shift_check="off",
+        leakage_check="off",
     ).fit(a[content_columns(ratings)], a["rating"].to_numpy())
     joblib.dump(pre, path)
 
@@ -99,12 +108,19 @@ def child(encoding, pre_path, rows_b, epochs, queue):
     train, test = b.iloc[:split], b.iloc[split:]
     pre = joblib.load(pre_path)
     chain = make_chain(
-        pre, representation_columns=content_columns(ratings),
+        pre,
+        representation_columns=content_columns(ratings),
         categorical_columns=[] if encoding == "none" else IDS,
         categorical_encoding=encoding if encoding != "none" else "auto",
         hash_features=256,
-        regressor=ChainRegressor(hidden_units=(64,), branch_units=64, epochs=epochs,
-                                 batch_size=256, learning_rate=3e-3, random_state=0),
+        regressor=ChainRegressor(
+            hidden_units=(64,),
+            branch_units=64,
+            epochs=epochs,
+            batch_size=256,
+            learning_rate=3e-3,
+            random_state=0,
+        ),
     )
     y_train = train["rating"].to_numpy()
     y_test = test["rating"].to_numpy("float64")
@@ -120,11 +136,17 @@ def child(encoding, pre_path, rows_b, epochs, queue):
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     r2 = 1 - np.sum((y_test - predicted) ** 2) / np.sum((y_test - y_test.mean()) ** 2)
     width = chain.named_steps["regressor"].n_features_in_
-    queue.put({
-        "encoding": encoding, "r2": float(r2), "fit_s": fit_s, "predict_s": predict_s,
-        "width": int(width), "peak_mib": (after - before) / 1024,
-        "levels": {c: int(train[c].nunique()) for c in IDS},
-    })
+    queue.put(
+        {
+            "encoding": encoding,
+            "r2": float(r2),
+            "fit_s": fit_s,
+            "predict_s": predict_s,
+            "width": int(width),
+            "peak_mib": (after - before) / 1024,
+            "levels": {c: int(train[c].nunique()) for c in IDS},
+        }
+    )
 
 
 def parse_args(argv=None):
@@ -150,21 +172,31 @@ def main(argv=None):
             results.append(queue.get())
             process.join()
     levels = results[0]["levels"]
-    print(f"dslabs movielens: B = {args.rows_b} ratings (75% train), levels in the training"
-          f" rows: {levels}, {args.epochs} epochs, batch 256")
-    print(f"{'id encoding':<18}{'held-out R2':>12}{'fit s':>9}{'predict s':>11}"
-          f"{'features':>10}{'peak MiB':>10}")
+    print(
+        f"dslabs movielens: B = {args.rows_b} ratings (75% train), levels in the training"
+        f" rows: {levels}, {args.epochs} epochs, batch 256"
+    )
+    print(
+        f"{'id encoding':<18}{'held-out R2':>12}{'fit s':>9}{'predict s':>11}"
+        f"{'features':>10}{'peak MiB':>10}"
+    )
     for r in results:
         label = {"hash": "hash (256)", "none": "(left out)"}.get(r["encoding"], r["encoding"])
-        print(f"{label:<18}{r['r2']:>12.4f}{r['fit_s']:>9.1f}{r['predict_s']:>11.2f}"
-              f"{r['width']:>10}{r['peak_mib']:>10.0f}")
+        print(
+            f"{label:<18}{r['r2']:>12.4f}{r['fit_s']:>9.1f}{r['predict_s']:>11.2f}"
+            f"{r['width']:>10}{r['peak_mib']:>10.0f}"
+        )
     by = {r["encoding"]: r for r in results}
-    print(f"embed vs onehot: R2 {by['embed']['r2'] - by['onehot']['r2']:+.4f},"
-          f" fit {by['embed']['fit_s'] / by['onehot']['fit_s']:.2f}x,"
-          f" peak memory {by['embed']['peak_mib'] / max(by['onehot']['peak_mib'], 1):.2f}x")
-    print(f"embed vs hash:   R2 {by['embed']['r2'] - by['hash']['r2']:+.4f},"
-          f" fit {by['embed']['fit_s'] / by['hash']['fit_s']:.2f}x,"
-          f" peak memory {by['embed']['peak_mib'] / max(by['hash']['peak_mib'], 1):.2f}x")
+    print(
+        f"embed vs onehot: R2 {by['embed']['r2'] - by['onehot']['r2']:+.4f},"
+        f" fit {by['embed']['fit_s'] / by['onehot']['fit_s']:.2f}x,"
+        f" peak memory {by['embed']['peak_mib'] / max(by['onehot']['peak_mib'], 1):.2f}x"
+    )
+    print(
+        f"embed vs hash:   R2 {by['embed']['r2'] - by['hash']['r2']:+.4f},"
+        f" fit {by['embed']['fit_s'] / by['hash']['fit_s']:.2f}x,"
+        f" peak memory {by['embed']['peak_mib'] / max(by['hash']['peak_mib'], 1):.2f}x"
+    )
 
 
 if __name__ == "__main__":

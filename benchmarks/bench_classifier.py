@@ -46,7 +46,7 @@ def datasets(seed):
     (X_a, y_a), (df_b, _) = load_datasets()
     digits = load_digits()
     order = np.random.default_rng(0).permutation(len(digits.target))  # load_datasets' split
-    digit = digits.target[order[len(order) // 2:]]
+    digit = digits.target[order[len(order) // 2 :]]
     store = df_b["store"].str.removeprefix("store_").astype(int).to_numpy()
     label = np.array(["zero", "one", "two"])[(digit + store) % 3]
     split = train_test_split(df_b, label, test_size=0.3, random_state=seed, stratify=label)
@@ -54,10 +54,12 @@ def datasets(seed):
 
 
 def raw_columns():
-    return ColumnTransformer([
-        ("numbers", StandardScaler(), PIXELS + ["age"]),
-        ("levels", OneHotEncoder(handle_unknown="ignore"), ["store", "colour"]),
-    ])
+    return ColumnTransformer(
+        [
+            ("numbers", StandardScaler(), PIXELS + ["age"]),
+            ("levels", OneHotEncoder(handle_unknown="ignore"), ["store", "colour"]),
+        ]
+    )
 
 
 def scores(model, df, y):
@@ -72,16 +74,28 @@ def main(argv=None):
     rows = {}
     for seed in range(args.seeds):
         (X_a, y_a), (df_train, df_test, y_train, y_test) = datasets(seed)
-        pre = KerasTransformer(build_network_a, output_layer="embedding",
-                               loss="sparse_categorical_crossentropy", epochs=30,
-                               batch_size=32, random_state=seed).fit(X_a, y_a)
+        pre = KerasTransformer(
+            build_network_a,
+            output_layer="embedding",
+            loss="sparse_categorical_crossentropy",
+            epochs=30,
+            batch_size=32,
+            random_state=seed,
+        ).fit(X_a, y_a)
         for name, early in (("chain, 300 epochs", False), ("chain, early stopping", True)):
             chain = make_chain(
-                pre, representation_columns=PIXELS, categorical_columns=["store", "colour"],
+                pre,
+                representation_columns=PIXELS,
+                categorical_columns=["store", "colour"],
                 numeric_columns=["age"],
-                classifier=ChainClassifier(hidden_units=(64,), epochs=EPOCHS, learning_rate=1e-3,
-                                           early_stopping=early, n_iter_no_change=15,
-                                           random_state=seed),
+                classifier=ChainClassifier(
+                    hidden_units=(64,),
+                    epochs=EPOCHS,
+                    learning_rate=1e-3,
+                    early_stopping=early,
+                    n_iter_no_change=15,
+                    random_state=seed,
+                ),
             )
             start = time.perf_counter()
             chain.fit(df_train, y_train)
@@ -90,33 +104,47 @@ def main(argv=None):
             epochs = chain.named_steps["classifier"].n_iter_
             rows.setdefault(name, []).append((accuracy, loss, epochs, seconds))
         for name, model in (
-            ("LogisticRegression (raw columns)",
-             make_pipeline(raw_columns(), LogisticRegression(max_iter=2000))),
-            ("HistGradientBoosting (raw columns)",
-             make_pipeline(raw_columns(), HistGradientBoostingClassifier(random_state=seed))),
+            (
+                "LogisticRegression (raw columns)",
+                make_pipeline(raw_columns(), LogisticRegression(max_iter=2000)),
+            ),
+            (
+                "HistGradientBoosting (raw columns)",
+                make_pipeline(raw_columns(), HistGradientBoostingClassifier(random_state=seed)),
+            ),
         ):
             start = time.perf_counter()
             model.fit(df_train, y_train)
             seconds = time.perf_counter() - start
             accuracy, loss = scores(model, df_test, y_test)
             rows.setdefault(name, []).append((accuracy, loss, None, seconds))
-        print(f"seed {seed}: " + ", ".join(
-            f"{name} acc {values[-1][0]:.3f}" for name, values in rows.items()), flush=True)
+        print(
+            f"seed {seed}: "
+            + ", ".join(f"{name} acc {values[-1][0]:.3f}" for name, values in rows.items()),
+            flush=True,
+        )
 
-    print(f"\nheld-out, mean over {args.seeds} seeds (dataset B: {len(df_train)} train /"
-          f" {len(df_test)} test rows, 3 classes)")
+    print(
+        f"\nheld-out, mean over {args.seeds} seeds (dataset B: {len(df_train)} train /"
+        f" {len(df_test)} test rows, 3 classes)"
+    )
     print(f"{'model':38} {'accuracy':>9} {'log-loss':>9} {'epochs':>7} {'fit s':>7}")
     for name, values in rows.items():
         values = np.array([[v if v is not None else np.nan for v in row] for row in values])
-        accuracy, loss, epochs, seconds = np.nanmean(values, axis=0) if not np.isnan(
-            values[:, 2]).all() else (*values[:, :2].mean(axis=0), np.nan, values[:, 3].mean())
+        accuracy, loss, epochs, seconds = (
+            np.nanmean(values, axis=0)
+            if not np.isnan(values[:, 2]).all()
+            else (*values[:, :2].mean(axis=0), np.nan, values[:, 3].mean())
+        )
         epochs = "" if np.isnan(epochs) else f"{epochs:.0f}"
         print(f"{name:38} {accuracy:9.3f} {loss:9.3f} {epochs:>7} {seconds:7.1f}")
     fixed, early = np.array(rows["chain, 300 epochs"]), np.array(rows["chain, early stopping"])
-    print(f"early stopping vs fixed epochs: epochs {early[:, 2].mean() / fixed[:, 2].mean():.2f}x,"
-          f" fit time {early[:, 3].mean() / fixed[:, 3].mean():.2f}x, accuracy"
-          f" {early[:, 0].mean() - fixed[:, 0].mean():+.3f}, log-loss"
-          f" {early[:, 1].mean() - fixed[:, 1].mean():+.3f}")
+    print(
+        f"early stopping vs fixed epochs: epochs {early[:, 2].mean() / fixed[:, 2].mean():.2f}x,"
+        f" fit time {early[:, 3].mean() / fixed[:, 3].mean():.2f}x, accuracy"
+        f" {early[:, 0].mean() - fixed[:, 0].mean():+.3f}, log-loss"
+        f" {early[:, 1].mean() - fixed[:, 1].mean():+.3f}"
+    )
 
 
 if __name__ == "__main__":

@@ -37,8 +37,12 @@ def make_search(rows):
     a_cols, n_cols = [f"a{i}" for i in range(100)], [f"n{i}" for i in range(32)]
     df = pd.DataFrame(rng.normal(size=(rows, 132)).astype(np.float32), columns=a_cols + n_cols)
     y = df[a_cols[:5]].sum(axis=1).to_numpy() + df["n0"].to_numpy()
-    chain = make_chain(pre, representation_columns=a_cols, numeric_columns=n_cols,
-                       regressor=ChainRegressor(epochs=5, batch_size=128, random_state=0))
+    chain = make_chain(
+        pre,
+        representation_columns=a_cols,
+        numeric_columns=n_cols,
+        regressor=ChainRegressor(epochs=5, batch_size=128, random_state=0),
+    )
     grid = {"regressor__hidden_units": [(32,), (64,)], "regressor__learning_rate": [1e-3, 3e-3]}
     return lambda: GridSearchCV(chain, grid, cv=3, n_jobs=-1), df, y
 
@@ -58,16 +62,24 @@ def main():
 
     os.environ["TF_NUM_INTRAOP_THREADS"] = "1"
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
-    with distributed.LocalCluster(
-        n_workers=args.workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=args.workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         start = time.perf_counter()
         with joblib.parallel_backend("dask"):
             on_cluster = search().fit(df, y)
         cluster_time = time.perf_counter() - start
 
-    print(f"one process: {one_process:.1f} s; local Dask cluster ({args.workers} workers): {cluster_time:.1f} s")
+    print(
+        f"one process: {one_process:.1f} s; local Dask cluster ({args.workers} workers): {cluster_time:.1f} s"
+    )
     print(f"cluster / one process: {cluster_time / one_process:.2f}x")
     print(f"best params: one process {single.best_params_}, cluster {on_cluster.best_params_}")
     print(f"{os.cpu_count()} cores")

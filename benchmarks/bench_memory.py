@@ -67,7 +67,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-
 from bench_predict import (  # noqa: E402
     A_COLS,
     N_COLS,

@@ -35,8 +35,11 @@ def fitted_chain():
         build_network_a, loss="sparse_categorical_crossentropy", epochs=2, random_state=0
     ).fit(X_a, y_a)
     chain = skchain.make_chain(
-        pre, representation_columns=PIXELS, categorical_columns=["store", "colour"],
-        numeric_columns=["age"], regressor=skchain.ChainRegressor(epochs=2, random_state=0),
+        pre,
+        representation_columns=PIXELS,
+        categorical_columns=["store", "colour"],
+        numeric_columns=["age"],
+        regressor=skchain.ChainRegressor(epochs=2, random_state=0),
     )
     return chain.fit(df_b, y_b), df_b
 
@@ -79,19 +82,31 @@ def main():
         assert np.array_equal(joblib.load(pickle_path).predict(df), expected)
         assert np.array_equal(skchain.load(archive_path, trusted=trusted).predict(df), expected)
         rows = [
-            ("joblib", pickle_path, lambda: joblib.load(pickle_path),
-             f"joblib.load({str(pickle_path)!r})"),
-            ("skchain.save", archive_path, lambda: skchain.load(archive_path, trusted=trusted),
-             f"skchain.load({str(archive_path)!r}, trusted={trusted!r})"),
+            (
+                "joblib",
+                pickle_path,
+                lambda: joblib.load(pickle_path),
+                f"joblib.load({str(pickle_path)!r})",
+            ),
+            (
+                "skchain.save",
+                archive_path,
+                lambda: skchain.load(archive_path, trusted=trusted),
+                f"skchain.load({str(archive_path)!r}, trusted={trusted!r})",
+            ),
         ]
-        print(f"{'format':14}{'size':>10}{'load (warm)':>14}{'fresh process: load':>22}{'to 1st predict':>16}")
+        print(
+            f"{'format':14}{'size':>10}{'load (warm)':>14}{'fresh process: load':>22}{'to 1st predict':>16}"
+        )
         results = {}
         for name, path, load, code in rows:
             warm = best_of(load)
             cold, first = fresh_process(code, frame)
             results[name] = warm
-            print(f"{name:14}{path.stat().st_size / 1024:>8.0f} KiB{warm * 1e3:>11.0f} ms"
-                  f"{cold * 1e3:>19.0f} ms{first * 1e3:>13.0f} ms")
+            print(
+                f"{name:14}{path.stat().st_size / 1024:>8.0f} KiB{warm * 1e3:>11.0f} ms"
+                f"{cold * 1e3:>19.0f} ms{first * 1e3:>13.0f} ms"
+            )
     print(f"skchain.load / joblib.load (warm): {results['skchain.save'] / results['joblib']:.2f}x")
     print("both formats reload to bit-identical predictions")
 

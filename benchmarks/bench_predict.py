@@ -106,9 +106,7 @@ def make_dataset_b(rng, n_rows):
     A = rng.normal(size=(n_rows, N_A_FEATURES)).astype(np.float32)
     N = rng.normal(loc=3.0, scale=2.0, size=(n_rows, N_NUMERIC)).astype(np.float32)
     y = a_target(A) + 0.1 * N[:, :8].sum(axis=1) + rng.normal(scale=0.1, size=n_rows)
-    df = pd.concat(
-        [pd.DataFrame(A, columns=A_COLS), pd.DataFrame(N, columns=N_COLS)], axis=1
-    )
+    df = pd.concat([pd.DataFrame(A, columns=A_COLS), pd.DataFrame(N, columns=N_COLS)], axis=1)
     return df, y.astype(np.float32)
 
 
@@ -167,9 +165,7 @@ def make_paths(pre, chain):
     a_mean, a_scale = (v.astype(np.float32) for v in (pre.scaler_.mean_, pre.scaler_.scale_))
     target = chain.named_steps["regressor"].target_scaler_
     y_mean, y_scale = (np.float32(v[0]) for v in (target.mean_, target.scale_))
-    n_mean, n_scale = (
-        v.astype(np.float32) for v in (numeric_scaler.mean_, numeric_scaler.scale_)
-    )
+    n_mean, n_scale = (v.astype(np.float32) for v in (numeric_scaler.mean_, numeric_scaler.scale_))
 
     def naive(df):
         Xa = pre.scaler_.transform(df[A_COLS].to_numpy(np.float32))
@@ -183,7 +179,10 @@ def make_paths(pre, chain):
         Z = sub_model(Xa, training=False)
         N = keras.ops.convert_to_tensor((df[N_COLS].to_numpy(np.float32) - n_mean) / n_scale)
         blocks = {"representation": Z, "numeric": N}
-        return np.asarray(final_model([blocks[b] for b in order], training=False))[:, 0] * y_scale + y_mean
+        return (
+            np.asarray(final_model([blocks[b] for b in order], training=False))[:, 0] * y_scale
+            + y_mean
+        )
 
     a_in = keras.Input((N_A_FEATURES,), name="a")
     n_in = keras.Input((N_NUMERIC,), name="n")

@@ -72,9 +72,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-from sklearn.base import clone  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
-
 from bench_predict import (  # noqa: E402
     A_COLS,
     N_COLS,
@@ -82,6 +79,9 @@ from bench_predict import (  # noqa: E402
     fit_network_a,
     make_dataset_b,
 )
+from sklearn.base import clone  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+
 from skchain import ChainRegressor, make_chain  # noqa: E402
 
 CV = 3
@@ -228,8 +228,7 @@ def main(argv=None):
     )
     ratio = best[CHAIN] / best[REFERENCE]
     print(
-        f"search: {ratio:.2f}x the same search on precomputed representations"
-        f" (target <= {TARGET}x)"
+        f"search: {ratio:.2f}x the same search on precomputed representations (target <= {TARGET}x)"
     )
     print(environment())
 

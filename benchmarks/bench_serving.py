@@ -55,13 +55,23 @@ def build_chain(epochs):
     from skchain.demo import PIXELS, build_network_a, load_datasets
 
     (X_a, y_a), (df_b, y_b) = load_datasets(0)
-    pre = KerasTransformer(build_network_a, output_layer="embedding",
-                           loss="sparse_categorical_crossentropy", epochs=epochs,
-                           random_state=0, verbose=0).fit(X_a, y_a)
+    pre = KerasTransformer(
+        build_network_a,
+        output_layer="embedding",
+        loss="sparse_categorical_crossentropy",
+        epochs=epochs,
+        random_state=0,
+        verbose=0,
+    ).fit(X_a, y_a)
     chain = make_chain(
-        pre, representation_columns=PIXELS, categorical_columns=["store", "colour"],
-        numeric_columns=["age"], categorical_encoding={"store": "embed", "colour": "onehot"},
-        regressor=ChainRegressor(hidden_units=(64,), branch_units=32, epochs=epochs, random_state=0),
+        pre,
+        representation_columns=PIXELS,
+        categorical_columns=["store", "colour"],
+        numeric_columns=["age"],
+        categorical_encoding={"store": "embed", "colour": "onehot"},
+        regressor=ChainRegressor(
+            hidden_units=(64,), branch_units=32, epochs=epochs, random_state=0
+        ),
     )
     return chain.fit(df_b, y_b), df_b
 
@@ -117,8 +127,13 @@ def cold_start(code, where, repeats=3):
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=where, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code)],
+            cwd=where,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
@@ -160,15 +175,20 @@ def main():
     single = new_rows(df_b, 200, rng, PIXELS)
     single_inputs = [chain.serving_inputs(single.iloc[[i]]) for i in range(len(single))]
     single.iloc[[0]].to_pickle(where / "row.pkl")
-    np.savez(where / "row.npz", **{k: v.astype(str) if v.dtype == object else v
-                                   for k, v in single_inputs[0].items()})
+    np.savez(
+        where / "row.npz",
+        **{k: v.astype(str) if v.dtype == object else v for k, v in single_inputs[0].items()},
+    )
 
     check = new_rows(df_b, 1000, rng, PIXELS)
     reference = chain.predict(check)
     check_inputs = chain.serving_inputs(check)
     scale = float(np.std(reference))
-    errors = {"SavedModel": np.abs(np.asarray(saved_model_from_numpy(check_inputs)) - reference).max() / scale,
-              "ONNX Runtime": np.abs(onnx(check_inputs) - reference).max() / scale}
+    errors = {
+        "SavedModel": np.abs(np.asarray(saved_model_from_numpy(check_inputs)) - reference).max()
+        / scale,
+        "ONNX Runtime": np.abs(onnx(check_inputs) - reference).max() / scale,
+    }
 
     single_tensors = [as_tensors(inputs) for inputs in single_inputs]
     for i in range(3):  # warm-up
@@ -176,7 +196,9 @@ def main():
     latency = {
         "chain.predict": median_latency(lambda i: chain.predict(single.iloc[[i]])),
         "SavedModel": median_latency(lambda i: saved_model(single_tensors[i])),
-        "SavedModel + to tensors": median_latency(lambda i: saved_model_from_numpy(single_inputs[i])),
+        "SavedModel + to tensors": median_latency(
+            lambda i: saved_model_from_numpy(single_inputs[i])
+        ),
         "ONNX Runtime": median_latency(lambda i: onnx(single_inputs[i])),
     }
 
@@ -192,14 +214,18 @@ def main():
     }
     cold = {name: cold_start(code, where) for name, code in COLD.items()}
 
-    print(f"chain: {len(PIXELS)} pixel columns -> network A, store (embed), colour (onehot),"
-          f" age; {n_rows:,} rows for throughput")
+    print(
+        f"chain: {len(PIXELS)} pixel columns -> network A, store (embed), colour (onehot),"
+        f" age; {n_rows:,} rows for throughput"
+    )
     print(f"{'path':<26}{'1-row latency':>15}{'rows/s':>14}   max |diff| / sd(pred)")
-    for name, key in [("chain.predict", "chain.predict"), ("SavedModel (tensors)", "SavedModel"),
-                      ("SavedModel (numpy inputs)", "SavedModel + to tensors"),
-                      ("ONNX Runtime", "ONNX Runtime")]:
-        error = ("reference" if key == "chain.predict"
-                 else f"{errors[key.split(' +')[0]]:.1e}")
+    for name, key in [
+        ("chain.predict", "chain.predict"),
+        ("SavedModel (tensors)", "SavedModel"),
+        ("SavedModel (numpy inputs)", "SavedModel + to tensors"),
+        ("ONNX Runtime", "ONNX Runtime"),
+    ]:
+        error = "reference" if key == "chain.predict" else f"{errors[key.split(' +')[0]]:.1e}"
         print(f"{name:<26}{latency[key] * 1e3:>12.2f} ms{throughput[key]:>14,.0f}   {error}")
     print("cold start (fresh process: imports, load, first 1-row prediction)")
     for name, seconds in cold.items():
@@ -207,13 +233,19 @@ def main():
     ort_latency = latency["ONNX Runtime"] / latency["chain.predict"]
     ort_cold = cold["ONNX Runtime"] / cold["joblib + chain.predict"]
     sm_rate = throughput["SavedModel"] / throughput["chain.predict"]
-    print(f"ONNX Runtime 1-row latency vs chain.predict: {ort_latency:.3f}x (target <= 0.2x)"
-          f" {'met' if ort_latency <= 0.2 else 'NOT met'}")
-    print(f"ONNX Runtime cold start vs joblib: {ort_cold:.3f}x (target <= 0.3x)"
-          f" {'met' if ort_cold <= 0.3 else 'NOT met'}")
-    print(f"SavedModel rows/s vs chain.predict: {sm_rate:.2f}x (target >= 0.9x)"
-          f" {'met' if sm_rate >= 0.9 else 'NOT met'}; with the numpy -> tensor conversion"
-          f" in the timed call: {throughput['SavedModel + to tensors'] / throughput['chain.predict']:.2f}x")
+    print(
+        f"ONNX Runtime 1-row latency vs chain.predict: {ort_latency:.3f}x (target <= 0.2x)"
+        f" {'met' if ort_latency <= 0.2 else 'NOT met'}"
+    )
+    print(
+        f"ONNX Runtime cold start vs joblib: {ort_cold:.3f}x (target <= 0.3x)"
+        f" {'met' if ort_cold <= 0.3 else 'NOT met'}"
+    )
+    print(
+        f"SavedModel rows/s vs chain.predict: {sm_rate:.2f}x (target >= 0.9x)"
+        f" {'met' if sm_rate >= 0.9 else 'NOT met'}; with the numpy -> tensor conversion"
+        f" in the timed call: {throughput['SavedModel + to tensors'] / throughput['chain.predict']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -78,13 +78,15 @@ def fit_chain(rng):
     for name, columns in COLUMNS.items():
         X = frame(rng, FIT_ROWS)[columns]
         y = np.sin(X.to_numpy()[:, :10]).sum(axis=1)
-        networks[name] = KerasTransformer(build_network_a, output_layer="embedding", loss="mse",
-                                          epochs=1, random_state=0).fit(X, y)
+        networks[name] = KerasTransformer(
+            build_network_a, output_layer="embedding", loss="mse", epochs=1, random_state=0
+        ).fit(X, y)
     df = frame(rng, FIT_ROWS)
     y = np.sin(df[A_COLS[:10]].to_numpy()).sum(axis=1) + 0.1 * df[N_COLS[:8]].to_numpy().sum(axis=1)
     chain = make_chain(
         representations={name: (net, COLUMNS[name]) for name, net in networks.items()},
-        numeric_columns=N_COLS, representation_passthrough=False,
+        numeric_columns=N_COLS,
+        representation_passthrough=False,
         regressor=ChainRegressor(hidden_units=(64,), branch_units=64, epochs=1, random_state=0),
     )
     return networks, chain.fit(df, y)
@@ -100,24 +102,31 @@ def fused_graph(networks, chain):
         inputs.append(x)
         z = keras.layers.Normalization(mean=net.scaler_.mean_, variance=net.scaler_.scale_**2)(x)
         # Nested, as each network's layers keep their names (Keras wants unique names).
-        upto = keras.Model(net.model_.inputs[0], net.model_.get_layer("embedding").output,
-                           name=f"network_a_{name}")
+        upto = keras.Model(
+            net.model_.inputs[0], net.model_.get_layer("embedding").output, name=f"network_a_{name}"
+        )
         blocks[name] = upto(z)
     n_in = keras.Input((len(N_COLS),), name="numeric")
     inputs.append(n_in)
-    blocks["numeric"] = keras.layers.Normalization(mean=numeric.mean_, variance=numeric.scale_**2)(n_in)
+    blocks["numeric"] = keras.layers.Normalization(mean=numeric.mean_, variance=numeric.scale_**2)(
+        n_in
+    )
     order = [name for name, _, _ in chain.named_steps["regressor"].input_blocks_]
     model = keras.Model(inputs, final([blocks[name] for name in order]))
     signature = [tf.TensorSpec((None, x.shape[1]), tf.float32) for x in inputs]
     # The final network learns the standardised target; predictions are in its units.
     target = chain.named_steps["regressor"].target_scaler_
     mean, scale = (tf.constant(v, tf.float32) for v in (target.mean_, target.scale_))
-    function = tf.function(lambda *xs: model(list(xs), training=False) * scale + mean,
-                           input_signature=signature, autograph=False)
+    function = tf.function(
+        lambda *xs: model(list(xs), training=False) * scale + mean,
+        input_signature=signature,
+        autograph=False,
+    )
 
     def arrays(df):
         return [df[COLUMNS[name]].to_numpy(np.float32) for name in networks] + [
-            df[N_COLS].to_numpy(np.float32)]
+            df[N_COLS].to_numpy(np.float32)
+        ]
 
     return (lambda xs: function(*xs).numpy()[:, 0]), arrays
 
@@ -157,7 +166,10 @@ def main(argv=None):
 
     rows = [check.iloc[[i]] for i in range(53)]
     latency = {}
-    for label, call in (("chain.predict", chain.predict), ("fused graph", lambda r: fused(arrays(r)))):
+    for label, call in (
+        ("chain.predict", chain.predict),
+        ("fused graph", lambda r: fused(arrays(r))),
+    ):
         for row in rows[:3]:
             call(row)
         times = []
@@ -168,14 +180,20 @@ def main(argv=None):
         latency[label] = statistics.median(times)
 
     ratio = chain_rate / fused_rate
-    print(f"two networks A, {n_rows} rows: chain.predict {chain_rate:,.0f} rows/s, fused graph"
-          f" {fused_rate:,.0f} rows/s (fed arrays; reading them from the frame took"
-          f" {reading * 1e3:.0f} ms)")
-    print(f"chain.predict {n_rows} rows: {ratio:.2f}x fused graph rows/s (target >= {TARGET}x:"
-          f" {'met' if ratio >= TARGET else 'NOT met'})")
-    print(f"chain.predict 1 row: {latency['chain.predict'] / latency['fused graph']:.1f}x fused graph"
-          f" latency ({latency['chain.predict'] * 1e3:.2f} ms vs {latency['fused graph'] * 1e3:.2f} ms,"
-          " the fused graph fed one-row arrays read from the frame)")
+    print(
+        f"two networks A, {n_rows} rows: chain.predict {chain_rate:,.0f} rows/s, fused graph"
+        f" {fused_rate:,.0f} rows/s (fed arrays; reading them from the frame took"
+        f" {reading * 1e3:.0f} ms)"
+    )
+    print(
+        f"chain.predict {n_rows} rows: {ratio:.2f}x fused graph rows/s (target >= {TARGET}x:"
+        f" {'met' if ratio >= TARGET else 'NOT met'})"
+    )
+    print(
+        f"chain.predict 1 row: {latency['chain.predict'] / latency['fused graph']:.1f}x fused graph"
+        f" latency ({latency['chain.predict'] * 1e3:.2f} ms vs {latency['fused graph'] * 1e3:.2f} ms,"
+        " the fused graph fed one-row arrays read from the frame)"
+    )
     print(f"largest difference from chain.predict / sd of predictions: {gap:.1e}")
 
 

@@ -33,7 +33,7 @@ def flagged_labels(df_b, seed=0):
     digits = load_digits()
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(digits.target))
-    digit = digits.target[order[len(order) // 2:]]
+    digit = digits.target[order[len(order) // 2 :]]
     flagged = (digit == 7) | ((df_b["store"] == "store_5") & (df_b["age"] > 60)).to_numpy()
     return np.where(flagged, "flagged", "ok")
 
@@ -48,19 +48,30 @@ def main(argv=None):
     y_b = flagged_labels(df_b)
     print(f"dataset B: {len(df_b)} rows, {np.mean(y_b == 'flagged'):.1%} flagged")
     pre = KerasTransformer(
-        build_network_a, output_layer="embedding", loss="sparse_categorical_crossentropy",
-        epochs=epochs, batch_size=32, random_state=0,
+        build_network_a,
+        output_layer="embedding",
+        loss="sparse_categorical_crossentropy",
+        epochs=epochs,
+        batch_size=32,
+        random_state=0,
     ).fit(X_a, y_a)
     df_train, df_test, y_train, y_test = train_test_split(
         df_b, y_b, test_size=0.3, random_state=0, stratify=y_b
     )
     for class_weight in (None, "balanced"):
         chain = make_chain(
-            pre, representation_columns=PIXELS, categorical_columns=["store", "colour"],
+            pre,
+            representation_columns=PIXELS,
+            categorical_columns=["store", "colour"],
             numeric_columns=["age"],
             classifier=ChainClassifier(
-                hidden_units=(32,), epochs=epochs * 5, learning_rate=3e-3, random_state=0,
-                class_weight=class_weight, early_stopping=not args.fast, n_iter_no_change=10,
+                hidden_units=(32,),
+                epochs=epochs * 5,
+                learning_rate=3e-3,
+                random_state=0,
+                class_weight=class_weight,
+                early_stopping=not args.fast,
+                n_iter_no_change=10,
             ),
         ).fit(df_train, y_train)
         predicted = chain.predict(df_test)

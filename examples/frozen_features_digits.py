@@ -32,13 +32,21 @@ def main(argv=None):
 
     (X_a, y_a), (df_b, y_b) = load_datasets()
     pre = KerasTransformer(
-        build_network_a, output_layer="embedding", loss="sparse_categorical_crossentropy",
-        epochs=epochs, batch_size=32, random_state=0,
+        build_network_a,
+        output_layer="embedding",
+        loss="sparse_categorical_crossentropy",
+        epochs=epochs,
+        batch_size=32,
+        random_state=0,
     ).fit(X_a, y_a)
     chain = make_chain(
-        pre, representation_columns=PIXELS, categorical_columns=["store", "colour"],
+        pre,
+        representation_columns=PIXELS,
+        categorical_columns=["store", "colour"],
         numeric_columns=["age"],
-        regressor=ChainRegressor(hidden_units=(32,), epochs=epochs, learning_rate=3e-3, random_state=0),
+        regressor=ChainRegressor(
+            hidden_units=(32,), epochs=epochs, learning_rate=3e-3, random_state=0
+        ),
     )
     df_train, df_test, y_train, y_test = train_test_split(df_b, y_b, test_size=0.25, random_state=0)
     scores = cross_val_score(chain, df_train, y_train, cv=KFold(3, shuffle=True, random_state=0))

@@ -52,18 +52,25 @@ def main(argv=None):
 
     (X_a, y_a), (df, y) = load_data()
     pre = KerasTransformer(
-        build_network_a, output_layer="embedding", loss="sparse_categorical_crossentropy",
-        epochs=3 if args.fast else 20, random_state=0,
+        build_network_a,
+        output_layer="embedding",
+        loss="sparse_categorical_crossentropy",
+        epochs=3 if args.fast else 20,
+        random_state=0,
     ).fit(X_a, y_a)
     train, test = slice(0, 800), slice(800, None)
     chains = {}
     print(f"{'writer encoding':<16}{'held-out R2':>12}{'features':>10}")
     for encoding in ("onehot", "hash", "embed"):
         chain = make_chain(
-            pre, representation_columns=PIXELS, categorical_columns=["writer", "pen"],
-            categorical_encoding={"writer": encoding, "pen": "onehot"}, hash_features=64,
-            regressor=ChainRegressor(hidden_units=(32,), epochs=epochs, learning_rate=3e-3,
-                                     random_state=0),
+            pre,
+            representation_columns=PIXELS,
+            categorical_columns=["writer", "pen"],
+            categorical_encoding={"writer": encoding, "pen": "onehot"},
+            hash_features=64,
+            regressor=ChainRegressor(
+                hidden_units=(32,), epochs=epochs, learning_rate=3e-3, random_state=0
+            ),
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # digits has a few duplicated images
@@ -73,7 +80,9 @@ def main(argv=None):
         chains[encoding] = chain
 
     embeddings = chains["embed"].category_embeddings()["writer"]
-    print(f"learned writer embeddings: {embeddings.shape[0]} rows x {embeddings.shape[1]} dimensions")
+    print(
+        f"learned writer embeddings: {embeddings.shape[0]} rows x {embeddings.shape[1]} dimensions"
+    )
     print(embeddings.iloc[:4, :4].round(3).to_string())
 
     try:

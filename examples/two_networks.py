@@ -42,8 +42,12 @@ TOP, BOTTOM = PIXELS[:40], PIXELS[24:]
 def train_network_a(X, y, columns, epochs, seed):
     """One network A on its own dataset: its pixel columns -> the digit."""
     return KerasTransformer(
-        build_network_a, output_layer="embedding", loss="sparse_categorical_crossentropy",
-        epochs=epochs, batch_size=32, random_state=seed,
+        build_network_a,
+        output_layer="embedding",
+        loss="sparse_categorical_crossentropy",
+        epochs=epochs,
+        batch_size=32,
+        random_state=seed,
     ).fit(pd.DataFrame(X, columns=PIXELS)[columns], y)
 
 
@@ -68,8 +72,10 @@ def main(argv=None):
 
     def chain(representations, fine_tune=None):
         return make_chain(
-            representations=representations, categorical_columns=["store", "colour"],
-            numeric_columns=["age"], fine_tune=fine_tune,
+            representations=representations,
+            categorical_columns=["store", "colour"],
+            numeric_columns=["age"],
+            fine_tune=fine_tune,
             regressor=ChainRegressor(epochs=epochs_b, random_state=args.seed),
         )
 
@@ -78,8 +84,8 @@ def main(argv=None):
         "'bottom' only": chain({"bottom": networks["bottom"]}),
         "'top' + 'bottom'": chain(networks),
         "'top' + 'bottom', 'bottom' fine-tuned": chain(
-            networks, FineTune(epochs=3 if args.fast else 10, learning_rate=1e-4,
-                               networks=["bottom"])
+            networks,
+            FineTune(epochs=3 if args.fast else 10, learning_rate=1e-4, networks=["bottom"]),
         ),
     }
     print(f"held-out R² on dataset B ({len(df_test)} rows):")
@@ -88,14 +94,19 @@ def main(argv=None):
         print(f"  chain, network A {name:38} {candidate.score(df_test, y_test):.3f}")
     codes = df_b[["store", "colour"]].apply(lambda c: c.astype("category").cat.codes)
     raw = pd.concat([df_b[PIXELS + ["age"]], codes], axis=1)
-    hgb = HistGradientBoostingRegressor(random_state=args.seed, categorical_features=[
-        raw.columns.get_loc("store"), raw.columns.get_loc("colour")])
+    hgb = HistGradientBoostingRegressor(
+        random_state=args.seed,
+        categorical_features=[raw.columns.get_loc("store"), raw.columns.get_loc("colour")],
+    )
     hgb.fit(raw.loc[df_train.index], y_train)
-    print(f"  HistGradientBoosting on B's raw columns{'':18} {hgb.score(raw.loc[df_test.index], y_test):.3f}")
+    print(
+        f"  HistGradientBoosting on B's raw columns{'':18} {hgb.score(raw.loc[df_test.index], y_test):.3f}"
+    )
     tuned = candidates["'top' + 'bottom', 'bottom' fine-tuned"].fine_tuned_
-    print(f"fine-tuned: {sorted(tuned['networks'])} ({tuned['epochs']} epochs, layers"
-          f" {tuned['networks']['bottom']['layers']})")
-
+    print(
+        f"fine-tuned: {sorted(tuned['networks'])} ({tuned['epochs']} epochs, layers"
+        f" {tuned['networks']['bottom']['layers']})"
+    )
 
 
 if __name__ == "__main__":

@@ -36,17 +36,38 @@ _PUBLIC = {
 __all__ = [*_PUBLIC, "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .chain import Chain
-    from .factory import make_chain
-    from .diagnostics import DataLeakageWarning, DataShiftWarning
-    from .encoders import CategoricalLevels, HashingEncoder, make_categorical_encoder
-    from .sequences import SequencePadder
-    from .finetune import FineTune
-    from .frozen import FrozenTransformer
-    from .persistence import SkchainVersionWarning, load, save
-    from .preprocessor import KerasTransformer
-    from .classifier import ChainClassifier
-    from .regressor import ChainRegressor
+    from .chain import Chain as Chain
+    from .classifier import ChainClassifier as ChainClassifier
+    from .diagnostics import (
+        DataLeakageWarning as DataLeakageWarning,
+    )
+    from .diagnostics import (
+        DataShiftWarning as DataShiftWarning,
+    )
+    from .encoders import (
+        CategoricalLevels as CategoricalLevels,
+    )
+    from .encoders import (
+        HashingEncoder as HashingEncoder,
+    )
+    from .encoders import (
+        make_categorical_encoder as make_categorical_encoder,
+    )
+    from .factory import make_chain as make_chain
+    from .finetune import FineTune as FineTune
+    from .frozen import FrozenTransformer as FrozenTransformer
+    from .persistence import (
+        SkchainVersionWarning as SkchainVersionWarning,
+    )
+    from .persistence import (
+        load as load,
+    )
+    from .persistence import (
+        save as save,
+    )
+    from .preprocessor import KerasTransformer as KerasTransformer
+    from .regressor import ChainRegressor as ChainRegressor
+    from .sequences import SequencePadder as SequencePadder
 
 
 def __getattr__(name):

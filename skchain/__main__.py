@@ -45,8 +45,12 @@ def export_main(argv):
     parser.add_argument("model", help="a fitted chain: joblib file, or a .skchain file")
     parser.add_argument("out", help="SavedModel directory, or .onnx file")
     parser.add_argument("--format", choices=FORMATS, default="tf_saved_model")
-    parser.add_argument("--trusted", nargs="*", default=[],
-                        help="import paths skchain.load may trust (for .skchain files)")
+    parser.add_argument(
+        "--trusted",
+        nargs="*",
+        default=[],
+        help="import paths skchain.load may trust (for .skchain files)",
+    )
     args = parser.parse_args(argv)
     if args.model.endswith(".skchain"):
         import skchain

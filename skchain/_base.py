@@ -16,12 +16,14 @@ from ._inference import CompiledForward
 from ._input_pipeline import dataset_fit_arguments
 from ._seeding import nothing_drawn
 
+
 # Every (re)fit gets a new token, so caches keyed on it never serve outputs of
 # an earlier fit of the same estimator object. Random (``uuid4``, from the
 # operating system, not the global generators), so that a network loaded from
 # a file never shares a token with one fitted in this process.
 def _new_fit_token():
     return uuid.uuid4().hex
+
 
 # Traced functions per estimator. Kept outside the estimators so that they
 # never reach a pickle, a deepcopy or a clone, and so that calling predict or
@@ -109,9 +111,15 @@ class CompiledModelMixin:
         # Keras' own pipeline for arrays makes TensorFlow log a NodeDef error
         # under op determinism (see _input_pipeline); the same batches, fed as a
         # dataset, do not.
-        setting = {name: kwargs.get(name, getattr(self, f"fit__{name}", getattr(self, name, default)))
-                   for name, default in (("batch_size", None), ("validation_batch_size", None),
-                                         ("shuffle", True), ("validation_split", 0.0))}
+        setting = {
+            name: kwargs.get(name, getattr(self, f"fit__{name}", getattr(self, name, default)))
+            for name, default in (
+                ("batch_size", None),
+                ("validation_batch_size", None),
+                ("shuffle", True),
+                ("validation_split", 0.0),
+            )
+        }
         arguments = dataset_fit_arguments(
             X, y, sample_weight, validation_data=kwargs.get("validation_data"), **setting
         )
@@ -119,8 +127,13 @@ class CompiledModelMixin:
             X, y, sample_weight = (arguments.pop(name) for name in ("x", "y", "sample_weight"))
             kwargs.update(arguments)
         return super()._fit_keras_model(
-            X, y, sample_weight=sample_weight, warm_start=warm_start, epochs=epochs,
-            initial_epoch=initial_epoch, **kwargs,
+            X,
+            y,
+            sample_weight=sample_weight,
+            warm_start=warm_start,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            **kwargs,
         )
 
     # scikeras prints every parameter on its own line; scikit-learn's repr
@@ -207,7 +220,9 @@ def without_pandas_output(transformer):
         return transformer
     if hasattr(transformer, "set_output"):
         # A copy of its own: ``set_output`` edits this dict in place.
-        transformer._sklearn_output_config = dict(getattr(transformer, "_sklearn_output_config", {}))
+        transformer._sklearn_output_config = dict(
+            getattr(transformer, "_sklearn_output_config", {})
+        )
         transformer.set_output(transform="default")
     return transformer
 

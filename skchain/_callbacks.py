@@ -30,7 +30,9 @@ class _EpochTasks(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         stop = self.task.call_on_fit_task_end(
-            estimator=self.estimator, X=self.X, y=self.y,
+            estimator=self.estimator,
+            X=self.X,
+            y=self.y,
             metadata={"epoch": epoch + 1, "logs": dict(logs or {})},
         )
         if stop:
@@ -69,8 +71,13 @@ class EpochCallbacksMixin(CallbackSupportMixin):
         self._fit_callbacks = [*kept, *added]
         try:
             return super()._fit_keras_model(
-                X, y, sample_weight=sample_weight, warm_start=warm_start, epochs=epochs,
-                initial_epoch=initial_epoch, **kwargs,
+                X,
+                y,
+                sample_weight=sample_weight,
+                warm_start=warm_start,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                **kwargs,
             )
         finally:
             self._fit_callbacks = kept

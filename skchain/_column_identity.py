@@ -63,10 +63,11 @@ def columns_in_network_order(X, inner_names, rename, stage):
         )
     as_a = [rename.get(c, c) for c in columns]
     a_names = [str(n) for n in inner_names]
-    unknown = [c for c, a in zip(columns, as_a) if a not in a_names]
+    unknown = [c for c, a in zip(columns, as_a, strict=False) if a not in a_names]
     absent = [a for a in a_names if a not in as_a]
     twice = sorted({a for a in as_a if as_a.count(a) > 1})
     if unknown or absent or twice:
+
         def told(c):
             return repr(c) if rename.get(c, c) == c else f"{rename[c]!r} (B's {c!r})"
 
@@ -76,8 +77,9 @@ def columns_in_network_order(X, inner_names, rename, stage):
         if absent:
             problems.append(f"no column provides network A's input(s) {absent}")
         for a in twice:
-            problems.append(f"several columns provide {a!r}:"
-                            f" {[c for c, x in zip(columns, as_a) if x == a]}")
+            problems.append(
+                f"several columns provide {a!r}: {[c for c, x in zip(columns, as_a, strict=False) if x == a]}"
+            )
         mapped = f" (as network A's names: {as_a})" if rename else ""
         raise ValueError(
             f"{stage}: {'; '.join(problems)}. B's columns for network A: {columns}{mapped};"
@@ -86,7 +88,7 @@ def columns_in_network_order(X, inner_names, rename, stage):
             " B's names to A's with representation_columns={B's name: A's name}"
             " (make_chain) / rename= (FrozenTransformer)"
         )
-    position = {a: c for c, a in zip(columns, as_a)}
+    position = {a: c for c, a in zip(columns, as_a, strict=False)}
     return [position[a] for a in a_names]
 
 
@@ -121,7 +123,8 @@ def rows_in_network_order(step, X, reset, stage):
     X = as_pandas(X, stage)
     if reset:
         order = columns_in_network_order(
-            X, getattr(inner, "feature_names_in_", None), step.rename, stage)
+            X, getattr(inner, "feature_names_in_", None), step.rename, stage
+        )
     else:
         order = getattr(step, "feature_names_in_", None)
     missing = []

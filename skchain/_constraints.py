@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from numbers import Integral, Real
 
-from sklearn.utils._param_validation import InvalidParameterError, Interval, Options
+from sklearn.utils._param_validation import Interval, InvalidParameterError, Options
 
 __all__ = ["FINAL_NETWORK_CONSTRAINTS", "named_error"]
 
@@ -31,7 +31,8 @@ class _PositiveInts(Options):
 
     def is_satisfied_by(self, val):
         return isinstance(val, (tuple, list)) and all(
-            isinstance(v, Integral) and v > 0 for v in val)
+            isinstance(v, Integral) and v > 0 for v in val
+        )
 
     def __str__(self):
         return "a tuple of positive ints"
@@ -45,7 +46,8 @@ class _PositiveIntsByName(Options):
 
     def is_satisfied_by(self, val):
         return isinstance(val, dict) and all(
-            isinstance(v, Integral) and v > 0 for v in val.values())
+            isinstance(v, Integral) and v > 0 for v in val.values()
+        )
 
     def __str__(self):
         return "a dict of positive ints"

@@ -30,15 +30,16 @@ __all__ = [
 def check_early_stopping(estimator, stage):
     """Check the four early-stopping parameters of ``estimator`` (any object holding them)."""
     if estimator.early_stopping not in (True, False):
-        raise ValueError(f"{stage}: early_stopping={estimator.early_stopping!r}; expected True or False")
+        raise ValueError(
+            f"{stage}: early_stopping={estimator.early_stopping!r}; expected True or False"
+        )
     fraction = estimator.validation_fraction
     if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):
-        raise ValueError(
-            f"{stage}: validation_fraction={fraction!r}; expected a float in (0, 1)"
-        )
+        raise ValueError(f"{stage}: validation_fraction={fraction!r}; expected a float in (0, 1)")
     patience = estimator.n_iter_no_change
-    if not (isinstance(patience, numbers.Integral) and not isinstance(patience, bool)
-            and patience > 0):
+    if not (
+        isinstance(patience, numbers.Integral) and not isinstance(patience, bool) and patience > 0
+    ):
         raise ValueError(f"{stage}: n_iter_no_change={patience!r}; expected a positive int")
     if not (isinstance(estimator.tol, numbers.Real) and estimator.tol >= 0):
         raise ValueError(f"{stage}: tol={estimator.tol!r}; expected a float >= 0")
@@ -58,13 +59,15 @@ def split_validation_rows(n_rows, fraction, random_state, strata, stage):
         )
     rows = np.arange(n_rows)
     try:
-        return train_test_split(rows, test_size=n_validation, random_state=random_state,
-                                shuffle=True, stratify=strata)
+        return train_test_split(
+            rows, test_size=n_validation, random_state=random_state, shuffle=True, stratify=strata
+        )
     except ValueError:
         if strata is None:
             raise
-        return train_test_split(rows, test_size=n_validation, random_state=random_state,
-                                shuffle=True)
+        return train_test_split(
+            rows, test_size=n_validation, random_state=random_state, shuffle=True
+        )
 
 
 def take_rows(data, rows):
@@ -95,7 +98,9 @@ def hold_out_validation(X, y, sample_weight, fraction, random_state, strata, sta
 def early_stopper(settings):
     """Keras' ``EarlyStopping`` for ``settings``' ``n_iter_no_change`` and ``tol``, best weights kept."""
     return keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=int(settings.n_iter_no_change), min_delta=settings.tol,
+        monitor="val_loss",
+        patience=int(settings.n_iter_no_change),
+        min_delta=settings.tol,
         restore_best_weights=True,
     )
 
@@ -123,15 +128,16 @@ class EarlyStoppingMixin:
         """Labels to stratify the validation split by; ``None``: no stratification."""
         return None
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch,
-                         **kwargs):
+    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
         stage = getattr(self, "_STAGE", type(self).__name__)
         check_early_stopping(self, stage)
         validation = getattr(self, "_validation_rows", None)
         if validation is not None:
             X_val, y_val = validation
-            validation = (self.feature_encoder_.transform(X_val),
-                          self.target_encoder_.transform(y_val))
+            validation = (
+                self.feature_encoder_.transform(X_val),
+                self.target_encoder_.transform(y_val),
+            )
         if self.early_stopping and getattr(self, "validation_split", 0):
             raise ValueError(
                 f"{stage}: early_stopping=True draws its own validation rows"
@@ -145,8 +151,13 @@ class EarlyStoppingMixin:
             )
         if self.early_stopping and validation is None:
             (X, y, sample_weight), validation = hold_out_validation(
-                X, y, sample_weight, self.validation_fraction, self._random_state,
-                self._strata(y), stage,
+                X,
+                y,
+                sample_weight,
+                self.validation_fraction,
+                self._random_state,
+                self._strata(y),
+                stage,
             )
         if validation is not None:
             kwargs["validation_data"] = validation
@@ -156,8 +167,13 @@ class EarlyStoppingMixin:
             self._fit_callbacks = [*self._fit_callbacks, stopper]
         try:
             result = super()._fit_keras_model(
-                X, y, sample_weight=sample_weight, warm_start=warm_start, epochs=epochs,
-                initial_epoch=initial_epoch, **kwargs,
+                X,
+                y,
+                sample_weight=sample_weight,
+                warm_start=warm_start,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                **kwargs,
             )
         finally:
             if stopper is not None:

@@ -66,8 +66,12 @@ def _row_major(values):
 def _as_tensor(x):
     """``x`` as a tensor; without a copy when it is an aligned, writable C array."""
     if (
-        isinstance(x, np.ndarray) and x.size and x.flags.c_contiguous and x.flags.writeable
-        and x.dtype == np.float32 and x.ctypes.data % _ALIGNMENT == 0
+        isinstance(x, np.ndarray)
+        and x.size
+        and x.flags.c_contiguous
+        and x.flags.writeable
+        and x.dtype == np.float32
+        and x.ctypes.data % _ALIGNMENT == 0
     ):
         return tf.experimental.dlpack.from_dlpack(x.__dlpack__())
     return tf.convert_to_tensor(x, dtype=tf.float32)
@@ -113,7 +117,9 @@ class FusedPredictor:
 
         def forward(*entries):
             # Network A's outputs come in (from its cache, or computed).
-            return graph.outputs([graph.features(i, x, from_rows=False) for i, x in enumerate(entries)])
+            return graph.outputs(
+                [graph.features(i, x, from_rows=False) for i, x in enumerate(entries)]
+            )
 
         specs = [tf.TensorSpec((None, block.fused_width), tf.float32) for block in layout]
         self._function = tf.function(forward, input_signature=specs, autograph=False)
@@ -128,8 +134,9 @@ class FusedPredictor:
 
             for i in index:
                 specs[i] = tf.TensorSpec((None, layout[i].entry_width), tf.float32)
-            self._with_networks_a = tf.function(forward_with_networks_a, input_signature=specs,
-                                                autograph=False)
+            self._with_networks_a = tf.function(
+                forward_with_networks_a, input_signature=specs, autograph=False
+            )
 
     def outputs(self, frame):
         """The final network's raw outputs for a DataFrame (the final stage turns them
@@ -170,9 +177,10 @@ class FusedPredictor:
                 # graph (every network A and the final network) once.
                 if not computed:
                     representations, predictions = self._with_networks_a(*tensors)
-                    computed.update(zip(self._networks_a, map(np.asarray, representations)))
+                    computed.update(zip(self._networks_a, map(np.asarray, representations), strict=False))
                     computed["predictions"] = predictions
                 return computed[i]
+
             return compute
 
         representations = {

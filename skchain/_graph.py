@@ -47,8 +47,10 @@ class ChainGraph:
             )
         self.scaling = [block.scaling_layers() for block in layout]
         networks_a = dict(networks_a or {})
-        self.networks_a = {i: networks_a[i] if i in networks_a else block.network_a()
-                           for i, block in enumerate(layout)}
+        self.networks_a = {
+            i: networks_a[i] if i in networks_a else block.network_a()
+            for i, block in enumerate(layout)
+        }
         self.bounds = [(start, stop) for _, start, stop in final.input_blocks_]
         self.per_block = [(block.start, block.stop) for block in layout] == self.bounds
 

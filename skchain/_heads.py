@@ -91,7 +91,6 @@ class RegressionHead:
         return out, "predictions"
 
 
-
 def _is_sparse_categorical(loss):
     name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
     return "sparse_categorical" in str(name).lower()
@@ -179,4 +178,3 @@ class ClassificationHead:
         ndarray of shape (n_samples,) or (n_samples, n_labels)
         """
         return self.target_encoder_.inverse_transform(self.outputs_to_proba(out))
-

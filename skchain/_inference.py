@@ -33,6 +33,7 @@ class _OwnTracingFilter(logging.Filter):
 
 tf.get_logger().addFilter(_OwnTracingFilter())
 
+
 def call_scaled(model, x, input_shift=None, input_scale=None):
     """``model((x - input_shift) / input_scale)`` in inference mode, inside a traced graph.
 
@@ -80,7 +81,7 @@ def forward_in_chunks(function, inputs, chunk_rows):
         parts = result if many else [result]
         if outs is None:
             outs = [np.empty((n_rows, *tuple(part.shape[1:])), dtype=np.float32) for part in parts]
-        for out, part in zip(outs, parts):
+        for out, part in zip(outs, parts, strict=False):
             out[start:stop] = part
     return outs if many else outs[0]
 
@@ -116,8 +117,7 @@ class CompiledForward:
         self.model = model
         self.chunk_rows = int(chunk_rows)
         specs = [
-            tf.TensorSpec((None, *tuple(inp.shape[1:])), dtype=inp.dtype)
-            for inp in model.inputs
+            tf.TensorSpec((None, *tuple(inp.shape[1:])), dtype=inp.dtype) for inp in model.inputs
         ]
         self.input_dtypes = [np.dtype(spec.dtype.as_numpy_dtype) for spec in specs]
         single = len(specs) == 1
@@ -151,7 +151,6 @@ class CompiledForward:
         ndarray of shape (n_rows, *output_shape), dtype float32
         """
         inputs = [
-            np.ascontiguousarray(x, dtype=dtype)
-            for x, dtype in zip(inputs, self.input_dtypes)
+            np.ascontiguousarray(x, dtype=dtype) for x, dtype in zip(inputs, self.input_dtypes, strict=False)
         ]
         return forward_in_chunks(self._function, inputs, self.chunk_rows)

@@ -52,7 +52,7 @@ def array_dataset(x, y=None, sample_weight=None, *, batch_size=None, shuffle=Fal
     def batch_indices(indices):
         # Keras: from_tensor_slices(full batches).concatenate(from_tensors(last one)).
         starts = tf.data.Dataset.range(0, num_samples, batch_size)
-        return starts.map(lambda start: indices[start:start + batch_size])
+        return starts.map(lambda start: indices[start : start + batch_size])
 
     indices_dataset = indices_dataset.flat_map(batch_indices)
     if shuffle == "batch":
@@ -82,12 +82,23 @@ def array_dataset(x, y=None, sample_weight=None, *, batch_size=None, shuffle=Fal
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     dataset = dataset.with_options(options)
     # Keras knows the number of batches of arrays (progress bar, callbacks' params).
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(math.ceil(num_samples / batch_size)))
+    dataset = dataset.apply(
+        tf.data.experimental.assert_cardinality(math.ceil(num_samples / batch_size))
+    )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def dataset_fit_arguments(x, y=None, sample_weight=None, *, batch_size=None, shuffle=True,
-                          validation_data=None, validation_batch_size=None, validation_split=0.0):
+def dataset_fit_arguments(
+    x,
+    y=None,
+    sample_weight=None,
+    *,
+    batch_size=None,
+    shuffle=True,
+    validation_data=None,
+    validation_batch_size=None,
+    validation_split=0.0,
+):
     """``Model.fit`` arguments that feed in-memory arrays through :func:`array_dataset`.
 
     Splits ``validation_split`` off and batches ``validation_data`` as
@@ -98,16 +109,31 @@ def dataset_fit_arguments(x, y=None, sample_weight=None, *, batch_size=None, shu
     if ArrayDataAdapter is None:  # pragma: no cover - depends on the installed Keras
         return None
     try:
-        return _dataset_fit_arguments(x, y, sample_weight, batch_size=batch_size,
-                                      shuffle=shuffle, validation_data=validation_data,
-                                      validation_batch_size=validation_batch_size,
-                                      validation_split=validation_split)
+        return _dataset_fit_arguments(
+            x,
+            y,
+            sample_weight,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            validation_data=validation_data,
+            validation_batch_size=validation_batch_size,
+            validation_split=validation_split,
+        )
     except AttributeError:  # pragma: no cover - Keras' private attributes renamed
         return None
 
 
-def _dataset_fit_arguments(x, y, sample_weight, *, batch_size, shuffle, validation_data,
-                           validation_batch_size, validation_split):
+def _dataset_fit_arguments(
+    x,
+    y,
+    sample_weight,
+    *,
+    batch_size,
+    shuffle,
+    validation_data,
+    validation_batch_size,
+    validation_split,
+):
     if not can_convert_arrays((x, y, sample_weight)):
         return None
     if validation_split and validation_data is None:
@@ -115,8 +141,14 @@ def _dataset_fit_arguments(x, y, sample_weight, *, batch_size, shuffle, validati
             (x, y, sample_weight), validation_split=validation_split
         )
     arguments = {
-        "x": None, "y": None, "sample_weight": None, "batch_size": None, "shuffle": False,
-        "validation_data": None, "validation_batch_size": None, "validation_split": 0.0,
+        "x": None,
+        "y": None,
+        "sample_weight": None,
+        "batch_size": None,
+        "shuffle": False,
+        "validation_data": None,
+        "validation_batch_size": None,
+        "validation_split": 0.0,
     }
     if validation_data is not None:
         val_x, val_y, val_w = data_adapter_utils.unpack_x_y_sample_weight(validation_data)

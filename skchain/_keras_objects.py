@@ -37,16 +37,28 @@ from ._seeding import nothing_drawn
 
 #: Objects saved by their Keras config (callbacks: by constructor arguments).
 _KERAS_TYPES = (
-    keras.callbacks.Callback, keras.optimizers.Optimizer, keras.losses.Loss,
-    keras.metrics.Metric, keras.optimizers.schedules.LearningRateSchedule,
-    keras.regularizers.Regularizer, keras.initializers.Initializer, keras.constraints.Constraint,
+    keras.callbacks.Callback,
+    keras.optimizers.Optimizer,
+    keras.losses.Loss,
+    keras.metrics.Metric,
+    keras.optimizers.schedules.LearningRateSchedule,
+    keras.regularizers.Regularizer,
+    keras.initializers.Initializer,
+    keras.constraints.Constraint,
 )
 #: Built-in callbacks that act outside the process (files, network) or hold code.
 _NOT_BY_DEFAULT = tuple(
-    getattr(keras.callbacks, name) for name in (
-        "BackupAndRestore", "CSVLogger", "LambdaCallback", "ModelCheckpoint",
-        "OrbaxCheckpoint", "RemoteMonitor", "TensorBoard",
-    ) if hasattr(keras.callbacks, name)
+    getattr(keras.callbacks, name)
+    for name in (
+        "BackupAndRestore",
+        "CSVLogger",
+        "LambdaCallback",
+        "ModelCheckpoint",
+        "OrbaxCheckpoint",
+        "RemoteMonitor",
+        "TensorBoard",
+    )
+    if hasattr(keras.callbacks, name)
 )
 #: Keras' markers for plain values (tensors, arrays, bytes ...) in a config.
 _VALUES = {"__tensor__", "__numpy__", "__bytes__", "__ellipsis__", "__slice__"}
@@ -89,7 +101,7 @@ def _walk(value, convert, where):
     """
     if isinstance(value, (list, tuple)):
         items = [_walk(v, convert, f"{where}[{i}]") for i, v in enumerate(value)]
-        if all(a is b for a, b in zip(items, value)):
+        if all(a is b for a, b in zip(items, value, strict=False)):
             return value
         return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, dict):
@@ -169,7 +181,9 @@ def _plain(value):
         return True
     if isinstance(value, (list, tuple)):
         return all(_plain(v) for v in value)
-    return isinstance(value, dict) and all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and _plain(v) for k, v in value.items()
+    )
 
 
 def _callback_config(callback):
@@ -182,7 +196,11 @@ def _callback_config(callback):
         if name not in vars(callback):
             raise _Unsaveable(f"it keeps its argument {name!r} in no attribute {name!r}")
         value = vars(callback)[name]
-        if name == "min_delta" and "monitor_op" in vars(callback) and isinstance(value, (int, float)):
+        if (
+            name == "min_delta"
+            and "monitor_op" in vars(callback)
+            and isinstance(value, (int, float))
+        ):
             value = abs(value)  # Keras' MonitorCallback flips its sign when a training starts
         if not _plain(value):
             raise _Unsaveable(f"its argument {name!r} is a {type(value).__name__}, not plain data")
@@ -275,9 +293,13 @@ class Decoder:
                 custom[named.get("registered_name") or named["class_name"]] = found
             top = found if named is config else top
         if untrusted:
-            raise RefusedObject(f"{where}: a Keras object names {sorted(set(untrusted))}", untrusted)
+            raise RefusedObject(
+                f"{where}: a Keras object names {sorted(set(untrusted))}", untrusted
+            )
         if not callback:
-            return keras.saving.deserialize_keras_object(config, custom_objects=custom, safe_mode=True)
+            return keras.saving.deserialize_keras_object(
+                config, custom_objects=custom, safe_mode=True
+            )
         if not (isinstance(top, type) and issubclass(top, keras.callbacks.Callback)):
             raise RefusedObject(f"{where}: {config.get('class_name')!r} is not a Keras callback")
         if not isinstance(config["config"], dict) or not _plain(config["config"]):
@@ -302,7 +324,11 @@ class Decoder:
             raise RefusedObject(f"{where}: its Keras config names {class_name!r} without a module")
         full, registered = f"{module}.{name}", named.get("registered_name")
         trusted = self.trusted is None or full in self.trusted
-        if module == "builtins" and class_name == "function" and registered in (None, "function", name):
+        if (
+            module == "builtins"
+            and class_name == "function"
+            and registered in (None, "function", name)
+        ):
             return None, True  # Keras looks such names up among its own functions only
         if (module == "keras" or module.startswith("keras.")) and registered in (None, name):
             found = _import(module, name)

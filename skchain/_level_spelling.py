@@ -70,8 +70,9 @@ def level_strings(column: pd.Series) -> np.ndarray:
         if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             out = values.copy()
         else:
-            out = np.array([_spell_cell(v) if not m else np.nan for v, m in zip(values, missing)],
-                           dtype=object)
+            out = np.array(
+                [_spell_cell(v) if not m else np.nan for v, m in zip(values, missing, strict=False)], dtype=object
+            )
     out[missing] = np.nan
     return out
 

@@ -44,8 +44,9 @@ def _split_columns(X, bounds):
     return [X[:, start:stop] for start, stop in bounds]
 
 
-class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStoppingMixin,
-                        CompiledModelMixin):
+class BlockNetworkMixin(
+    EpochCallbacksMixin, KeptRandomStateMixin, EarlyStoppingMixin, CompiledModelMixin
+):
     """What :class:`ChainRegressor` and :class:`ChainClassifier` share (see the module docstring).
 
     A subclass sets ``_STAGE``, validates its target in
@@ -118,7 +119,8 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
             return
         for name, start, stop in self.input_blocks_:
             planned = block_class(self.block_kinds_.get(name)).plan_branch(
-                self, X, name, start, stop, names, integer_columns, stage)
+                self, X, name, start, stop, names, integer_columns, stage
+            )
             for attribute, values in planned.items():
                 getattr(self, attribute).update(values)
 
@@ -196,7 +198,9 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
 
         def dense(width, name, activation):
             return keras.layers.Dense(
-                width, activation=activation, name=name,
+                width,
+                activation=activation,
+                name=name,
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed()),
             )
 
@@ -237,13 +241,16 @@ class BlockNetworkMixin(EpochCallbacksMixin, KeptRandomStateMixin, EarlyStopping
         for layer in self.model_.layers:
             if isinstance(layer, EntityEmbedding):
                 start = next(
-                    s for name, s, _ in self.input_blocks_
+                    s
+                    for name, s, _ in self.input_blocks_
                     if f"{layer_name(name)}_embeddings" == layer.name
                 )
                 names = getattr(self, "feature_names_in_", None)
-                features = [str(names[j]) if names is not None else f"x{j}"
-                            for j in range(start, start + len(layer.tables))]
-                tables.update(zip(features, layer.embeddings()))
+                features = [
+                    str(names[j]) if names is not None else f"x{j}"
+                    for j in range(start, start + len(layer.tables))
+                ]
+                tables.update(zip(features, layer.embeddings(), strict=False))
         return tables
 
     def _get_compile_kwargs(self):

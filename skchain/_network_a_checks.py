@@ -12,8 +12,8 @@ rows: ``input_statistics_``, ``representation_statistics_`` and
 from __future__ import annotations
 
 from ._base import check_fitted
-from .adaptation import InputMoments
 from ._validation import input_names, validate_float32
+from .adaptation import InputMoments
 from .diagnostics import InputStatistics, check_shift, representation_statistics, shift_report
 from .leakage import RowFingerprints, check_leakage, leakage_report
 
@@ -84,11 +84,15 @@ class DatasetAChecksMixin:
         them, with those rows, with the same tests and false-alarm rate.
         """
         check_shift(
-            getattr(self, "input_statistics_", None), X,
-            mode=self.shift_check, adapted=getattr(self, "adapted_to_", None) is not None,
+            getattr(self, "input_statistics_", None),
+            X,
+            mode=self.shift_check,
+            adapted=getattr(self, "adapted_to_", None) is not None,
             alpha=self.shift_alpha,
-            feature_names=feature_names or self._input_names(), stage=stage,
-            outputs=outputs, layer=layer,
+            feature_names=feature_names or self._input_names(),
+            stage=stage,
+            outputs=outputs,
+            layer=layer,
             output_statistics=getattr(self, "representation_statistics_", {}).get(layer),
         )
 
@@ -108,8 +112,12 @@ class DatasetAChecksMixin:
             training rows than chance explains.
         """
         check_leakage(
-            getattr(self, "training_fingerprints_", None), X, mode=self.leakage_check,
-            alpha=self.leakage_alpha, threshold=self.leakage_threshold, stage=stage,
+            getattr(self, "training_fingerprints_", None),
+            X,
+            mode=self.leakage_check,
+            alpha=self.leakage_alpha,
+            threshold=self.leakage_threshold,
+            stage=stage,
         )
 
     def leakage_report(self, X):
@@ -135,7 +143,8 @@ class DatasetAChecksMixin:
             ``training_rows``), or ``X`` has the wrong columns.
         """
         X, fingerprints = self._against_dataset_a(
-            X, "leakage_report", "training_fingerprints_", "no training rows recorded")
+            X, "leakage_report", "training_fingerprints_", "no training rows recorded"
+        )
         return leakage_report(fingerprints, X)
 
     def _against_dataset_a(self, X, method, summary, missing):
@@ -179,10 +188,12 @@ class DatasetAChecksMixin:
             without ``training_rows``), or ``X`` has the wrong columns.
         """
         X, statistics = self._against_dataset_a(
-            X, "shift_report", "input_statistics_", "no training statistics")
+            X, "shift_report", "input_statistics_", "no training statistics"
+        )
         names = feature_names or input_names(self)
         layer = self.layer(output_layer).name
         output_statistics = getattr(self, "representation_statistics_", {}).get(layer)
         outputs = None if output_statistics is None else self.representation(X, layer)
-        return shift_report(statistics, X, names, outputs=outputs,
-                            output_statistics=output_statistics, layer=layer)
+        return shift_report(
+            statistics, X, names, outputs=outputs, output_statistics=output_statistics, layer=layer
+        )

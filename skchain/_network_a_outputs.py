@@ -68,8 +68,7 @@ def resolve_output_layer(model, name=None, stage=_STAGE):
     """
     if len(model.inputs) != 1:
         raise ValueError(
-            f"{stage}: network A has {len(model.inputs)} inputs; expected"
-            " exactly one input tensor"
+            f"{stage}: network A has {len(model.inputs)} inputs; expected exactly one input tensor"
         )
     layers = network_layers(model)
     if name is None:
@@ -270,8 +269,9 @@ class LayerOutputsMixin:
             ``["<layer>0", "<layer>1", ...]``.
         """
         layer = self.layer(output_layer)
-        return np.asarray(layer_feature_names(layer.name, int(layer.output.shape[-1])),
-                          dtype=object)
+        return np.asarray(
+            layer_feature_names(layer.name, int(layer.output.shape[-1])), dtype=object
+        )
 
     def predict(self, X):
         """Network A's own head output for ``X`` (e.g. to check it on A's test set).

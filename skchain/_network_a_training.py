@@ -120,8 +120,9 @@ class NetworkATrainingMixin:
         names = getattr(self, "feature_names_in_", None)
         scaler = make_input_scaler(self.scaler)
         X_scaled = X if scaler is None else apply_input_scaler(scaler.fit(X), X)
-        self.target_scaler_ = fit_target_scaler(self.target_scaler, y, sample_weight, stage,
-                                                loss=self.loss)
+        self.target_scaler_ = fit_target_scaler(
+            self.target_scaler, y, sample_weight, stage, loss=self.loss
+        )
         y_scaled = scaled_target(self.target_scaler_, y)
         self._clear_compiled()
         # Set when the network is built (before training); a warm start that
@@ -129,8 +130,10 @@ class NetworkATrainingMixin:
         self.__dict__.pop("output_layer_", None)
         self._fit_with_callbacks(
             lambda: super(NetworkATrainingMixin, self).fit(
-                X_scaled, y_scaled, sample_weight=sample_weight, **kwargs),
-            X_scaled, y_scaled,
+                X_scaled, y_scaled, sample_weight=sample_weight, **kwargs
+            ),
+            X_scaled,
+            y_scaled,
         )
         # scikeras records the width it was given; ours is the raw width.
         self.n_features_in_ = X.shape[1]

@@ -52,8 +52,16 @@ def numeric_block(numeric_imputer):
     return Pipeline([("imputer", imputer), ("scaler", _unweighted(StandardScaler()))])
 
 
-def categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_categories,
-                        max_onehot_levels, high_cardinality):
+def categorical_blocks(
+    columns,
+    encoding,
+    *,
+    hash_features,
+    min_frequency,
+    max_categories,
+    max_onehot_levels,
+    high_cardinality,
+):
     """``(name, transformer, columns)`` of each categorical encoding in use."""
     columns = list(columns)
     if isinstance(encoding, dict):
@@ -89,10 +97,13 @@ def categorical_blocks(columns, encoding, *, hash_features, min_frequency, max_c
             continue
         selected = (
             EncodingColumns(choice, fixed, candidates, max_onehot_levels, high_cardinality)
-            if candidates else fixed
+            if candidates
+            else fixed
         )
         encoder = make_categorical_encoder(
-            choice, hash_features=hash_features, min_frequency=min_frequency,
+            choice,
+            hash_features=hash_features,
+            min_frequency=min_frequency,
             max_categories=max_categories,
         )
         blocks.append((ENCODER_NAMES[choice], encoder, selected))

@@ -27,7 +27,8 @@ def estimators_in(estimator):
             continue
         found[id(current)] = current
         stack.extend(
-            v for v in current.get_params(deep=False).values()
+            v
+            for v in current.get_params(deep=False).values()
             if isinstance(v, (list, tuple)) or hasattr(v, "get_params")
         )
         stack.extend(fitted_transformers(current))

@@ -140,7 +140,11 @@ def random_state_kept(seed=None, *, restore_generators=None, determinism=True):
     finally:
         if keep_determinism:
             if config.is_op_determinism_enabled() != determinism_on:
-                (config.enable_op_determinism if determinism_on else config.disable_op_determinism)()
+                (
+                    config.enable_op_determinism
+                    if determinism_on
+                    else config.disable_op_determinism
+                )()
             if env is None:
                 os.environ.pop("TF_DETERMINISTIC_OPS", None)
             else:

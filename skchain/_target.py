@@ -29,8 +29,16 @@ CONTINUOUS = ("continuous", "continuous-multioutput")
 
 #: Losses of a continuous target that standard units suit (by name or class name).
 REGRESSION_LOSSES = {
-    "mse", "mean_squared_error", "meansquarederror", "mae", "mean_absolute_error",
-    "meanabsoluteerror", "huber", "huber_loss", "log_cosh", "logcosh",
+    "mse",
+    "mean_squared_error",
+    "meansquarederror",
+    "mae",
+    "mean_absolute_error",
+    "meanabsoluteerror",
+    "huber",
+    "huber_loss",
+    "log_cosh",
+    "logcosh",
 }
 
 

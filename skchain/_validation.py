@@ -164,9 +164,7 @@ def validate_float32(estimator, X, *, reset, stage):
     """
     X = as_pandas(X, stage)
     if sparse.issparse(X):
-        raise TypeError(
-            f"{stage}: got a sparse matrix; expected a dense 2-D array or DataFrame"
-        )
+        raise TypeError(f"{stage}: got a sparse matrix; expected a dense 2-D array or DataFrame")
     X = _numeric_dataframe(X, stage)
     try:
         X = validate_data(
@@ -219,21 +217,21 @@ FIT_ARGUMENTS = ("callbacks", "epochs", "batch_size", "validation_batch_size", "
 REFUSED_FIT_ARGUMENTS = {
     "validation_data": "pass X_val= and y_val= to fit",
     "validation_split": "set the constructor parameter validation_split= (or pass X_val= and"
-                        " y_val= to fit)",
+    " y_val= to fit)",
     "validation_freq": "set the constructor parameter fit__validation_freq=",
     "validation_steps": "every validation row is used in each epoch; set the constructor"
-                        " parameter validation_batch_size=",
+    " parameter validation_batch_size=",
     "steps_per_epoch": "each epoch passes over every row once; set batch_size= (a"
-                       " constructor parameter or fit argument) to choose the steps",
+    " constructor parameter or fit argument) to choose the steps",
     "initial_epoch": "fit trains a network from its first epoch; to continue training set"
-                     " the constructor parameter warm_start=True, or call partial_fit",
+    " the constructor parameter warm_start=True, or call partial_fit",
     "class_weight": "set the constructor parameter class_weight=",
 }
 
 #: What ``partial_fit`` refuses besides.
 _PARTIAL_FIT_INSTEAD = {
     "epochs": "partial_fit trains one epoch; for more set the constructor parameter epochs="
-              " and call fit",
+    " and call fit",
     "initial_epoch": "partial_fit continues from the network's current epoch",
     "validation_data": "partial_fit takes no validation rows; pass X_val= and y_val= to fit",
 }
@@ -250,8 +248,11 @@ def check_fit_arguments(estimator, kwargs, stage, *, partial=False):
     -------
     dict
     """
-    refused = {**REFUSED_FIT_ARGUMENTS, **getattr(estimator, "_FIT_INSTEAD", {}),
-               **(_PARTIAL_FIT_INSTEAD if partial else {})}
+    refused = {
+        **REFUSED_FIT_ARGUMENTS,
+        **getattr(estimator, "_FIT_INSTEAD", {}),
+        **(_PARTIAL_FIT_INSTEAD if partial else {}),
+    }
     for name in kwargs:
         if name in refused:
             raise TypeError(f"{stage}: {name}= is not taken here; {refused[name]}")
@@ -274,10 +275,14 @@ def check_fit_arguments(estimator, kwargs, stage, *, partial=False):
             )
     if "callbacks" in kwargs:
         callbacks = kwargs["callbacks"]
-        callbacks = [] if callbacks is None else (
-            [callbacks] if isinstance(callbacks, keras.callbacks.Callback) else callbacks)
+        callbacks = (
+            []
+            if callbacks is None
+            else ([callbacks] if isinstance(callbacks, keras.callbacks.Callback) else callbacks)
+        )
         if not isinstance(callbacks, (list, tuple)) or not all(
-                isinstance(c, keras.callbacks.Callback) for c in callbacks):
+            isinstance(c, keras.callbacks.Callback) for c in callbacks
+        ):
             raise TypeError(
                 f"{stage}: callbacks={kwargs['callbacks']!r}; expected a keras.callbacks.Callback"
                 " or a list of them"
@@ -296,7 +301,8 @@ def check_training_params(estimator, stage):
     if not (isinstance(epochs, numbers.Integral) and not isinstance(epochs, bool) and epochs > 0):
         raise ValueError(f"{stage}: epochs={epochs!r}; expected a positive int")
     if batch_size is not None and not (
-        isinstance(batch_size, numbers.Integral) and not isinstance(batch_size, bool)
+        isinstance(batch_size, numbers.Integral)
+        and not isinstance(batch_size, bool)
         and (batch_size > 0 or batch_size == -1)
     ):
         raise ValueError(

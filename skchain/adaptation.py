@@ -200,13 +200,13 @@ def _with_alignment(model, kernel, bias, method):
                 x = layer.__class__.from_config(layer.get_config())(x)
             network = keras.Model(inputs, x, name=model.name)
         else:
+
             def call(layer, *args, **kwargs):
                 args = [aligned if arg is inputs else arg for arg in args]
                 return layer(*args, **kwargs)
 
             structure = [inputs] if isinstance(model.input, (list, tuple)) else inputs
-            network = keras.models.clone_model(model, input_tensors=structure,
-                                               call_function=call)
+            network = keras.models.clone_model(model, input_tensors=structure, call_function=call)
     align.kernel.assign(kernel.astype(np.float32))
     align.bias.assign(bias.astype(np.float32))
     for layer in model.layers:
@@ -247,8 +247,11 @@ def _batch_norm_statistics(network, Z, stage):
                 axis = [a % out.ndim for a in np.atleast_1d(layer.axis)]
                 axes = tuple(a for a in range(out.ndim) if a not in axis)
                 shape = [out.shape[a] for a in axis]
-            weight = np.ones(out.shape[:-1] + (1,)) if mask is None else \
-                np.asarray(keras.ops.convert_to_numpy(mask), np.float64)[..., None]
+            weight = (
+                np.ones(out.shape[:-1] + (1,))
+                if mask is None
+                else np.asarray(keras.ops.convert_to_numpy(mask), np.float64)[..., None]
+            )
             weight = np.broadcast_to(weight, out.shape)
             total = total + (out * weight).sum(axis=axes)
             square = square + (out**2 * weight).sum(axis=axes)
@@ -293,8 +296,9 @@ def adapt_network(transformer, method, X, stage):
         without ``BatchNormalization``.
     """
     if len(X) < 2:
-        raise ValueError(f"{stage}: adapt={method!r} needs at least 2 rows to adapt to;"
-                         f" got {len(X)}")
+        raise ValueError(
+            f"{stage}: adapt={method!r} needs at least 2 rows to adapt to; got {len(X)}"
+        )
     model = transformer.model_
     Z = transformer.scaled_inputs(X)
     if method == "adabn":

@@ -17,9 +17,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._fused import FallBack, FusedPredictor, Unsupported
 from ._network import BlockNetworkMixin
+from ._restore import restore, snapshot
 from ._validation import as_pandas, check_sample_weight_length
 from ._weights import rows_of_positive_weight
-from ._restore import restore, snapshot
 from .blocks import Layout, check_numeric_columns, plan_state
 from .finetune import FineTune, fine_tune_chain
 from .serving import ServedChainMixin
@@ -92,8 +92,15 @@ class Chain(ServedChainMixin, Pipeline):
     >>> chain.fit(df_b, y_b).predict(df_new)  # doctest: +SKIP
     """
 
-    def __init__(self, steps: list, *, fine_tune: FineTune | None = None, transform_input=None,
-                 memory=None, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        steps: list,
+        *,
+        fine_tune: FineTune | None = None,
+        transform_input=None,
+        memory=None,
+        verbose: bool = False,
+    ) -> None:
         self.fine_tune = fine_tune
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
 
@@ -137,8 +144,14 @@ class Chain(ServedChainMixin, Pipeline):
             self.__dict__.pop("fine_tuned_", None)
             if self.fine_tune is not None:
                 self.fine_tuned_ = fine_tune_chain(
-                    self.steps[0][1], self._final_estimator, self.fine_tune, X, y,
-                    sample_weight=sample_weight, validation=validation, layout=layout,
+                    self.steps[0][1],
+                    self._final_estimator,
+                    self.fine_tune,
+                    X,
+                    y,
+                    sample_weight=sample_weight,
+                    validation=validation,
+                    layout=layout,
                 )
         except BaseException:
             restore(saved)
@@ -167,14 +180,19 @@ class Chain(ServedChainMixin, Pipeline):
             if final != "passthrough":
                 with subcontext.propagate_callback_context(final):
                     subcontext.call_on_fit_task_begin(estimator=self, X=Xt, y=y)
-                    fit_params = dict(self._get_metadata_for_step(
-                        step_idx=len(self) - 1, step_params=routed_params[self.steps[-1][0]],
-                        all_params=params,
-                    )["fit"])
+                    fit_params = dict(
+                        self._get_metadata_for_step(
+                            step_idx=len(self) - 1,
+                            step_params=routed_params[self.steps[-1][0]],
+                            all_params=params,
+                        )["fit"]
+                    )
                     if isinstance(final, BlockNetworkMixin):
                         fit_params["layout"] = layout
                     if validation is not None:
-                        fit_params.update(X_val=self[:-1].transform(validation[0]), y_val=validation[1])
+                        fit_params.update(
+                            X_val=self[:-1].transform(validation[0]), y_val=validation[1]
+                        )
                     final.fit(Xt, y, **fit_params)
                     subcontext.call_on_fit_task_end(estimator=self, X=Xt, y=y)
             else:
@@ -352,9 +370,7 @@ class Chain(ServedChainMixin, Pipeline):
         check_is_fitted(self)
         regressor = self._final_estimator
         if not hasattr(regressor, "category_embeddings"):
-            raise ValueError(
-                "Chain.category_embeddings: the final stage is not a ChainRegressor"
-            )
+            raise ValueError("Chain.category_embeddings: the final stage is not a ChainRegressor")
         tables = regressor.category_embeddings()
         out = {}
         for block in self._layout_for("category_embeddings"):
@@ -367,7 +383,9 @@ class Chain(ServedChainMixin, Pipeline):
         try:
             return self.features_layout()
         except TypeError as exc:
-            raise ValueError(f"Chain.{method}: {exc}; expected a chain built by make_chain") from None
+            raise ValueError(
+                f"Chain.{method}: {exc}; expected a chain built by make_chain"
+            ) from None
 
     def score(self, X, y, sample_weight=None, **params):
         """R² (regressor last) or accuracy (classifier last) of ``predict(X)``, as ``Pipeline.score``.

@@ -248,7 +248,9 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         if y.ndim == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected; it is used"
-                f" as y.ravel() ({stage})", DataConversionWarning, stacklevel=3,
+                f" as y.ravel() ({stage})",
+                DataConversionWarning,
+                stacklevel=3,
             )
             y = y.ravel()
         kind = type_of_target(y, input_name="y")
@@ -264,8 +266,10 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         kwargs = super()._get_compile_kwargs()
         if kwargs.get("loss") is None:
             kwargs["loss"] = (
-                "sparse_categorical_crossentropy" if self.target_type_ == "multiclass"
-                else "categorical_crossentropy" if self.target_type_ == "multiclass-onehot"
+                "sparse_categorical_crossentropy"
+                if self.target_type_ == "multiclass"
+                else "categorical_crossentropy"
+                if self.target_type_ == "multiclass-onehot"
                 else "binary_crossentropy"
             )
         return kwargs

@@ -115,41 +115,78 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
     out(f"training network A on A ({epochs_a} epochs) ...")
     began = time.perf_counter()
     pre = KerasTransformer(
-        build_network_a, output_layer="embedding", loss="sparse_categorical_crossentropy",
-        metrics=["accuracy"], epochs=epochs_a, batch_size=32, random_state=seed,
+        build_network_a,
+        output_layer="embedding",
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        epochs=epochs_a,
+        batch_size=32,
+        random_state=seed,
     ).fit(X_a, y_a)
-    out(f"network A trained on A in {time.perf_counter() - began:.0f} s: final training"
-        f" accuracy {pre.history_['accuracy'][-1]:.3f}")
+    out(
+        f"network A trained on A in {time.perf_counter() - began:.0f} s: final training"
+        f" accuracy {pre.history_['accuracy'][-1]:.3f}"
+    )
 
     regressor = ChainRegressor(
-        hidden_units=(64,), branch_units=32, learning_rate=3e-3, epochs=epochs_b,
-        batch_size=32, random_state=seed,
+        hidden_units=(64,),
+        branch_units=32,
+        learning_rate=3e-3,
+        epochs=epochs_b,
+        batch_size=32,
+        random_state=seed,
     )
     chain = make_chain(
-        pre, representation_columns=PIXELS, categorical_columns=["store", "colour"],
-        numeric_columns=["age"], categorical_encoding="onehot", regressor=regressor,
+        pre,
+        representation_columns=PIXELS,
+        categorical_columns=["store", "colour"],
+        numeric_columns=["age"],
+        categorical_encoding="onehot",
+        regressor=regressor,
     )
     grid = {
         "regressor__hidden_units": [(32,), (64, 32)],
         "features__representation__output_layer": ["embedding", "hidden"],
     }
     folds = 2 if fast else 3
-    progress = SearchProgress(len(grid["regressor__hidden_units"])
-                              * len(grid["features__representation__output_layer"]), folds, out)
+    progress = SearchProgress(
+        len(grid["regressor__hidden_units"]) * len(grid["features__representation__output_layer"]),
+        folds,
+        out,
+    )
     progress.announce()
     search = GridSearchCV(chain, grid, cv=folds, scoring=progress).fit(df_train, y_train)
     out("fitting the baseline and saving the best chain ...")
     best = search.best_estimator_
     r2_chain = best.score(df_test, y_test)
 
-    baseline = Pipeline([
-        ("features", ColumnTransformer([
-            ("pixels", StandardScaler(), PIXELS),
-            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["store", "colour"]),
-            ("numeric", StandardScaler(), ["age"]),
-        ]).set_output(transform="pandas")),
-        ("regressor", ChainRegressor(**{**regressor.get_params(), "hidden_units": search.best_params_["regressor__hidden_units"]})),
-    ]).fit(df_train, y_train)
+    baseline = Pipeline(
+        [
+            (
+                "features",
+                ColumnTransformer(
+                    [
+                        ("pixels", StandardScaler(), PIXELS),
+                        (
+                            "categorical",
+                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                            ["store", "colour"],
+                        ),
+                        ("numeric", StandardScaler(), ["age"]),
+                    ]
+                ).set_output(transform="pandas"),
+            ),
+            (
+                "regressor",
+                ChainRegressor(
+                    **{
+                        **regressor.get_params(),
+                        "hidden_units": search.best_params_["regressor__hidden_units"],
+                    }
+                ),
+            ),
+        ]
+    ).fit(df_train, y_train)
     r2_baseline = baseline.score(df_test, y_test)
 
     output_dir = Path(output_dir)
@@ -160,15 +197,23 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
     identical = bool(np.array_equal(reloaded.predict(df_test), best.predict(df_test)))
     frozen = best.named_steps["features"].named_transformers_["representation"]
 
-    out(shift_sentence(pre.shift_report(df_b[PIXELS].to_numpy(), feature_names=PIXELS),
-                       pre.shift_alpha))
-    out(leakage_sentence(pre.leakage_report(df_b[PIXELS].to_numpy()).attrs["test"],
-                         pre.leakage_alpha))
+    out(
+        shift_sentence(
+            pre.shift_report(df_b[PIXELS].to_numpy(), feature_names=PIXELS), pre.shift_alpha
+        )
+    )
+    out(
+        leakage_sentence(
+            pre.leakage_report(df_b[PIXELS].to_numpy()).attrs["test"], pre.leakage_alpha
+        )
+    )
     out(f"best parameters: {search.best_params_} (cv R2 {search.best_score_:.3f})")
     out(f"network A forward passes in the search: {frozen.cache_info()}")
     out(f"R2 on held-out B, chain (frozen network A + B's columns): {r2_chain:.3f}")
     out(f"R2 on held-out B, baseline (raw pixels + B's columns):   {r2_baseline:.3f}")
-    out(f"saved: {path} ({path.stat().st_size / 1024:.0f} KiB); reloaded predictions identical: {identical}")
+    out(
+        f"saved: {path} ({path.stat().st_size / 1024:.0f} KiB); reloaded predictions identical: {identical}"
+    )
     figures = write_figures(best, pre, df_b[PIXELS].to_numpy(np.float32), output_dir)
     if figures:
         out(f"figures: {', '.join(str(f) for f in figures)}")
@@ -204,8 +249,10 @@ class SearchProgress:
     def announce(self):
         """Say what the search will do; the clock starts here."""
         self.start = time.perf_counter()
-        self.out(f"grid search: {self.candidates} candidates x {self.folds} folds ="
-                 f" {self.total} fits of the chain, then the best one refitted ...")
+        self.out(
+            f"grid search: {self.candidates} candidates x {self.folds} folds ="
+            f" {self.total} fits of the chain, then the best one refitted ..."
+        )
 
     def __call__(self, estimator, X, y):
         from sklearn.metrics import r2_score
@@ -213,8 +260,10 @@ class SearchProgress:
         self.done += 1
         elapsed = time.perf_counter() - self.start
         left = elapsed / self.done * (self.total - self.done)
-        self.out(f"  search: fit {self.done} of {self.total} done after {elapsed:.0f} s"
-                 f" (about {left:.0f} s left)")
+        self.out(
+            f"  search: fit {self.done} of {self.total} done after {elapsed:.0f} s"
+            f" (about {left:.0f} s left)"
+        )
         return r2_score(y, estimator.predict(X))
 
 
@@ -223,19 +272,25 @@ def shift_sentence(report, alpha):
     flagged = report[report["adjusted_p"] <= alpha]
     head = "shift check (B's pixels and network A's outputs against A's):"
     if flagged.empty:
-        return (f"{head} clean: no feature differs from A (smallest adjusted p ="
-                f" {report['adjusted_p'].min():.2g}; alarm at {alpha:g})")
+        return (
+            f"{head} clean: no feature differs from A (smallest adjusted p ="
+            f" {report['adjusted_p'].min():.2g}; alarm at {alpha:g})"
+        )
     names = ", ".join(flagged["feature"].astype(str).head(5))
-    return (f"{head} SHIFTED: {len(flagged)} tests at or below {alpha:g} (adjusted p ="
-            f" {flagged['adjusted_p'].iloc[0]:.2g}); worst: {names}")
+    return (
+        f"{head} SHIFTED: {len(flagged)} tests at or below {alpha:g} (adjusted p ="
+        f" {flagged['adjusted_p'].iloc[0]:.2g}); worst: {names}"
+    )
 
 
 def leakage_sentence(test, alpha):
     """The leakage verdict (:func:`skchain.leakage.leakage_test`'s result) as a sentence."""
     verdict = "LEAKED" if test["p_value"] <= alpha else "clean"
-    return (f"leakage check: {test['matched']} of {test['n_rows']} rows of B hold exactly the"
-            f" values of a row of A; about {test['expected']:.1f} would by chance"
-            f" (p = {test['p_value']:.2g}; alarm at {alpha:g}): {verdict}")
+    return (
+        f"leakage check: {test['matched']} of {test['n_rows']} rows of B hold exactly the"
+        f" values of a row of A; about {test['expected']:.1f} would by chance"
+        f" (p = {test['p_value']:.2g}; alarm at {alpha:g}): {verdict}"
+    )
 
 
 def write_figures(chain, pre, X_b_pixels, output_dir):
@@ -273,8 +328,11 @@ def show_warnings(seed=0, out=print):
         build_network_a, loss="sparse_categorical_crossentropy", epochs=3, random_state=seed
     ).fit(X_a, y_a)
     chain = make_chain(
-        pre, representation_columns=PIXELS, categorical_columns=["store", "colour"],
-        numeric_columns=["age"], regressor=ChainRegressor(epochs=2, random_state=seed),
+        pre,
+        representation_columns=PIXELS,
+        categorical_columns=["store", "colour"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(epochs=2, random_state=seed),
     )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -288,7 +346,11 @@ def show_warnings(seed=0, out=print):
         if issubclass(warning.category, (DataShiftWarning, DataLeakageWarning)):
             out(f"{warning.category.__name__}: {warning.message}")
     out("shift report of the brighter images (worst 5):")
-    out(pre.shift_report(brighter[PIXELS].to_numpy(), feature_names=PIXELS).head().to_string(index=False))
+    out(
+        pre.shift_report(brighter[PIXELS].to_numpy(), feature_names=PIXELS)
+        .head()
+        .to_string(index=False)
+    )
     return caught
 
 
@@ -302,7 +364,8 @@ def main(argv=None):
     demo.add_argument("--fast", action="store_true", help="few epochs (a smoke test)")
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument(
-        "--bad-data", action="store_true",
+        "--bad-data",
+        action="store_true",
         help="show the shift and leakage warnings on purpose-made bad data",
     )
     args = parser.parse_args(argv)

@@ -9,7 +9,6 @@
   false-alarm rate (:mod:`skchain.leakage`; its names are re-exported here).
 """
 
-
 import numpy as np
 import pandas as pd
 
@@ -118,12 +117,24 @@ class InputStatistics:
         rows = result.pop("rows")
         together = result.pop("all")
         frame = pd.DataFrame({"level": level, "feature": [str(n) for n in names], **result})
-        line = {"level": level, "feature": _ALL_FEATURE, "test": "all features",
-                "statistic": together[0], "p_value": together[1], "adjusted_p": together[2]}
+        line = {
+            "level": level,
+            "feature": _ALL_FEATURE,
+            "test": "all features",
+            "statistic": together[0],
+            "p_value": together[1],
+            "adjusted_p": together[2],
+        }
         frame = pd.concat([pd.DataFrame([line]), frame], ignore_index=True)
         if rows is not None:
-            line = {"level": level, "feature": _ROWS_FEATURE, "test": "rows",
-                    "statistic": rows[0], "p_value": rows[1], "adjusted_p": rows[2]}
+            line = {
+                "level": level,
+                "feature": _ROWS_FEATURE,
+                "test": "rows",
+                "statistic": rows[0],
+                "p_value": rows[1],
+                "adjusted_p": rows[2],
+            }
             frame = pd.concat([pd.DataFrame([line]), frame], ignore_index=True)
         return _order(frame)
 
@@ -135,8 +146,9 @@ def _order(report):
     return report.reset_index(drop=True)
 
 
-def shift_report(statistics, X, feature_names=None, *, outputs=None, output_statistics=None,
-                 layer=None):
+def shift_report(
+    statistics, X, feature_names=None, *, outputs=None, output_statistics=None, layer=None
+):
     """Tests of a batch against network A's training data, per feature, worst first.
 
     A batch is flagged when some ``adjusted_p`` is at most the chosen alpha
@@ -217,8 +229,10 @@ def _describe(row):
         return f"all {where} together (typically {word} than A's, z = {row['statistic']:.1f})"
     if test in ("location", "spread"):
         word = "higher" if row["mean_shift"] > 0 else "lower"
-        return (f"{name} (mean {abs(row['mean_shift']):.1f} standard deviations {word},"
-                f" spread {row['scale_ratio']:.2f} times A's)")
+        return (
+            f"{name} (mean {abs(row['mean_shift']):.1f} standard deviations {word},"
+            f" spread {row['scale_ratio']:.2f} times A's)"
+        )
     if test == "dominant value":
         return f"{name} (A's most common value in {row['statistic']:.0%} of these rows)"
     return f"{name} (a value {row['statistic']:.0f} standard deviations from A's mean)"
@@ -248,13 +262,17 @@ def _named_inputs(statistics, X, report, names, flagged, top=3):
     deviation = values - mean
     furthest = deviation[np.argmax(np.abs(deviation), axis=0), np.arange(len(column))]
     outside_rows = (values < low) | (values > high)
-    order = np.lexsort((-np.abs(furthest) / spread, inputs["p_value"].to_numpy(),
-                        ~outside_rows.any(axis=0)))
+    order = np.lexsort(
+        (-np.abs(furthest) / spread, inputs["p_value"].to_numpy(), ~outside_rows.any(axis=0))
+    )
     if not inputs["feature"].isin(flagged).any():
         # None flagged: only features remarkable on their own (outside A's
         # range, 2 standard deviations out, or p <= 0.05), at least one.
-        remarkable = (outside_rows.any(axis=0) | (np.abs(furthest) / spread >= 2)
-                      | (inputs["p_value"].to_numpy() <= 0.05))
+        remarkable = (
+            outside_rows.any(axis=0)
+            | (np.abs(furthest) / spread >= 2)
+            | (inputs["p_value"].to_numpy() <= 0.05)
+        )
         order = [k for k in order if remarkable[k]] or list(order[:1])
     order = order[:top]
     named = []
@@ -265,20 +283,35 @@ def _named_inputs(statistics, X, report, names, flagged, top=3):
         side = "above" if z > 0 else "below"
         bound = f"A's largest {high[k]:.4g}" if z > 0 else f"A's smallest {low[k]:.4g}"
         if X.shape[0] == 1:
-            named.append(f"{row['feature']} = {extreme:.4g} ({abs(z):.1f} standard deviations"
-                         f" {side} A's mean; {bound})")
+            named.append(
+                f"{row['feature']} = {extreme:.4g} ({abs(z):.1f} standard deviations"
+                f" {side} A's mean; {bound})"
+            )
         elif outside_rows[:, k].any():
-            named.append(f"{_describe(row)[:-1]}; {int(outside_rows[:, k].sum())} of"
-                         f" {X.shape[0]} values outside A's range {low[k]:.4g} to {high[k]:.4g},"
-                         f" furthest {extreme:.4g}: {abs(z):.1f} standard deviations {side} A's"
-                         " mean)")
+            named.append(
+                f"{_describe(row)[:-1]}; {int(outside_rows[:, k].sum())} of"
+                f" {X.shape[0]} values outside A's range {low[k]:.4g} to {high[k]:.4g},"
+                f" furthest {extreme:.4g}: {abs(z):.1f} standard deviations {side} A's"
+                " mean)"
+            )
         else:
             named.append(_describe(row))
     return named
 
 
-def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=None,
-                output_statistics=None, layer=None, adapted=False):
+def check_shift(
+    statistics,
+    X,
+    *,
+    mode,
+    alpha,
+    feature_names,
+    stage,
+    outputs=None,
+    output_statistics=None,
+    layer=None,
+    adapted=False,
+):
     """Warn (or raise) when the batch's drift test rejects at level ``alpha``.
 
     ``adapted=True``: ``statistics`` summarise the rows an adapted network A
@@ -293,36 +326,60 @@ def check_shift(statistics, X, *, mode, alpha, feature_names, stage, outputs=Non
     levels = [(statistics, X)] + ([(output_statistics, outputs)] if outputs is not None else [])
     smallest = 1.0
     for summary, rows in levels:
-        result = drift.judge_batch(summary, np.asarray(rows, dtype=np.float32), share, effects=False)
-        smallest = min(smallest, float(result["adjusted_p"].min()), result["all"][2],
-                       result["rows"][2] if result["rows"] else 1.0)
+        result = drift.judge_batch(
+            summary, np.asarray(rows, dtype=np.float32), share, effects=False
+        )
+        smallest = min(
+            smallest,
+            float(result["adjusted_p"].min()),
+            result["all"][2],
+            result["rows"][2] if result["rows"] else 1.0,
+        )
     if smallest > alpha:
         return
-    report = shift_report(statistics, X, feature_names, outputs=outputs,
-                          output_statistics=output_statistics, layer=layer)
+    report = shift_report(
+        statistics,
+        X,
+        feature_names,
+        outputs=outputs,
+        output_statistics=output_statistics,
+        layer=layer,
+    )
     flagged = report[report["adjusted_p"] <= alpha]
     if flagged.empty:
         return
     counts = []
-    for level, width, what in (("input", X.shape[1], "input features"),
-                               ("representation", None if outputs is None else outputs.shape[1],
-                                f"outputs of layer {layer!r}")):
-        rows = flagged[(flagged["level"] == level) & ~flagged["test"].isin(["rows", "all features"])]
+    for level, width, what in (
+        ("input", X.shape[1], "input features"),
+        (
+            "representation",
+            None if outputs is None else outputs.shape[1],
+            f"outputs of layer {layer!r}",
+        ),
+    ):
+        rows = flagged[
+            (flagged["level"] == level) & ~flagged["test"].isin(["rows", "all features"])
+        ]
         if width is not None and (level == "input" or output_statistics is not None):
             counts.append(f"{len(rows)} of {width} {what}")
     together = flagged[flagged["test"].isin(["rows", "all features"])]
     # The inputs first, by their own evidence (what a person can check), then
     # network A's outputs, then the tests of all features or whole rows.
     names = feature_names if feature_names is not None else [f"x{i}" for i in range(X.shape[1])]
-    flagged_inputs = flagged.loc[(flagged["level"] == "input")
-                                 & ~flagged["test"].isin(["rows", "all features"]), "feature"]
+    flagged_inputs = flagged.loc[
+        (flagged["level"] == "input") & ~flagged["test"].isin(["rows", "all features"]), "feature"
+    ]
     named = _named_inputs(statistics, X, report, [str(n) for n in names], set(flagged_inputs))
     if named and flagged_inputs.empty:
         named[0] = "features furthest from A: " + named[0]
-    outputs_flagged = flagged[(flagged["level"] == "representation")
-                              & ~flagged["test"].isin(["rows", "all features"])].head(2)
-    listed = "; ".join(named + [_describe(row) for _, row in outputs_flagged.iterrows()]
-                       + [_describe(row) for _, row in together.head(2).iterrows()])
+    outputs_flagged = flagged[
+        (flagged["level"] == "representation") & ~flagged["test"].isin(["rows", "all features"])
+    ].head(2)
+    listed = "; ".join(
+        named
+        + [_describe(row) for _, row in outputs_flagged.iterrows()]
+        + [_describe(row) for _, row in together.head(2).iterrows()]
+    )
     rows_word = "this row looks" if X.shape[0] == 1 else f"these {X.shape[0]} rows look"
     p_text = f"p = {flagged['adjusted_p'].iloc[0]:.2g} after correcting for every test"
     if flagged_inputs.empty and outputs_flagged.empty:
@@ -391,4 +448,4 @@ def representation_statistics(estimator, X, seed=0):
     multi = keras.Model(model.inputs[0], [layer.output for layer in layers])
     outs = forward_in_chunks(lambda x: multi(x, training=False), [scaled], 4096)
     outs = outs if isinstance(outs, list) else [outs]
-    return {layer.name: InputStatistics(out, seed) for layer, out in zip(layers, outs)}
+    return {layer.name: InputStatistics(out, seed) for layer, out in zip(layers, outs, strict=False)}

@@ -105,8 +105,10 @@ def build_grid(X):
                 start[j, cell] = (lo[held].min() + hi[held].max()) / 2
                 slope[j, cell] = 0.0
     return {
-        "low": low, "inverse_width": inverse,
-        "start": start.ravel().astype(np.float32), "slope": slope.ravel().astype(np.float32),
+        "low": low,
+        "inverse_width": inverse,
+        "start": start.ravel().astype(np.float32),
+        "slope": slope.ravel().astype(np.float32),
     }
 
 
@@ -118,7 +120,9 @@ def runs(column):
 
 def cell_of(values, low, inverse):
     """Grid cell (0 .. GRID + 1) and the position inside it, for values of one feature."""
-    position = np.clip((np.asarray(values, dtype=np.float64) - low) * inverse + 1.0, 0.0, GRID + 1.0)
+    position = np.clip(
+        (np.asarray(values, dtype=np.float64) - low) * inverse + 1.0, 0.0, GRID + 1.0
+    )
     return np.minimum(position.astype(np.int64), GRID + 1)
 
 
@@ -222,12 +226,14 @@ def judge_batch(summary, X, share, effects=True):
 
     unit = share / d
     margin = APPROXIMATION_MARGIN
-    candidates = np.stack([
-        p_location * margin / (unit * weights["location"]),
-        p_spread * margin / (unit * weights["spread"]),
-        p_dominant * dominant_margin / (unit * weights["location"]),
-        p_extreme / (unit * weights["extreme"]),
-    ])
+    candidates = np.stack(
+        [
+            p_location * margin / (unit * weights["location"]),
+            p_spread * margin / (unit * weights["spread"]),
+            p_dominant * dominant_margin / (unit * weights["location"]),
+            p_extreme / (unit * weights["extreme"]),
+        ]
+    )
     names = np.array(["location", "spread", "dominant value", "extreme value"])
     raw = np.stack([p_location, p_spread, p_dominant, p_extreme])
     statistic = np.stack([z_location, z_spread, count_share, far])
@@ -270,7 +276,9 @@ def _effects(summary, sample):
     outside = (sample < summary.min.astype(np.float32)) | (sample > summary.max.astype(np.float32))
     return {
         "mean_shift": (mean - summary.mean) / spread_a,
-        "scale_ratio": np.sqrt(std**2 + summary.floor**2) / spread_a if m_s > 1 else np.full(d, np.nan),
+        "scale_ratio": np.sqrt(std**2 + summary.floor**2) / spread_a
+        if m_s > 1
+        else np.full(d, np.nan),
         "out_of_range": outside.mean(axis=0),
     }
 
@@ -282,8 +290,9 @@ def fisher_two_sided(a, n, b, m):
     Returns the p-values and where the approximation was used."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     total, hits = n + m, a + b
-    expected = np.stack([hits * m / total, (total - hits) * m / total,
-                         hits * n / total, (total - hits) * n / total])
+    expected = np.stack(
+        [hits * m / total, (total - hits) * m / total, hits * n / total, (total - hits) * n / total]
+    )
     large = expected.min(axis=0) >= 20
     p = np.ones_like(b)
     if large.any():
@@ -317,9 +326,9 @@ def summarise(X, seed=0):
     }
     positive = fields["std"][fields["std"] > 0]
     fields["floor"] = 0.05 * (float(np.median(positive)) if positive.size else 1.0)
-    fields["scale"] = np.maximum.reduce([
-        fields["std"], (fields["max"] - fields["min"]) / 2, np.full(d, fields["floor"])
-    ])
+    fields["scale"] = np.maximum.reduce(
+        [fields["std"], (fields["max"] - fields["min"]) / 2, np.full(d, fields["floor"])]
+    )
     u = placements(grid, sub).astype(np.float64)
     v = (u - 0.5) ** 2
     fields["u_mean"], fields["u_var"] = u.mean(axis=0), u.var(axis=0)

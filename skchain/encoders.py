@@ -217,7 +217,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         frame = checked_frame(self, X, reset=False)
         columns = []
-        for name, j in zip(input_names(self), range(frame.shape[1])):
+        for name, j in zip(input_names(self), range(frame.shape[1]), strict=False):
             levels = level_texts(frame.iloc[:, j])
             columns.append(np.char.add(f"{name}=", levels.astype(str)))
         hasher = FeatureHasher(
@@ -302,14 +302,20 @@ def make_categorical_encoder(
     """
     if encoding == "onehot":
         encoder = OneHotEncoder(
-            handle_unknown="infrequent_if_exist", sparse_output=False, dtype=np.float32,
-            min_frequency=min_frequency, max_categories=max_categories,
+            handle_unknown="infrequent_if_exist",
+            sparse_output=False,
+            dtype=np.float32,
+            min_frequency=min_frequency,
+            max_categories=max_categories,
         )
     elif encoding == "embed":
         encoder = OrdinalEncoder(
-            handle_unknown="use_encoded_value", unknown_value=UNKNOWN_CODE,
-            encoded_missing_value=MISSING_CODE, dtype=np.int32,
-            min_frequency=min_frequency, max_categories=max_categories,
+            handle_unknown="use_encoded_value",
+            unknown_value=UNKNOWN_CODE,
+            encoded_missing_value=MISSING_CODE,
+            dtype=np.int32,
+            min_frequency=min_frequency,
+            max_categories=max_categories,
         )
     elif encoding == "hash":
         return HashingEncoder(n_features=hash_features)
@@ -343,8 +349,9 @@ class EncodingColumns:
     high_cardinality : {"embed", "hash"}, default="embed"
     """
 
-    def __init__(self, encoding, columns, auto_columns=(), max_onehot_levels=16,
-                 high_cardinality="embed"):
+    def __init__(
+        self, encoding, columns, auto_columns=(), max_onehot_levels=16, high_cardinality="embed"
+    ):
         self.encoding = encoding
         self.columns = list(columns)
         self.auto_columns = list(auto_columns)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -22,9 +23,18 @@ __all__ = ["make_chain"]
 
 #: Block names make_chain gives B's own columns, and ColumnTransformer's own parameters;
 #: a network A may not take them.
-_RESERVED = (*ENCODER_NAMES.values(), "numeric", "remainder", "transformers",
-             "sparse_threshold", "n_jobs", "transformer_weights", "verbose",
-             "verbose_feature_names_out", "force_int_remainder_cols")
+_RESERVED = (
+    *ENCODER_NAMES.values(),
+    "numeric",
+    "remainder",
+    "transformers",
+    "sparse_threshold",
+    "n_jobs",
+    "transformer_weights",
+    "verbose",
+    "verbose_feature_names_out",
+    "force_int_remainder_cols",
+)
 
 
 def _frozen(preprocessor, where):
@@ -51,8 +61,7 @@ def _networks_a(preprocessor, representations, representation_columns, represent
         return [("representation", frozen, representation_columns, representation_padder)]
     if preprocessor is not None:
         raise ValueError(
-            "make_chain: pass preprocessor (one network A) or representations (several),"
-            " not both"
+            "make_chain: pass preprocessor (one network A) or representations (several), not both"
         )
     if representation_columns is not None or representation_padder is not None:
         raise ValueError(
@@ -90,7 +99,8 @@ def _adapted(networks, adapt):
         unknown = [name for name in adapt if name not in names]
         if unknown:
             raise ValueError(
-                f"make_chain: adapt names {unknown}, not networks A of the chain: {names}")
+                f"make_chain: adapt names {unknown}, not networks A of the chain: {names}"
+            )
         choices = dict(adapt)
     else:
         choices = {name: adapt for name in names} if adapt is not None else {}
@@ -129,8 +139,11 @@ def _representation_blocks(name, frozen, columns, padder, passthrough):
             raise ValueError(
                 f"make_chain: network A {name!r} was fitted without column names: give B's"
                 " columns that feed it, in its input order"
-                + (" (representation_columns=)" if name == "representation" else
-                   f" (representations={{{name!r}: (network A, columns)}})")
+                + (
+                    " (representation_columns=)"
+                    if name == "representation"
+                    else f" (representations={{{name!r}: (network A, columns)}})"
+                )
             )
         columns = list(names)
     if isinstance(columns, (str, bytes)):
@@ -341,15 +354,20 @@ def make_chain(
             " True, False or 'auto'"
         )
     blocks = []
-    for name, network, columns, padder in _adapted(_networks_a(
-        preprocessor, representations, representation_columns, representation_padder
-    ), adapt):
+    for name, network, columns, padder in _adapted(
+        _networks_a(preprocessor, representations, representation_columns, representation_padder),
+        adapt,
+    ):
         blocks += _representation_blocks(name, network, columns, padder, representation_passthrough)
     _check_block_names(blocks, sequence_columns)
     blocks += categorical_blocks(
-        categorical_columns, categorical_encoding, hash_features=hash_features,
-        min_frequency=min_frequency, max_categories=max_categories,
-        max_onehot_levels=max_onehot_levels, high_cardinality=high_cardinality,
+        categorical_columns,
+        categorical_encoding,
+        hash_features=hash_features,
+        min_frequency=min_frequency,
+        max_categories=max_categories,
+        max_onehot_levels=max_onehot_levels,
+        high_cardinality=high_cardinality,
     )
     for column in sequence_columns:
         padder = SequencePadder() if sequence_padder is None else clone(sequence_padder)

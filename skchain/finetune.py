@@ -21,19 +21,19 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, Options
 
-from .blocks import Layout, layer_name, replace_network
-from ._graph import ChainGraph
-from ._input_pipeline import dataset_fit_arguments
-from ._seeding import random_state_kept
-from .layers import InputAlignment
-from .preprocessor import KerasTransformer
 from ._early_stopping import (
     early_stopper,
     hold_out_validation,
     kept_epoch,
     take_rows,
 )
+from ._graph import ChainGraph
+from ._input_pipeline import dataset_fit_arguments
 from ._network import BlockNetworkMixin
+from ._seeding import random_state_kept
+from .blocks import Layout, layer_name, replace_network
+from .layers import InputAlignment
+from .preprocessor import KerasTransformer
 
 __all__ = ["FineTune", "fine_tune_chain"]
 
@@ -91,8 +91,11 @@ class FineTune(BaseEstimator):
         "epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "layers": [str, list, tuple],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left"),
-                       Options(numbers.Integral, {-1}), None],
+        "batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Options(numbers.Integral, {-1}),
+            None,
+        ],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -100,11 +103,18 @@ class FineTune(BaseEstimator):
         "networks": [list, tuple, None],
     }
 
-    def __init__(self, epochs: int = 5, learning_rate: float = 1e-4,
-                 layers: str | list[str] = "all", batch_size: int | None = None,
-                 early_stopping: bool = False, validation_fraction: float = 0.1,
-                 n_iter_no_change: int = 10, tol: float = 1e-4,
-                 networks: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        epochs: int = 5,
+        learning_rate: float = 1e-4,
+        layers: str | list[str] = "all",
+        batch_size: int | None = None,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        n_iter_no_change: int = 10,
+        tol: float = 1e-4,
+        networks: list[str] | None = None,
+    ) -> None:
         self.epochs = epochs
         self.learning_rate = learning_rate
         self.layers = layers
@@ -118,14 +128,19 @@ class FineTune(BaseEstimator):
 
 def _check(settings):
     if not isinstance(settings, FineTune):
-        raise TypeError(f"{_STAGE}: fine_tune must be a FineTune or None; got {type(settings).__name__}")
+        raise TypeError(
+            f"{_STAGE}: fine_tune must be a FineTune or None; got {type(settings).__name__}"
+        )
     settings._validate_params()
 
 
 def _trainable_layers(submodel, spec, network="network A"):
     # An adapted network A's input alignment stays as it was fitted.
-    layers = [layer for layer in submodel.layers
-              if layer.weights and not isinstance(layer, InputAlignment)]
+    layers = [
+        layer
+        for layer in submodel.layers
+        if layer.weights and not isinstance(layer, InputAlignment)
+    ]
     names = [layer.name for layer in layers]
     if spec == "all":
         return names
@@ -148,8 +163,9 @@ def _trainable_layers(submodel, spec, network="network A"):
     raise ValueError(f"{_STAGE}: layers={spec!r}; expected 'all', 'top:N' or a list of names")
 
 
-def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, validation=None,
-                    layout=None):
+def fine_tune_chain(
+    features, regressor, settings, X, y, sample_weight=None, validation=None, layout=None
+):
     """Fine-tune a fitted chain's networks A with the final loss, in place.
 
     Parameters
@@ -217,9 +233,13 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     # copies in it: the blocks enter as the compiled predict feeds them.
     graph = ChainGraph(plan, regressor, networks_a={i: upto for i, (_, upto) in copies.items()})
     entries = arrays = [b.entry(X) for b in plan]
-    inputs = [keras.Input((a.shape[1],), name=f"{layer_name(b.name)}_in") for a, b in zip(arrays, plan)]
+    inputs = [
+        keras.Input((a.shape[1],), name=f"{layer_name(b.name)}_in") for a, b in zip(arrays, plan, strict=False)
+    ]
     joint = keras.Model(inputs, graph.outputs([graph.features(i, x) for i, x in enumerate(inputs)]))
-    joint.compile(optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss)
+    joint.compile(
+        optimizer=keras.optimizers.Adam(settings.learning_rate), loss=regressor.model_.loss
+    )
 
     target, sample_weight = regressor.joint_training_data(y, sample_weight)
     if sample_weight is not None:
@@ -228,18 +248,24 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
         # changes nothing (not even how the batches fall).
         sample_weight = np.asarray(sample_weight, dtype=np.float32)
         keep = sample_weight != 0
-        (arrays, target, sample_weight) = (take_rows(part, keep)
-                                           for part in (arrays, target, sample_weight))
+        (arrays, target, sample_weight) = (
+            take_rows(part, keep) for part in (arrays, target, sample_weight)
+        )
     fit_options = {}
     if validation is not None:
         X_val, y_val = validation
         fit_options["validation_data"] = (
-            [b.entry(X_val) for b in plan], regressor.joint_training_data(y_val)[0]
+            [b.entry(X_val) for b in plan],
+            regressor.joint_training_data(y_val)[0],
         )
     elif settings.early_stopping:
         (arrays, target, sample_weight), fit_options["validation_data"] = hold_out_validation(
-            arrays, target, None if sample_weight is None else np.asarray(sample_weight),
-            settings.validation_fraction, regressor.random_seed(), regressor.validation_strata(target),
+            arrays,
+            target,
+            None if sample_weight is None else np.asarray(sample_weight),
+            settings.validation_fraction,
+            regressor.random_seed(),
+            regressor.validation_strata(target),
             _STAGE,
         )
     stopper = None
@@ -249,13 +275,21 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
     batch_size = settings.batch_size or regressor.batch_size or 32
     if settings.epochs:
         with random_state_kept(regressor.random_seed()):
-            data = {"x": arrays, "y": target, "sample_weight": sample_weight,
-                    "batch_size": len(target) if batch_size == -1 else batch_size,
-                    "shuffle": True, "validation_data": fit_options.pop("validation_data", None)}
+            data = {
+                "x": arrays,
+                "y": target,
+                "sample_weight": sample_weight,
+                "batch_size": len(target) if batch_size == -1 else batch_size,
+                "shuffle": True,
+                "validation_data": fit_options.pop("validation_data", None),
+            }
             # The same batches as Keras' own pipeline, without its NodeDef error line.
             data.update(dataset_fit_arguments(**data) or {})
             history = joint.fit(
-                **data, **fit_options, epochs=settings.epochs, verbose=regressor.verbose,
+                **data,
+                **fit_options,
+                epochs=settings.epochs,
+                verbose=regressor.verbose,
             ).history
     else:
         history = {}
@@ -265,10 +299,19 @@ def fine_tune_chain(features, regressor, settings, X, y, sample_weight=None, val
             layer.trainable = True
         _replace_with_copy(features, plan[index], network_a, X, entries[index])
     regressor.network_changed()
-    networks = {plan[i].name: {"layers": trained[plan[i].name],
-                               "output_layer": plan[i].network.layer().name} for i in tuned}
-    done = {"rows": int(len(X)), "epochs": len(history.get("loss", [])),
-            "networks": networks, "history": {k: list(v) for k, v in history.items()}}
+    networks = {
+        plan[i].name: {
+            "layers": trained[plan[i].name],
+            "output_layer": plan[i].network.layer().name,
+        }
+        for i in tuned
+    }
+    done = {
+        "rows": int(len(X)),
+        "epochs": len(history.get("loss", [])),
+        "networks": networks,
+        "history": {k: list(v) for k, v in history.items()},
+    }
     if len(networks) == 1:
         done.update(next(iter(networks.values())))
     if stopper is not None and kept_epoch(stopper) is not None:
@@ -316,9 +359,13 @@ def _replace_with_copy(features, block, network_a, X, rows):
     """Put the fine-tuned copy of ``block``'s network A into the fitted features step."""
     inner = block.network.network_a()
     tuned = KerasTransformer.from_model(
-        network_a, output_layer=block.network.layer().name, scaler=inner.scaler_,
-        shift_check=inner.shift_check, shift_alpha=inner.shift_alpha,
-        leakage_check=inner.leakage_check, leakage_alpha=inner.leakage_alpha,
+        network_a,
+        output_layer=block.network.layer().name,
+        scaler=inner.scaler_,
+        shift_check=inner.shift_check,
+        shift_alpha=inner.shift_alpha,
+        leakage_check=inner.leakage_check,
+        leakage_alpha=inner.leakage_alpha,
         leakage_threshold=inner.leakage_threshold,
     )
     # Drift and leakage keep referring to network A's own training data. The
@@ -328,9 +375,16 @@ def _replace_with_copy(features, block, network_a, X, rows):
     # chain's ``fine_tuned_``).
     # An adapted network A's input alignment is inside the tuned copy; its drift
     # check keeps comparing with the rows it was adapted to.
-    for name in ("input_statistics_", "training_fingerprints_", "feature_names_in_",
-                 "target_scaler_", "history_", "input_alignment_", "input_moments_",
-                 "adapted_to_"):
+    for name in (
+        "input_statistics_",
+        "training_fingerprints_",
+        "feature_names_in_",
+        "target_scaler_",
+        "history_",
+        "input_alignment_",
+        "input_moments_",
+        "adapted_to_",
+    ):
         if hasattr(inner, name):
             setattr(tuned, name, getattr(inner, name))
     # The tuned copy started from the adapted network A (adaptation included):

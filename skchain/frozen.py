@@ -121,9 +121,15 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         "adapt": [StrOptions(set(ADAPT_METHODS)), None],
     }
 
-    def __init__(self, estimator: KerasTransformer, *, output_layer: str | None = None,
-                 cache_size: int = 16, rename: dict | None = None,
-                 adapt: str | None = None) -> None:
+    def __init__(
+        self,
+        estimator: KerasTransformer,
+        *,
+        output_layer: str | None = None,
+        cache_size: int = 16,
+        rename: dict | None = None,
+        adapt: str | None = None,
+    ) -> None:
         self.estimator = estimator
         self.output_layer = output_layer
         self.cache_size = cache_size
@@ -221,8 +227,11 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         if self.adapt is None:
             return self.estimator
         adapted = self.__dict__.get("network_a_")
-        if (adapted is None or adapted.adapt_method_ != self.adapt
-                or self.__dict__.get("_adapted_from") != self.estimator.fit_token):
+        if (
+            adapted is None
+            or adapted.adapt_method_ != self.adapt
+            or self.__dict__.get("_adapted_from") != self.estimator.fit_token
+        ):
             raise NotFittedError(
                 f"{_STAGE}: adapt={self.adapt!r} adapts network A to the rows given to fit;"
                 " call fit (or fit_transform) first"
@@ -299,8 +308,9 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         ``adapt``, against the rows network A was adapted to.
         """
         network = self.network_a()
-        return network.shift_report(self._as_network_input(X), self._own_names(),
-                                    output_layer=self.layer().name)
+        return network.shift_report(
+            self._as_network_input(X), self._own_names(), output_layer=self.layer().name
+        )
 
     def leakage_report(self, X):
         """The rows of ``X`` that hold exactly the values of a row network A was trained on.

@@ -11,8 +11,13 @@ import numpy as np
 from keras import ops
 
 __all__ = [
-    "CategoryIndex", "EntityEmbedding", "FillMissing", "InputAlignment", "LevelTable",
-    "Standardize", "standardize",
+    "CategoryIndex",
+    "EntityEmbedding",
+    "FillMissing",
+    "InputAlignment",
+    "LevelTable",
+    "Standardize",
+    "standardize",
 ]
 
 
@@ -75,10 +80,15 @@ class InputAlignment(keras.layers.Layer):
     def build(self, input_shape):
         width = int(input_shape[-1])
         shape = (width,) if self.diagonal else (width, width)
-        self.kernel = self.add_weight(shape=shape, initializer="ones" if self.diagonal
-                                      else "identity", trainable=False, name="kernel")
-        self.bias = self.add_weight(shape=(width,), initializer="zeros", trainable=False,
-                                    name="bias")
+        self.kernel = self.add_weight(
+            shape=shape,
+            initializer="ones" if self.diagonal else "identity",
+            trainable=False,
+            name="kernel",
+        )
+        self.bias = self.add_weight(
+            shape=(width,), initializer="zeros", trainable=False, name="bias"
+        )
 
     def call(self, inputs):
         if self.diagonal:
@@ -140,7 +150,10 @@ class LevelTable(keras.layers.Layer):
         if self.table.shape[0] != len(self.vocabulary) + 1:
             raise ValueError("LevelTable: table needs one row per level plus one for unknown")
         self.lookup = keras.layers.StringLookup(
-            vocabulary=self.vocabulary, num_oov_indices=1, output_mode="int", name="levels",
+            vocabulary=self.vocabulary,
+            num_oov_indices=1,
+            output_mode="int",
+            name="levels",
         )
 
     def build(self, input_shape):
@@ -239,12 +252,14 @@ class EntityEmbedding(keras.layers.Layer):
         ]
         self.tables = [
             keras.layers.Embedding(
-                rows, width, name=f"table{j}",
+                rows,
+                width,
+                name=f"table{j}",
                 embeddings_initializer=keras.initializers.RandomUniform(
                     -0.05, 0.05, seed=None if seed is None else seed + j
                 ),
             )
-            for j, (rows, width) in enumerate(zip(self.input_dims, self.output_dims))
+            for j, (rows, width) in enumerate(zip(self.input_dims, self.output_dims, strict=False))
         ]
 
     def build(self, input_shape):
@@ -255,7 +270,7 @@ class EntityEmbedding(keras.layers.Layer):
     def call(self, inputs):
         parts = [
             table(index(inputs[:, j]))
-            for j, (index, table) in enumerate(zip(self.indices, self.tables))
+            for j, (index, table) in enumerate(zip(self.indices, self.tables, strict=False))
         ]
         return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=-1)
 

@@ -31,8 +31,13 @@ from scipy import stats
 
 from ._user_frame import warn_at_user
 
-__all__ = ["DataLeakageWarning", "RowFingerprints", "check_leakage", "leakage_report",
-           "leakage_test"]
+__all__ = [
+    "DataLeakageWarning",
+    "RowFingerprints",
+    "check_leakage",
+    "leakage_report",
+    "leakage_test",
+]
 
 
 class DataLeakageWarning(UserWarning):
@@ -186,8 +191,13 @@ def _chance_test(fingerprints, matched, n):
     p = 1.0
     if matched:
         p = float(stats.hypergeom.sf(matched - 1, n_eff + n, repeated_eff + matched, n))
-    return {"matched": matched, "n_rows": n, "expected": n * rate, "repeat_rate": rate,
-            "p_value": min(max(p, 0.0), 1.0)}
+    return {
+        "matched": matched,
+        "n_rows": n,
+        "expected": n * rate,
+        "repeat_rate": rate,
+        "p_value": min(max(p, 0.0), 1.0),
+    }
 
 
 def leakage_report(fingerprints, X):

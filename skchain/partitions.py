@@ -43,7 +43,9 @@ def _score_partition(partition, estimator, method, meta):
     out = np.asarray(getattr(estimator, method)(partition))
     if isinstance(meta, pd.Series):
         return pd.Series(out.reshape(len(partition)), index=partition.index, name=meta.name)
-    return pd.DataFrame(out.reshape(len(partition), -1), index=partition.index, columns=meta.columns)
+    return pd.DataFrame(
+        out.reshape(len(partition), -1), index=partition.index, columns=meta.columns
+    )
 
 
 def predict_partitions(estimator: Any, frame: Any, method: str = "predict") -> Any:
@@ -78,9 +80,7 @@ def predict_partitions(estimator: Any, frame: Any, method: str = "predict") -> A
     if method not in _METHODS:
         raise ValueError(f"predict_partitions: method={method!r}; expected one of {list(_METHODS)}")
     if not hasattr(estimator, method):
-        raise ValueError(
-            f"predict_partitions: {type(estimator).__name__} has no {method}"
-        )
+        raise ValueError(f"predict_partitions: {type(estimator).__name__} has no {method}")
     if not hasattr(frame, "map_partitions"):
         raise TypeError(
             f"predict_partitions: expected a dask DataFrame; got {type(frame).__name__}"

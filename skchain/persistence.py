@@ -28,9 +28,10 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import keras
 from sklearn import config_context
@@ -116,12 +117,14 @@ class RoutingRequests:
     @classmethod
     def of(cls, metadata_request):
         """The requests of a ``MetadataRequest``, method by method."""
-        return cls({
-            method: dict(getattr(metadata_request, method).requests)
-            for method in SIMPLE_METHODS
-            if getattr(metadata_request, method, None) is not None
-            and getattr(metadata_request, method).requests
-        })
+        return cls(
+            {
+                method: dict(getattr(metadata_request, method).requests)
+                for method in SIMPLE_METHODS
+                if getattr(metadata_request, method, None) is not None
+                and getattr(metadata_request, method).requests
+            }
+        )
 
     def apply(self, estimator):
         """Set the stored requests on ``estimator`` (as ``set_<method>_request`` would)."""
@@ -157,8 +160,12 @@ def _estimators(obj):
     while stack:
         for value in vars(stack.pop()).values():
             for item in value if isinstance(value, (list, tuple)) else [value]:
-                if (hasattr(item, "get_params") and hasattr(item, "__dict__")
-                        and not isinstance(item, type) and id(item) not in found):
+                if (
+                    hasattr(item, "get_params")
+                    and hasattr(item, "__dict__")
+                    and not isinstance(item, type)
+                    and id(item) not in found
+                ):
                     found[id(item)] = item
                     stack.append(item)
     return list(found.values())
@@ -197,7 +204,9 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
             params = est.get_params(deep=False)
             for name, value in list(vars(est).items()):
                 if isinstance(value, keras.Model):
-                    member = members.setdefault(id(value), (f"models/{len(members)}.keras", value))[0]
+                    member = members.setdefault(id(value), (f"models/{len(members)}.keras", value))[
+                        0
+                    ]
                     swapped.append((est, name, value))
                     setattr(est, name, KerasModelReference(member))
                 elif name == "_metadata_request":
@@ -214,9 +223,10 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
         for est, name, value in swapped:
             setattr(est, name, value)
     meta = {"format": FORMAT, "versions": _versions(), "models": [m for m, _ in members.values()]}
-    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(
-        path, "w", compression=zipfile.ZIP_DEFLATED
-    ) as archive:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         archive.writestr(_META, json.dumps(meta, indent=2))
         archive.writestr(_ESTIMATOR, data)
         for member, model in members.values():
@@ -234,7 +244,8 @@ def _check_versions(saved, path):
     changed = [
         f"{name} {saved.get(name)} (saved) vs {here[name]} (here)"
         for name in _LIBRARIES
-        if saved.get(name) and here.get(name)
+        if saved.get(name)
+        and here.get(name)
         and _major_minor(saved[name]) != _major_minor(here[name])
     ]
     if changed:
@@ -330,8 +341,12 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
                     except RefusedObject as exc:
                         raise UntrustedFileError(
                             f"skchain.load: {path}: {exc}"
-                            + (", which are not trusted. If you know them, pass them in"
-                               " trusted=[...]." if exc.names else "")
+                            + (
+                                ", which are not trusted. If you know them, pass them in"
+                                " trusted=[...]."
+                                if exc.names
+                                else ""
+                            )
                         ) from None
                     if decoded is not value:
                         setattr(est, name, decoded)

@@ -26,9 +26,7 @@ def _pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "skchain.plot needs matplotlib: pip install 'skchain[plot]'"
-        ) from None
+        raise ImportError("skchain.plot needs matplotlib: pip install 'skchain[plot]'") from None
     return plt
 
 
@@ -43,9 +41,9 @@ def _panels(plt, n_panels, axes, width, height):
 
 def _networks(estimator):
     """``[(title, history dict), ...]`` of the networks inside ``estimator``."""
+    from ._network import BlockNetworkMixin
     from .blocks import Layout
     from .preprocessor import KerasTransformer
-    from ._network import BlockNetworkMixin
 
     if isinstance(estimator, (KerasTransformer, BlockNetworkMixin)):
         title = "network A" if isinstance(estimator, KerasTransformer) else "final network"
@@ -73,7 +71,7 @@ def _quantities(history):
     """``[(quantity, [(key, values), ...]), ...]``: the loss first, each with its ``val_`` twin."""
     groups = {"loss": []}
     for key, values in history.items():
-        base = key[len("val_"):] if key.startswith("val_") else key
+        base = key[len("val_") :] if key.startswith("val_") else key
         groups.setdefault(base, []).append((key, values))
     for lines in groups.values():
         lines.sort(key=lambda line: line[0].startswith("val_"))  # training, then validation
@@ -82,12 +80,14 @@ def _quantities(history):
 
 def _history_panels(estimator):
     """``[(network title, quantity, lines), ...]``: one panel per network and quantity."""
-    return [(title, quantity, lines)
-            for title, history in _networks(estimator)
-            for quantity, lines in _quantities(history)]
+    return [
+        (title, quantity, lines)
+        for title, history in _networks(estimator)
+        for quantity, lines in _quantities(history)
+    ]
 
 
-def plot_history(estimator: Any, *, axes: Any = None) -> "Figure":
+def plot_history(estimator: Any, *, axes: Any = None) -> Figure:
     """Draw the training curves of network A and of the final network, one quantity per panel.
 
     One column of panels per network -- network A, the final network, and
@@ -138,8 +138,10 @@ def plot_history(estimator: Any, *, axes: Any = None) -> "Figure":
         rows = list(dict.fromkeys(quantity for _, quantity, _ in panels))
         figure = plt.figure(figsize=(5 * len(titles), 3.4 * len(rows)), layout="tight")
         grid = figure.add_gridspec(len(rows), len(titles))
-        axes = [figure.add_subplot(grid[rows.index(quantity), titles.index(title)])
-                for title, quantity, _ in panels]
+        axes = [
+            figure.add_subplot(grid[rows.index(quantity), titles.index(title)])
+            for title, quantity, _ in panels
+        ]
     else:
         axes = list(np.ravel(axes))
         if len(axes) != len(panels):
@@ -149,19 +151,31 @@ def plot_history(estimator: Any, *, axes: Any = None) -> "Figure":
                 f" pass {len(panels)} axes, in this order: {names}"
             )
         figure = axes[0].figure
-    for ax, (title, quantity, lines) in zip(axes, panels):
+    for ax, (title, quantity, lines) in zip(axes, panels, strict=False):
         colour = "C0" if quantity == "loss" else "C1"
         for key, values in lines:
             values = np.asarray(values, dtype=float)
             validation = key.startswith("val_")
-            ax.plot(np.arange(1, len(values) + 1), values, color=colour,
-                    marker="o" if len(values) < 15 else None, markersize=4,
-                    linestyle="--" if validation else "-", label=key)
+            ax.plot(
+                np.arange(1, len(values) + 1),
+                values,
+                color=colour,
+                marker="o" if len(values) < 15 else None,
+                markersize=4,
+                linestyle="--" if validation else "-",
+                label=key,
+            )
         if lines:
             ax.legend()
         else:
-            ax.text(0.5, 0.5, "no training history\n(wrapped with from_model, or fine-tuned?)",
-                    ha="center", va="center", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                "no training history\n(wrapped with from_model, or fine-tuned?)",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.set_ylabel(quantity)
@@ -169,8 +183,14 @@ def plot_history(estimator: Any, *, axes: Any = None) -> "Figure":
     return figure
 
 
-def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" = None,
-               top: int = 20, ax: "Axes | None" = None) -> "Axes":
+def plot_shift(
+    preprocessor: Any,
+    X: Any,
+    *,
+    feature_names: list[str] | None = None,
+    top: int = 20,
+    ax: Axes | None = None,
+) -> Axes:
     """Draw the evidence of drift per feature against the warning's level.
 
     Uses :meth:`KerasTransformer.shift_report`: the features of ``X`` (input
@@ -227,9 +247,11 @@ def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" =
     adjusted_all = report["adjusted_p"].to_numpy(dtype=float)
     over = int((adjusted_all <= alpha).sum())
     report = report.head(top)
-    adjusted = adjusted_all[:len(report)]
-    labels = [f"{f}" if lv == "input" else f"{f} (output)"
-              for f, lv in zip(report["feature"], report["level"])]
+    adjusted = adjusted_all[: len(report)]
+    labels = [
+        f"{f}" if lv == "input" else f"{f} (output)"
+        for f, lv in zip(report["feature"], report["level"], strict=False)
+    ]
     if ax is None:
         longest = max((len(label) for label in labels), default=0)
         width = min(16.0, max(7.0, 5.5 + 0.085 * longest))  # about 0.085 in a character
@@ -242,18 +264,30 @@ def plot_shift(preprocessor: Any, X: Any, *, feature_names: "list[str] | None" =
     ax.set_yticks(positions, labels)
     right = 1.3 * max(level, float(evidence.max(initial=0.0)))
     ax.set_xlim(-0.02 * right, right)  # marks at 0 clear of the spine
-    notes = [ax.annotate(f"p {p:.2g}; {_effect(row)}", (length, y), xytext=(3, 0),
-                         textcoords="offset points", va="center", fontsize=7)
-             for y, length, p, (_, row) in zip(positions, evidence, adjusted, report.iterrows())]
+    notes = [
+        ax.annotate(
+            f"p {p:.2g}; {_effect(row)}",
+            (length, y),
+            xytext=(3, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=7,
+        )
+        for y, length, p, (_, row) in zip(positions, evidence, adjusted, report.iterrows(), strict=False)
+    ]
     ax.axvline(level, color="black", linestyle="--", label=f"alarm level (alpha {alpha:g})")
     ax.set_xlabel("evidence of drift: -log10(adjusted p-value)")
     if over:
-        ax.set_title(f"drift from network A's training data ({over} of {len(adjusted_all)} over)",
-                     wrap=True)
+        ax.set_title(
+            f"drift from network A's training data ({over} of {len(adjusted_all)} over)", wrap=True
+        )
     else:
         smallest = float(adjusted_all.min(initial=1.0))
-        ax.set_title("no feature differs from network A's training data\n"
-                     f"(smallest adjusted p = {smallest:.2g}; alarm at {alpha:g})", wrap=True)
+        ax.set_title(
+            "no feature differs from network A's training data\n"
+            f"(smallest adjusted p = {smallest:.2g}; alarm at {alpha:g})",
+            wrap=True,
+        )
     ax.legend(loc="lower right")
     _fit_notes(ax, notes, evidence)
     return ax
@@ -266,7 +300,7 @@ def _fit_notes(ax, notes, lengths):
     ax.figure.draw_without_rendering()  # lays the figure out: the texts' rendered widths
     box = ax.get_window_extent()
     zero = ax.transData.transform((0.0, 0.0))[0]
-    for note, length in zip(notes, lengths):
+    for note, length in zip(notes, lengths, strict=False):
         extent = note.get_window_extent()
         if extent.x1 <= box.x1:
             continue
@@ -293,8 +327,9 @@ def _effect(row):
     return "whole rows"
 
 
-def plot_embeddings(chain: Any, columns: Any = None, *, max_labels: int = 40,
-                    axes: Any = None) -> "Figure":
+def plot_embeddings(
+    chain: Any, columns: Any = None, *, max_labels: int = 40, axes: Any = None
+) -> Figure:
     """Draw a 2-D PCA projection of each learned category embedding, with level labels.
 
     Parameters
@@ -331,7 +366,7 @@ def plot_embeddings(chain: Any, columns: Any = None, *, max_labels: int = 40,
             f" embedded columns: {list(tables)}"
         )
     figure, axes = _panels(plt, len(columns), axes, 5, 4.5)
-    for ax, column in zip(axes, columns):
+    for ax, column in zip(axes, columns, strict=False):
         table = tables[column]
         values = table.to_numpy()
         if values.shape[1] >= 2:
@@ -339,7 +374,7 @@ def plot_embeddings(chain: Any, columns: Any = None, *, max_labels: int = 40,
         else:
             points = np.column_stack([values[:, 0], np.zeros(len(values))])
         ax.scatter(points[:, 0], points[:, 1], s=12)
-        for label, (x, y) in list(zip(table.index, points))[:max_labels]:
+        for label, (x, y) in list(zip(table.index, points, strict=False))[:max_labels]:
             ax.annotate(str(label), (x, y), fontsize=7, alpha=0.8)
         ax.set_title(f"{column}: {len(table)} rows, width {values.shape[1]}")
         ax.set_xlabel("PC 1")

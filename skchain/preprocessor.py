@@ -45,9 +45,18 @@ def _never(_):
     return False
 
 
-class KerasTransformer(TransformerMixin, NetworkATrainingMixin, LayerOutputsMixin,
-                       DatasetAChecksMixin, FromModelMixin, EpochCallbacksMixin,
-                       KeptRandomStateMixin, EarlyStoppingMixin, CompiledModelMixin, BaseWrapper):
+class KerasTransformer(
+    TransformerMixin,
+    NetworkATrainingMixin,
+    LayerOutputsMixin,
+    DatasetAChecksMixin,
+    FromModelMixin,
+    EpochCallbacksMixin,
+    KeptRandomStateMixin,
+    EarlyStoppingMixin,
+    CompiledModelMixin,
+    BaseWrapper,
+):
     """Train a Keras network and use one of its layers as features.
 
     ``fit(X, y)`` fits the input scaler on ``X``, then trains the network built
@@ -183,8 +192,11 @@ validation_batch_size, build_fn
 
     _STAGE = _STAGE
     _FIT_INSTEAD = {
-        **dict.fromkeys(["validation_data", "X_val", "y_val"], "network A takes no validation"
-                        " rows; set the constructor parameter validation_split= or early_stopping="),
+        **dict.fromkeys(
+            ["validation_data", "X_val", "y_val"],
+            "network A takes no validation"
+            " rows; set the constructor parameter validation_split= or early_stopping=",
+        ),
         "class_weight": "set the constructor parameter fit__class_weight= (or pass sample_weight=)",
     }
 
@@ -195,8 +207,11 @@ validation_batch_size, build_fn
         "model": [callable, None],
         "output_layer": [str, None],
         "scaler": [StrOptions({"standard"}), None, HasMethods(["fit", "transform"])],
-        "target_scaler": [StrOptions({"auto", "standard"}), None,
-                          HasMethods(["fit", "transform", "inverse_transform"])],
+        "target_scaler": [
+            StrOptions({"auto", "standard"}),
+            None,
+            HasMethods(["fit", "transform", "inverse_transform"]),
+        ],
         "shift_check": _CHECK_MODES,
         "shift_alpha": [Interval(Real, 0, 1, closed="neither")],
         "leakage_check": _CHECK_MODES,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 from scikeras.wrappers import KerasRegressor
 from sklearn.base import RegressorMixin
+from sklearn.callback import with_callbacks
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._tags import RegressorTags
-
-from sklearn.callback import with_callbacks
 
 from ._base import check_fitted
 from ._heads import RegressionHead
@@ -272,7 +271,13 @@ validation_batch_size, build_fn
         kwargs = check_fit_arguments(self, kwargs, stage)
         return self._fit_network(
             lambda X, y, w: KerasRegressor.fit(self, X, y, sample_weight=w, **kwargs),
-            X, y, sample_weight, X_val, y_val, stage, layout,
+            X,
+            y,
+            sample_weight,
+            X_val,
+            y_val,
+            stage,
+            layout,
         )
 
     def partial_fit(self, X, y, sample_weight=None, **kwargs):

@@ -71,8 +71,14 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         "dtype": [StrOptions({"int32", "float32"})],
     }
 
-    def __init__(self, maxlen: int | None = None, padding: str = "pre", truncating: str = "pre",
-                 value: float = 0.0, dtype: str = "int32") -> None:
+    def __init__(
+        self,
+        maxlen: int | None = None,
+        padding: str = "pre",
+        truncating: str = "pre",
+        value: float = 0.0,
+        dtype: str = "int32",
+    ) -> None:
         self.maxlen = maxlen
         self.padding = padding
         self.truncating = truncating
@@ -169,8 +175,12 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         columns = self._columns(X, reset=False)
         blocks = [
             pad_sequences(
-                column, maxlen=self.maxlen_, dtype=self.dtype, padding=self.padding,
-                truncating=self.truncating, value=self.value,
+                column,
+                maxlen=self.maxlen_,
+                dtype=self.dtype,
+                padding=self.padding,
+                truncating=self.truncating,
+                value=self.value,
             )
             for column in columns
         ]

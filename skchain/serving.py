@@ -112,11 +112,14 @@ def serving_inputs(chain, X):
 def _input_signature(model):
     import tensorflow as tf
 
-    return [{
-        x.name: tf.TensorSpec((None, *x.shape[1:]), tf.string if x.dtype == "string" else tf.float32,
-                              name=x.name)
-        for x in model.inputs
-    }]
+    return [
+        {
+            x.name: tf.TensorSpec(
+                (None, *x.shape[1:]), tf.string if x.dtype == "string" else tf.float32, name=x.name
+            )
+            for x in model.inputs
+        }
+    ]
 
 
 @contextlib.contextmanager
@@ -134,7 +137,7 @@ def _quiet_converters():
     try:
         yield
     finally:
-        for logger, level in zip(loggers, levels):
+        for logger, level in zip(loggers, levels, strict=False):
             logger.setLevel(level)
 
 
@@ -161,7 +164,8 @@ def export(chain, path, format="tf_saved_model"):
             archive.track(model)
             name = model.layers[-1].name  # "predictions" or "probabilities"
             archive.add_endpoint(
-                "serve", tf.function(lambda inputs: {name: model(inputs, training=False)}),
+                "serve",
+                tf.function(lambda inputs: {name: model(inputs, training=False)}),
                 input_signature=signature,
             )
             archive.write_out(str(path), verbose=False)
@@ -169,8 +173,9 @@ def export(chain, path, format="tf_saved_model"):
             path.parent.mkdir(parents=True, exist_ok=True)
             # tf2onnx converts the lookup layers to ai.onnx.ml CategoryMapper
             # (Keras' own ONNX export leaves them as LookupTableFindV2).
-            tf2onnx.convert.from_keras(model, input_signature=signature, opset=ONNX_OPSET,
-                                       output_path=str(path))
+            tf2onnx.convert.from_keras(
+                model, input_signature=signature, opset=ONNX_OPSET, output_path=str(path)
+            )
     return path
 
 

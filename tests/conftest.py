@@ -58,8 +58,13 @@ def dataset_b():
 def fitted_pre(dataset_a):
     X, y = dataset_a
     return KerasTransformer(
-        build_network_a, output_layer="embedding", loss="mse", epochs=15,
-        batch_size=32, optimizer__learning_rate=0.01, random_state=0,
+        build_network_a,
+        output_layer="embedding",
+        loss="mse",
+        epochs=15,
+        batch_size=32,
+        optimizer__learning_rate=0.01,
+        random_state=0,
     ).fit(X, y)
 
 
@@ -68,8 +73,10 @@ def fitted_chain(fitted_pre, dataset_b):
     """A chain fitted on dataset B; tests must not change it."""
     df, y = dataset_b
     chain = make_chain(
-        fitted_pre, representation_columns=[f"a{i}" for i in range(N_A_FEATURES)],
-        categorical_columns=["store"], numeric_columns=["age"],
+        fitted_pre,
+        representation_columns=[f"a{i}" for i in range(N_A_FEATURES)],
+        categorical_columns=["store"],
+        numeric_columns=["age"],
         regressor=ChainRegressor(epochs=2, random_state=0),
     )
     return chain.fit(df, y)
@@ -78,8 +85,14 @@ def fitted_chain(fitted_pre, dataset_b):
 def run_fresh(script, cwd=None):
     """Run ``script`` in a fresh Python process (tests on the path); its stdout."""
     env = {**os.environ, "PYTHONPATH": os.path.dirname(__file__), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(script)], cwd=cwd,
-                            capture_output=True, text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 

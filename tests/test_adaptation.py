@@ -16,17 +16,23 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import exported_answers
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold
 
 import skchain
 import skchain.frozen
-from skchain import (ChainRegressor, DataShiftWarning, FineTune, FrozenTransformer,
-                     KerasTransformer, SequencePadder, make_chain)
+from skchain import (
+    ChainRegressor,
+    DataShiftWarning,
+    FineTune,
+    FrozenTransformer,
+    KerasTransformer,
+    SequencePadder,
+    make_chain,
+)
 from skchain.adaptation import adapted_inputs
 from skchain.layers import InputAlignment
-
-from conftest import exported_answers
 
 COLS = [f"a{i}" for i in range(4)]
 
@@ -60,8 +66,14 @@ def dataset_a(n=600, seed=0):
 @pytest.fixture(scope="module")
 def network():
     X, y = dataset_a()
-    return KerasTransformer(build_bn, output_layer="embedding", loss="mse", epochs=6,
-                            optimizer__learning_rate=0.01, random_state=0).fit(X, y)
+    return KerasTransformer(
+        build_bn,
+        output_layer="embedding",
+        loss="mse",
+        epochs=6,
+        optimizer__learning_rate=0.01,
+        random_state=0,
+    ).fit(X, y)
 
 
 def shifted(X, scale=(2.0, 0.5, 3.0, 1.5), shift=(3.0, -4.0, 2.0, 1.0)):
@@ -76,13 +88,14 @@ def test_standardize_maps_a_shifted_copy_of_a_back(network):
     X, _ = dataset_a()
     before = _weights(network)
     frozen = FrozenTransformer(network, adapt="standardize").fit(shifted(X))
-    np.testing.assert_allclose(adapted_inputs(frozen.network_a(), shifted(X).to_numpy(np.float32)),
-                               X.to_numpy(), atol=1e-3)
+    np.testing.assert_allclose(
+        adapted_inputs(frozen.network_a(), shifted(X).to_numpy(np.float32)), X.to_numpy(), atol=1e-3
+    )
     np.testing.assert_allclose(frozen.transform(shifted(X)), network.transform(X), atol=1e-4)
     # Unadapted, the same rows give another representation.
     unadapted = FrozenTransformer(network).transform(shifted(X))
     assert np.abs(unadapted - network.transform(X)).max() > 0.1
-    assert all(np.array_equal(a, b) for a, b in zip(before, _weights(network)))
+    assert all(np.array_equal(a, b) for a, b in zip(before, _weights(network), strict=False))
     assert frozen.network_a() is not network and frozen.network_a().model_ is not network.model_
 
 
@@ -100,8 +113,11 @@ def test_coral_aligns_the_covariance(network):
     assert np.linalg.norm(np.cov(B.to_numpy(), rowvar=False) - cov_a) / np.linalg.norm(cov_a) > 0.5
     # A per-feature rescaled copy of A's (nearly uncorrelated) rows comes back.
     back = FrozenTransformer(network, adapt="coral").fit(shifted(X))
-    np.testing.assert_allclose(adapted_inputs(back.network_a(), shifted(X).to_numpy(np.float32)),
-                               X.to_numpy(), atol=0.15 * X.std().max())
+    np.testing.assert_allclose(
+        adapted_inputs(back.network_a(), shifted(X).to_numpy(np.float32)),
+        X.to_numpy(),
+        atol=0.15 * X.std().max(),
+    )
     layer = back.network_a().model_.get_layer("adapt_coral")
     assert isinstance(layer, InputAlignment) and not layer.trainable_weights
 
@@ -122,7 +138,7 @@ def test_adabn_reestimates_batch_norm_on_b(network):
     after_bn = keras.Model(adapted.inputs[0], bn.output)(scaled_b)
     gamma, beta = bn.gamma.numpy(), bn.beta.numpy()
     np.testing.assert_allclose(np.asarray(after_bn).mean(axis=0), beta, atol=1e-3)
-    assert all(np.array_equal(a, b) for a, b in zip(before, _weights(network)))
+    assert all(np.array_equal(a, b) for a, b in zip(before, _weights(network), strict=False))
     own = network.model_.get_layer("bn").moving_mean.numpy()
     assert not np.allclose(own, bn.moving_mean.numpy())
     assert gamma.shape == (8,)
@@ -182,8 +198,13 @@ def test_sequences_take_adabn_only():
     df = pd.DataFrame({"tokens": lists, "n": np.arange(len(lists), dtype=float)})
     y = np.arange(len(lists), dtype=float) % 7
     with pytest.raises(ValueError, match="adabn"):
-        make_chain(pre, representation_columns=["tokens"], representation_padder=padder,
-                   numeric_columns=["n"], adapt="coral")
+        make_chain(
+            pre,
+            representation_columns=["tokens"],
+            representation_padder=padder,
+            numeric_columns=["n"],
+            adapt="coral",
+        )
     with pytest.raises(ValueError, match="reads sequences"):
         FrozenTransformer(pre, adapt="standardize").fit(padder.transform(df[["tokens"]]))
     # adabn: masked (padded) steps are left out of the statistics.
@@ -193,11 +214,20 @@ def test_sequences_take_adabn_only():
     embedded = pre.model_.layers[1](rows).numpy()
     valid = rows > 0
     np.testing.assert_allclose(bn.moving_mean.numpy(), embedded[valid].mean(axis=0), atol=1e-5)
-    chain = make_chain(pre, representation_columns=["tokens"], representation_padder=padder,
-                       numeric_columns=["n"], adapt="adabn",
-                       regressor=ChainRegressor(epochs=1, random_state=0)).fit(df, y)
-    np.testing.assert_allclose(chain.predict(df), np.asarray(
-        chain.to_keras()(chain.serving_inputs(df))).ravel(), rtol=1e-4, atol=1e-4)
+    chain = make_chain(
+        pre,
+        representation_columns=["tokens"],
+        representation_padder=padder,
+        numeric_columns=["n"],
+        adapt="adabn",
+        regressor=ChainRegressor(epochs=1, random_state=0),
+    ).fit(df, y)
+    np.testing.assert_allclose(
+        chain.predict(df),
+        np.asarray(chain.to_keras()(chain.serving_inputs(df))).ravel(),
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 def _b_frame(n=300, seed=3):
@@ -213,8 +243,13 @@ def _b_frame(n=300, seed=3):
 @pytest.mark.parametrize("adapt", ["standardize", "coral", "adabn"])
 def test_every_path_of_an_adapted_chain_agrees(network, adapt, tmp_path):
     B, y = _b_frame()
-    chain = make_chain(network, categorical_columns=["store"], numeric_columns=["age"],
-                       adapt=adapt, regressor=ChainRegressor(epochs=2, random_state=0)).fit(B, y)
+    chain = make_chain(
+        network,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        adapt=adapt,
+        regressor=ChainRegressor(epochs=2, random_state=0),
+    ).fit(B, y)
     assert chain.get_params()["features__representation__adapt"] == adapt
     new = _b_frame(40, seed=9)[0]
     features = chain.named_steps["features"]
@@ -251,11 +286,13 @@ def test_no_validation_row_reaches_the_adaptation(network, monkeypatch):
         return original(transformer, method, X, stage)
 
     monkeypatch.setattr(skchain.frozen, "adapt_network", spy)
-    chain = make_chain(network, numeric_columns=["age"],
-                       regressor=ChainRegressor(epochs=1, random_state=0))
+    chain = make_chain(
+        network, numeric_columns=["age"], regressor=ChainRegressor(epochs=1, random_state=0)
+    )
     cv = KFold(3, shuffle=True, random_state=0)
-    GridSearchCV(chain, {"features__representation__adapt": ["standardize", "coral"]},
-                 cv=cv).fit(B, y)
+    GridSearchCV(chain, {"features__representation__adapt": ["standardize", "coral"]}, cv=cv).fit(
+        B, y
+    )
     rows = B[COLS].to_numpy(np.float32)
     key = {r.tobytes(): i for i, r in enumerate(rows)}
     trains = [set(train) for train, _ in cv.split(B)]
@@ -270,28 +307,45 @@ def test_no_validation_row_reaches_the_adaptation(network, monkeypatch):
 
 def test_fine_tuning_starts_from_the_adapted_network(network):
     B, y = _b_frame()
-    chain = make_chain(network, numeric_columns=["age"], adapt="coral",
-                       fine_tune=FineTune(epochs=1, learning_rate=1e-3),
-                       regressor=ChainRegressor(epochs=1, random_state=0)).fit(B, y)
-    adapted = make_chain(network, numeric_columns=["age"], adapt="coral",
-                         regressor=ChainRegressor(epochs=1, random_state=0)).fit(B, y)
+    chain = make_chain(
+        network,
+        numeric_columns=["age"],
+        adapt="coral",
+        fine_tune=FineTune(epochs=1, learning_rate=1e-3),
+        regressor=ChainRegressor(epochs=1, random_state=0),
+    ).fit(B, y)
+    adapted = make_chain(
+        network,
+        numeric_columns=["age"],
+        adapt="coral",
+        regressor=ChainRegressor(epochs=1, random_state=0),
+    ).fit(B, y)
     tuned = chain.named_steps["features"].named_transformers_["representation"].network_a()
     fitted = adapted.named_steps["features"].named_transformers_["representation"].network_a()
     # the alignment is the one fitted on B's rows, untouched by the joint training
-    np.testing.assert_array_equal(tuned.model_.get_layer("adapt_coral").kernel.numpy(),
-                                  fitted.model_.get_layer("adapt_coral").kernel.numpy())
+    np.testing.assert_array_equal(
+        tuned.model_.get_layer("adapt_coral").kernel.numpy(),
+        fitted.model_.get_layer("adapt_coral").kernel.numpy(),
+    )
     assert "adapt_coral" not in chain.fine_tuned_["layers"]
     new = _b_frame(30, seed=11)[0]
-    np.testing.assert_allclose(chain.predict(new), np.asarray(
-        chain.to_keras()(chain.serving_inputs(new))).ravel(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(
+        chain.predict(new),
+        np.asarray(chain.to_keras()(chain.serving_inputs(new))).ravel(),
+        rtol=1e-4,
+        atol=1e-4,
+    )
 
 
 def test_searchable_per_network():
     X, y = dataset_a(300)
     left = KerasTransformer(build_bn, loss="mse", epochs=1, random_state=0).fit(X, y)
     right = KerasTransformer(build_plain, loss="mse", epochs=1, random_state=0).fit(X[COLS[:2]], y)
-    chain = make_chain(representations={"left": left, "right": right},
-                       adapt={"left": "adabn"}, regressor=ChainRegressor(epochs=1, random_state=0))
+    chain = make_chain(
+        representations={"left": left, "right": right},
+        adapt={"left": "adabn"},
+        regressor=ChainRegressor(epochs=1, random_state=0),
+    )
     params = chain.get_params()
     assert params["features__left__adapt"] == "adabn" and params["features__right__adapt"] is None
     with pytest.raises(ValueError, match="not networks A"):

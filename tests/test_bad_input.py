@@ -4,12 +4,11 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import build_network_a
 from scipy import sparse
 from sklearn.exceptions import NotFittedError
 
 from skchain import ChainRegressor, KerasTransformer, make_chain
-
-from conftest import build_network_a
 
 A_COLUMNS = [f"a{i}" for i in range(6)]
 
@@ -24,7 +23,9 @@ def unchanged(fitted_chain, dataset_b):
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
-def test_non_finite_values_in_network_a_columns_are_named(fitted_chain, dataset_b, unchanged, value):
+def test_non_finite_values_in_network_a_columns_are_named(
+    fitted_chain, dataset_b, unchanged, value
+):
     df, _ = dataset_b
     bad = df.copy()
     bad.loc[3, "a2"] = value
@@ -50,7 +51,10 @@ def test_strings_in_numeric_columns(fitted_chain, dataset_b, unchanged):
     df, _ = dataset_b
     bad = df.astype({"age": object})
     bad.loc[0, "age"] = "old"
-    with pytest.raises(TypeError, match="Chain predict \\(numeric columns\\): column 'age' holds non-numeric values such as 'old'"):
+    with pytest.raises(
+        TypeError,
+        match="Chain predict \\(numeric columns\\): column 'age' holds non-numeric values such as 'old'",
+    ):
         fitted_chain.predict(bad)
     with pytest.raises(TypeError, match="Chain fit \\(numeric columns\\): column 'age'"):
         fitted_chain.fit(bad, np.zeros(len(bad)))
@@ -80,7 +84,9 @@ def test_sparse_input_is_refused_with_a_type_error(fitted_pre):
 
 def test_wrong_length_or_nan_target_leave_the_chain_unchanged(fitted_chain, dataset_b, unchanged):
     df, y = dataset_b
-    with pytest.raises(ValueError, match="Chain fit.*inconsistent numbers of samples: \\[180, 179\\]"):
+    with pytest.raises(
+        ValueError, match="Chain fit.*inconsistent numbers of samples: \\[180, 179\\]"
+    ):
         fitted_chain.fit(df, y[:-1])
     y_nan = y.copy()
     y_nan[7] = np.nan
@@ -131,13 +137,20 @@ def test_final_network_that_does_not_fit_the_features_is_named(dataset_b, fitted
         return model
 
     # 8 outputs of network A, its 6 scaled inputs (representation_passthrough), age
-    chain = make_chain(fitted_pre, representation_columns=A_COLUMNS, numeric_columns=["age"],
-                       regressor=ChainRegressor(model=too_narrow, epochs=1))
-    with pytest.raises(ValueError, match="ChainRegressor.*network takes 3 input columns, the features have 15"):
+    chain = make_chain(
+        fitted_pre,
+        representation_columns=A_COLUMNS,
+        numeric_columns=["age"],
+        regressor=ChainRegressor(model=too_narrow, epochs=1),
+    )
+    with pytest.raises(
+        ValueError, match="ChainRegressor.*network takes 3 input columns, the features have 15"
+    ):
         chain.fit(df, y)
 
 
 # --- the README's promise: stage and column named -----------------------------------------
+
 
 def test_infinity_in_a_numeric_column_names_it(fitted_chain, dataset_b):
     df, y = dataset_b
@@ -150,19 +163,31 @@ def test_infinity_in_a_numeric_column_names_it(fitted_chain, dataset_b):
     np.testing.assert_array_equal(fitted_chain.predict(df), before)
 
 
-@pytest.mark.parametrize("column, block", [("age", "numeric"), ("a2", "representation"),
-                                           ("store", "onehot")])
+@pytest.mark.parametrize(
+    "column, block", [("age", "numeric"), ("a2", "representation"), ("store", "onehot")]
+)
 def test_a_missing_column_names_the_stage_and_the_column(fitted_chain, dataset_b, column, block):
     df, _ = dataset_b
-    with pytest.raises(ValueError, match=rf"Chain predict \(features step, '{block}' block\):"
-                                         rf" column\(s\) \['{column}'\] missing"):
+    with pytest.raises(
+        ValueError,
+        match=rf"Chain predict \(features step, '{block}' block\):"
+        rf" column\(s\) \['{column}'\] missing",
+    ):
         fitted_chain.predict(df.drop(columns=[column]))
 
 
-@pytest.mark.parametrize("param, value", [
-    ("batch_size", -3), ("batch_size", 0), ("epochs", 0), ("epochs", -1),
-    ("hidden_units", (0,)), ("hidden_units", -4), ("embedding_dim", 0),
-])
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("batch_size", -3),
+        ("batch_size", 0),
+        ("epochs", 0),
+        ("epochs", -1),
+        ("hidden_units", (0,)),
+        ("hidden_units", -4),
+        ("embedding_dim", 0),
+    ],
+)
 def test_non_positive_sizes_are_refused_before_training(dataset_b, param, value):
     df, y = dataset_b
     regressor = ChainRegressor(**{param: value})
@@ -174,8 +199,11 @@ def test_non_positive_sizes_are_refused_before_training(dataset_b, param, value)
 @pytest.mark.parametrize("param, value", [("batch_size", -3), ("epochs", 0)])
 def test_non_positive_sizes_of_network_a_are_refused(dataset_a, param, value):
     X, y = dataset_a
-    with pytest.raises(ValueError, match=rf"The '{param}' parameter of KerasTransformer must be"
-                       rf" .* Got {value} instead"):
+    with pytest.raises(
+        ValueError,
+        match=rf"The '{param}' parameter of KerasTransformer must be"
+        rf" .* Got {value} instead",
+    ):
         KerasTransformer(build_network_a, loss="mse", **{param: value}).fit(X, y)
 
 
@@ -183,8 +211,12 @@ def test_fine_tune_batch_size_is_checked(fitted_pre, dataset_b):
     from skchain import FineTune
 
     df, y = dataset_b
-    chain = make_chain(fitted_pre, representation_columns=[f"a{i}" for i in range(6)],
-                       regressor=ChainRegressor(epochs=1), fine_tune=FineTune(batch_size=-3))
+    chain = make_chain(
+        fitted_pre,
+        representation_columns=[f"a{i}" for i in range(6)],
+        regressor=ChainRegressor(epochs=1),
+        fine_tune=FineTune(batch_size=-3),
+    )
     with pytest.raises(ValueError, match=r"'batch_size' parameter of FineTune must be .*Got -3"):
         chain.fit(df, y)
 

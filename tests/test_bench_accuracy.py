@@ -12,8 +12,13 @@ from pathlib import Path
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_accuracy.py"
 
-MODELS = ["chain (defaults)", "chain, fine-tuned", "HistGradientBoosting", "MLP",
-          "LogisticRegression"]
+MODELS = [
+    "chain (defaults)",
+    "chain, fine-tuned",
+    "HistGradientBoosting",
+    "MLP",
+    "LogisticRegression",
+]
 # a row of the table: task, metric, model, "mean ± sd", fit seconds
 ROW = re.compile(r"digits\s+accuracy\s+(.+?)\s+(-?\d+\.\d+) ± (\d+\.\d+)\s+(\d+\.\d+)$")
 
@@ -22,7 +27,11 @@ def test_quick_digits_prints_a_score_for_each_model():
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONIOENCODING": "utf-8"}
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick", "--tasks", "digits"],
-        capture_output=True, encoding="utf-8", errors="replace", timeout=300, env=env,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=300,
+        env=env,
     )
     out = result.stdout
     assert result.returncode == 0, out[-3000:] + result.stderr[-3000:]

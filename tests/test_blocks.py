@@ -25,8 +25,11 @@ A_COLUMNS = [f"a{i}" for i in range(6)]
 
 def _fitted_chain(pre, df, y, encoding="embed"):
     chain = make_chain(
-        pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
-        numeric_columns=["age"], categorical_encoding=encoding,
+        pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        categorical_encoding=encoding,
         regressor=ChainRegressor(hidden_units=(4,), branch_units=4, epochs=1, random_state=0),
     )
     return chain.fit(df[:80], y[:80])
@@ -38,8 +41,12 @@ def test_layout_holds_one_block_per_transformer_with_scikit_learns_slices(fitted
     features = chain.named_steps["features"]
     layout = chain.features_layout()
     assert layout is chain.features_layout()  # made once, not per call
-    assert [type(b) for b in layout] == [RepresentationBlock, NetworkAInputsBlock, EmbeddedBlock,
-                                         NumericBlock]
+    assert [type(b) for b in layout] == [
+        RepresentationBlock,
+        NetworkAInputsBlock,
+        EmbeddedBlock,
+        NumericBlock,
+    ]
     for block in layout:
         where = features.output_indices_[block.name]
         assert (block.start, block.stop) == (where.start, where.stop)
@@ -97,18 +104,28 @@ def test_a_new_kind_is_one_registered_class(dataset_b):
         assert block_class("doubled") is DoubledBlock and DoubledBlock in registered_blocks()
         with pytest.raises(ValueError, match="taken"):
             register_block(type("Other", (Block,), {"kind": "doubled"}))
-        features = ColumnTransformer([
-            ("twice", Doubled(lambda x: 2 * x, feature_names_out="one-to-one"), ["age"]),
-            ("numeric", StandardScaler(), ["age"]),
-        ]).set_output(transform="pandas")
-        chain = Chain([
-            ("features", features),
-            ("regressor", ChainRegressor(hidden_units=(4,), epochs=1, random_state=0)),
-        ]).fit(df[:60], y[:60])
+        features = ColumnTransformer(
+            [
+                ("twice", Doubled(lambda x: 2 * x, feature_names_out="one-to-one"), ["age"]),
+                ("numeric", StandardScaler(), ["age"]),
+            ]
+        ).set_output(transform="pandas")
+        chain = Chain(
+            [
+                ("features", features),
+                ("regressor", ChainRegressor(hidden_units=(4,), epochs=1, random_state=0)),
+            ]
+        ).fit(df[:60], y[:60])
         assert [type(b) for b in chain.features_layout()] == [DoubledBlock, NumericBlock]
-        assert "twice_doubled_branch" in {layer.name for layer in chain.named_steps["regressor"].model_.layers}
-        np.testing.assert_allclose(chain.predict(df[:5]), chain[-1].predict(chain[:-1].transform(df[:5])),
-                                   rtol=1e-5, atol=1e-6)
+        assert "twice_doubled_branch" in {
+            layer.name for layer in chain.named_steps["regressor"].model_.layers
+        }
+        np.testing.assert_allclose(
+            chain.predict(df[:5]),
+            chain[-1].predict(chain[:-1].transform(df[:5])),
+            rtol=1e-5,
+            atol=1e-6,
+        )
     finally:
         unregister_block("doubled")
     assert block_class("doubled") is Block and DoubledBlock not in registered_blocks()

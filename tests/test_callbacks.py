@@ -39,11 +39,16 @@ def test_each_epoch_is_a_task_of_fit():
     regressor = ChainRegressor(epochs=3, hidden_units=(4,), random_state=0).set_callbacks(recorder)
     regressor.fit(X, y)
     assert recorder.events == [
-        ("setup", "fit"), ("begin", "fit"),
-        ("begin", "epoch 1"), ("end", "epoch 1"),
-        ("begin", "epoch 2"), ("end", "epoch 2"),
-        ("begin", "epoch 3"), ("end", "epoch 3"),
-        ("end", "fit"), ("teardown", "fit"),
+        ("setup", "fit"),
+        ("begin", "fit"),
+        ("begin", "epoch 1"),
+        ("end", "epoch 1"),
+        ("begin", "epoch 2"),
+        ("end", "epoch 2"),
+        ("begin", "epoch 3"),
+        ("end", "epoch 3"),
+        ("end", "fit"),
+        ("teardown", "fit"),
     ]
     # Nothing of the callback machinery stays on the fitted estimator.
     assert not any("callback_fit_ctx" in k or "epoch_tasks" in k for k in vars(regressor))
@@ -66,7 +71,9 @@ def test_network_a_reports_epochs_too():
     ).set_callbacks(recorder)
     pre.fit(X, y)
     assert [e for e in recorder.events if e[0] == "end"] == [
-        ("end", "epoch 1"), ("end", "epoch 2"), ("end", "fit")
+        ("end", "epoch 1"),
+        ("end", "epoch 2"),
+        ("end", "fit"),
     ]
 
 
@@ -93,7 +100,11 @@ def test_progress_bar_on_the_chain_reaches_the_final_network(fitted_pre, dataset
     from skchain import make_chain
 
     df, y = dataset_b
-    chain = make_chain(fitted_pre, representation_columns=[f"a{i}" for i in range(6)],
-                       numeric_columns=["age"], regressor=ChainRegressor(epochs=2, random_state=0))
+    chain = make_chain(
+        fitted_pre,
+        representation_columns=[f"a{i}" for i in range(6)],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(epochs=2, random_state=0),
+    )
     chain.set_callbacks(ProgressBar()).fit(df, y)
     assert len(chain.named_steps["regressor"].history_["loss"]) == 2

@@ -33,9 +33,14 @@ def _dataset(n_rows=360, n_cities=40, seed=3):
 
 def _chain(pre, encoding, *, epochs=3, **kwargs):
     return make_chain(
-        pre, representation_columns=A_COLUMNS, categorical_columns=["store", "city", "flag"],
-        numeric_columns=["age"], categorical_encoding=encoding,
-        regressor=ChainRegressor(epochs=epochs, random_state=0, hidden_units=(16,), branch_units=16),
+        pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store", "city", "flag"],
+        numeric_columns=["age"],
+        categorical_encoding=encoding,
+        regressor=ChainRegressor(
+            epochs=epochs, random_state=0, hidden_units=(16,), branch_units=16
+        ),
         **kwargs,
     )
 
@@ -80,11 +85,19 @@ def test_each_encoding_fits_predicts_unseen_and_missing_and_round_trips(fitted_p
 
 def test_encodings_are_named_blocks_of_the_regressor(fitted_pre):
     df, y = _dataset()
-    chain = _fit(_chain(fitted_pre, {"store": "onehot", "city": "embed", "flag": "hash"},
-                        hash_features=4), df, y)
+    chain = _fit(
+        _chain(fitted_pre, {"store": "onehot", "city": "embed", "flag": "hash"}, hash_features=4),
+        df,
+        y,
+    )
     regressor = chain.named_steps["regressor"]
     assert [name for name, _, _ in regressor.input_blocks_] == [
-        "representation", "representation_inputs", "onehot", "hashed", "embedded", "numeric"
+        "representation",
+        "representation_inputs",
+        "onehot",
+        "hashed",
+        "embedded",
+        "numeric",
     ]
     assert chain.categorical_encodings_ == {"store": "onehot", "flag": "hash", "city": "embed"}
     rows, width = regressor.embedding_sizes_["embedded__city"]
@@ -106,9 +119,16 @@ def test_auto_chooses_by_cardinality_and_threshold_is_a_parameter(fitted_pre):
     assert chain.categorical_encodings_ == {"store": "hash", "flag": "onehot", "city": "hash"}
     # The choice is scikit-learn's own record of the columns, after fit.
     features = chain.named_steps["features"]
-    assert list(features.named_transformers_) == ["representation", "representation_inputs",
-                                                  "onehot", "hashed", "numeric"]
-    assert [cols for name, _, cols in features.transformers_ if name == "hashed"] == [["store", "city"]]
+    assert list(features.named_transformers_) == [
+        "representation",
+        "representation_inputs",
+        "onehot",
+        "hashed",
+        "numeric",
+    ]
+    assert [cols for name, _, cols in features.transformers_ if name == "hashed"] == [
+        ["store", "city"]
+    ]
 
 
 def test_high_cardinality_column_never_becomes_a_wide_matrix(fitted_pre):
@@ -121,7 +141,10 @@ def test_high_cardinality_column_never_becomes_a_wide_matrix(fitted_pre):
     # 100,000 distinct levels: one int32 code column, or a fixed hashed width.
     many = pd.DataFrame({"id": [f"user{i}" for i in range(100_000)]})
     assert make_categorical_encoder("embed").fit_transform(many).shape == (100_000, 1)
-    assert make_categorical_encoder("hash", hash_features=32).fit_transform(many).shape == (100_000, 32)
+    assert make_categorical_encoder("hash", hash_features=32).fit_transform(many).shape == (
+        100_000,
+        32,
+    )
 
 
 def test_embed_learns_the_per_level_effect(fitted_pre):
@@ -132,11 +155,15 @@ def test_embed_learns_the_per_level_effect(fitted_pre):
         return _fit(chain, X_train, y_train).score(X_test, y_test)
 
     without_city = make_chain(
-        fitted_pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
+        fitted_pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
         numeric_columns=["age"],
         regressor=ChainRegressor(epochs=40, random_state=0, hidden_units=(16,), branch_units=16),
     )
-    with_city = _chain(fitted_pre, {"store": "onehot", "city": "embed", "flag": "onehot"}, epochs=40)
+    with_city = _chain(
+        fitted_pre, {"store": "onehot", "city": "embed", "flag": "onehot"}, epochs=40
+    )
     assert r2(with_city) > r2(without_city) + 0.05
 
 
@@ -151,13 +178,17 @@ def test_category_embeddings_have_the_level_labels(fitted_pre):
     assert infrequent is not None and len(infrequent)
     assert list(city.index[:2]) == ["<missing>", "<unknown>"]
     assert city.index[-1] == "<infrequent>"
-    frequent = [c for c in encoder.categories_[1] if isinstance(c, str) and c not in set(infrequent)]
+    frequent = [
+        c for c in encoder.categories_[1] if isinstance(c, str) and c not in set(infrequent)
+    ]
     assert list(city.index[2:-1]) == frequent
     rows, width = chain.named_steps["regressor"].embedding_sizes_["embedded__city"]
     assert city.shape == (rows, width)
     # The table is the network's: the row of a level is what predict uses.
     regressor = chain.named_steps["regressor"]
-    np.testing.assert_array_equal(city.to_numpy(), regressor.category_embeddings()["embedded__city"])
+    np.testing.assert_array_equal(
+        city.to_numpy(), regressor.category_embeddings()["embedded__city"]
+    )
 
 
 def test_embedding_dim_int_dict_and_searchable(fitted_pre):
@@ -180,14 +211,23 @@ def test_embedding_dim_int_dict_and_searchable(fitted_pre):
     [
         ("onehot", {"features__onehot__encoder__min_frequency": [None, 10]}),
         ("hash", {"features__hashed__n_features": [4, 16]}),
-        ("embed", {"features__embedded__encoder__max_categories": [None, 5],
-                   "regressor__embedding_dim": [None, 2]}),
+        (
+            "embed",
+            {
+                "features__embedded__encoder__max_categories": [None, 5],
+                "regressor__embedding_dim": [None, 2],
+            },
+        ),
     ],
 )
 def test_grid_search_over_encoding_parameters(fitted_pre, encoding, grid):
     df, y = _dataset(n_rows=240)
-    search = GridSearchCV(_chain(fitted_pre, encoding, epochs=2), grid,
-                          cv=KFold(2, shuffle=True, random_state=0), error_score="raise")
+    search = GridSearchCV(
+        _chain(fitted_pre, encoding, epochs=2),
+        grid,
+        cv=KFold(2, shuffle=True, random_state=0),
+        error_score="raise",
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         search.fit(df, y)
@@ -205,8 +245,9 @@ def test_skchain_save_round_trip_with_embeddings(fitted_pre, tmp_path):
     new = _new_rows(df)
     np.testing.assert_array_equal(loaded.predict(new), chain.predict(new))
     assert loaded.categorical_encodings_ == chain.categorical_encodings_
-    pd.testing.assert_frame_equal(loaded.category_embeddings()["city"],
-                                  chain.category_embeddings()["city"])
+    pd.testing.assert_frame_equal(
+        loaded.category_embeddings()["city"], chain.category_embeddings()["city"]
+    )
 
 
 def test_mixed_column_types_all_work(fitted_pre):
@@ -219,8 +260,11 @@ def test_mixed_column_types_all_work(fitted_pre):
     columns = ["store", "flag", "size", "colour", "label", "mixed", "city"]
     for encoding in ["onehot", "hash", "embed"]:
         chain = make_chain(
-            fitted_pre, representation_columns=A_COLUMNS, categorical_columns=columns,
-            categorical_encoding=encoding, regressor=ChainRegressor(epochs=1, random_state=0),
+            fitted_pre,
+            representation_columns=A_COLUMNS,
+            categorical_columns=columns,
+            categorical_encoding=encoding,
+            regressor=ChainRegressor(epochs=1, random_state=0),
         )
         _fit(chain, df, y)
         new = df.head(4).copy()
@@ -235,14 +279,16 @@ def test_mixed_column_types_all_work(fitted_pre):
 
 
 def test_categorical_levels_spelling():
-    df = pd.DataFrame({
-        "ints": [1, 2, 3],
-        "floats": [1.0, 2.5, np.nan],
-        "bools": [True, False, True],
-        "nullable": pd.array([1, pd.NA, 3], dtype="Int64"),
-        "mixed": ["a", 3, None],
-        "times": pd.to_datetime(["2024-01-01", None, "2024-01-02"]),
-    })
+    df = pd.DataFrame(
+        {
+            "ints": [1, 2, 3],
+            "floats": [1.0, 2.5, np.nan],
+            "bools": [True, False, True],
+            "nullable": pd.array([1, pd.NA, 3], dtype="Int64"),
+            "mixed": ["a", 3, None],
+            "times": pd.to_datetime(["2024-01-01", None, "2024-01-02"]),
+        }
+    )
     out = CategoricalLevels().set_output(transform="pandas").fit_transform(df)
     assert list(out.columns) == list(df.columns)
     assert out["ints"].tolist() == ["1", "2", "3"]
@@ -291,7 +337,8 @@ def test_make_chain_rejects_bad_encoding_choices(fitted_pre):
 def test_dict_encoding_alone_names_the_columns(fitted_pre):
     df, y = _dataset(n_rows=200)
     chain = make_chain(
-        fitted_pre, representation_columns=A_COLUMNS,
+        fitted_pre,
+        representation_columns=A_COLUMNS,
         categorical_encoding={"store": "hash", "city": "auto"},
         regressor=ChainRegressor(epochs=1, random_state=0),
     )
@@ -324,5 +371,7 @@ def test_fine_tuning_with_embedded_columns(fitted_pre):
     chain = _chain(fitted_pre, "embed", epochs=2, fine_tune=FineTune(epochs=2, learning_rate=1e-3))
     _fit(chain, df, y)
     assert chain.fine_tuned_["epochs"] == 2
-    stepwise = chain.named_steps["regressor"].predict(chain.named_steps["features"].transform(df[:10]))
+    stepwise = chain.named_steps["regressor"].predict(
+        chain.named_steps["features"].transform(df[:10])
+    )
     np.testing.assert_allclose(chain.predict(df[:10]), stepwise, rtol=1e-5, atol=1e-5)

@@ -10,6 +10,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import build_network_a
 from sklearn.base import clone, is_regressor
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
@@ -24,16 +25,15 @@ from skchain import (
     KerasTransformer,
     make_chain,
 )
-
 from skchain.passthrough import NetworkAInputs
-
-from conftest import build_network_a
 
 A_COLUMNS = [f"a{i}" for i in range(6)]
 
 
 def _chain(pre, encoding="onehot", **regressor_params):
-    params = dict(hidden_units=(16,), branch_units=16, learning_rate=0.01, epochs=15, random_state=0)
+    params = dict(
+        hidden_units=(16,), branch_units=16, learning_rate=0.01, epochs=15, random_state=0
+    )
     params.update(regressor_params)
     return make_chain(
         pre,
@@ -47,12 +47,16 @@ def _chain(pre, encoding="onehot", **regressor_params):
 
 
 def _snapshot(pre):
-    return [w.copy() for w in pre.model_.get_weights()], pre.scaler_.mean_.copy(), pre.scaler_.scale_.copy()
+    return (
+        [w.copy() for w in pre.model_.get_weights()],
+        pre.scaler_.mean_.copy(),
+        pre.scaler_.scale_.copy(),
+    )
 
 
 def _assert_unchanged(pre, snapshot):
     weights, mean, scale = snapshot
-    for before, after in zip(weights, pre.model_.get_weights()):
+    for before, after in zip(weights, pre.model_.get_weights(), strict=False):
         np.testing.assert_array_equal(before, after)
     np.testing.assert_array_equal(mean, pre.scaler_.mean_)
     np.testing.assert_array_equal(scale, pre.scaler_.scale_)
@@ -66,7 +70,11 @@ def test_make_chain_builds_the_documented_pipeline(fitted_pre):
     assert isinstance(features, ColumnTransformer)
     # Network A's scaled inputs beside its representation: representation_passthrough="auto".
     assert [name for name, _, _ in features.transformers] == [
-        "representation", "representation_inputs", "onehot", "numeric"]
+        "representation",
+        "representation_inputs",
+        "onehot",
+        "numeric",
+    ]
     frozen, inputs, onehot, scaler = (t for _, t, _ in features.transformers)
     assert isinstance(frozen, FrozenTransformer) and frozen.estimator is fitted_pre
     assert isinstance(inputs, NetworkAInputs) and inputs.estimator is fitted_pre
@@ -78,25 +86,49 @@ def test_make_chain_builds_the_documented_pipeline(fitted_pre):
 
 def test_the_same_pipeline_by_hand(fitted_pre, dataset_b):
     df, y = dataset_b
-    by_hand = Pipeline([
-        ("features", ColumnTransformer([
-            ("representation", FrozenTransformer(fitted_pre), A_COLUMNS),
-            ("representation_inputs", NetworkAInputs(fitted_pre), A_COLUMNS),
-            ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["store"]),
-            ("numeric", StandardScaler(), ["age"]),
-        ]).set_output(transform="pandas")),
-        ("regressor", ChainRegressor(hidden_units=(16,), branch_units=16, learning_rate=0.01, epochs=15, random_state=0)),
-    ])
+    by_hand = Pipeline(
+        [
+            (
+                "features",
+                ColumnTransformer(
+                    [
+                        ("representation", FrozenTransformer(fitted_pre), A_COLUMNS),
+                        ("representation_inputs", NetworkAInputs(fitted_pre), A_COLUMNS),
+                        (
+                            "categorical",
+                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                            ["store"],
+                        ),
+                        ("numeric", StandardScaler(), ["age"]),
+                    ]
+                ).set_output(transform="pandas"),
+            ),
+            (
+                "regressor",
+                ChainRegressor(
+                    hidden_units=(16,),
+                    branch_units=16,
+                    learning_rate=0.01,
+                    epochs=15,
+                    random_state=0,
+                ),
+            ),
+        ]
+    )
     factory = _chain(fitted_pre)
-    np.testing.assert_allclose(by_hand.fit(df, y).predict(df), factory.fit(df, y).predict(df), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        by_hand.fit(df, y).predict(df), factory.fit(df, y).predict(df), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_fit_predict_learns_and_uses_every_block(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = _chain(fitted_pre, epochs=40).fit(df[:120], y[:120])
     assert chain.named_steps["regressor"].input_blocks_ == [
-        ("representation", 0, 8), ("representation_inputs", 8, 14), ("onehot", 14, 17),
-        ("numeric", 17, 18)
+        ("representation", 0, 8),
+        ("representation_inputs", 8, 14),
+        ("onehot", 14, 17),
+        ("numeric", 17, 18),
     ]
     pred = chain.predict(df[120:])
     assert pred.dtype == np.float32 and pred.shape == (60,)
@@ -120,7 +152,10 @@ def test_cross_val_score_uses_kfold_r2(fitted_pre, dataset_b):
     assert scores.shape == (3,) and np.all(np.isfinite(scores))
     # KFold without shuffling, as for any regressor: the same folds by hand.
     folds = list(KFold(3).split(df))
-    manual = [_chain(fitted_pre, epochs=5).fit(df.iloc[tr], y[tr]).score(df.iloc[te], y[te]) for tr, te in folds]
+    manual = [
+        _chain(fitted_pre, epochs=5).fit(df.iloc[tr], y[tr]).score(df.iloc[te], y[te])
+        for tr, te in folds
+    ]
     np.testing.assert_allclose(scores, manual, rtol=1e-5)
 
 
@@ -144,8 +179,14 @@ def test_grid_search_over_every_stage_leaves_network_a_bit_identical(fitted_pre,
     rows = info["rows_computed"] - before["rows_computed"]
     assert rows <= 2 * (3 * len(df)) + len(df)
     assert info["hits"] > info["misses"]
-    width = 8 if search.best_params_["features__representation__output_layer"] == "embedding" else 16
-    assert search.best_estimator_.named_steps["regressor"].input_blocks_[0] == ("representation", 0, width)
+    width = (
+        8 if search.best_params_["features__representation__output_layer"] == "embedding" else 16
+    )
+    assert search.best_estimator_.named_steps["regressor"].input_blocks_[0] == (
+        "representation",
+        0,
+        width,
+    )
 
 
 def test_frozen_clone_shares_network_and_cache(fitted_pre):
@@ -176,10 +217,14 @@ def test_grid_search_hash_width(fitted_pre, dataset_b):
     df, y = dataset_b
     search = GridSearchCV(
         _chain(fitted_pre, encoding="hash", epochs=2),
-        {"features__hashed__n_features": [4, 16]}, cv=2,
+        {"features__hashed__n_features": [4, 16]},
+        cv=2,
     ).fit(df, y)
     width = search.best_params_["features__hashed__n_features"]
-    assert search.best_estimator_.named_steps["features"].transform(df[:2]).shape == (2, 8 + 6 + width + 1)
+    assert search.best_estimator_.named_steps["features"].transform(df[:2]).shape == (
+        2,
+        8 + 6 + width + 1,
+    )
 
 
 def test_columns_are_matched_and_errors_name_them(fitted_pre, dataset_b):
@@ -190,22 +235,34 @@ def test_columns_are_matched_and_errors_name_them(fitted_pre, dataset_b):
     np.testing.assert_array_equal(chain.predict(shuffled), chain.predict(df))
     with pytest.raises(ValueError, match="a3"):
         chain.predict(df.drop(columns="a3"))
-    wrong = make_chain(fitted_pre, representation_columns=A_COLUMNS[:5], regressor=ChainRegressor(epochs=1))
+    wrong = make_chain(
+        fitted_pre, representation_columns=A_COLUMNS[:5], regressor=ChainRegressor(epochs=1)
+    )
     with pytest.raises(ValueError, match="network A expects 6 inputs, got 5 columns"):
         wrong.fit(df, y)
 
 
 def test_unfitted_preprocessor_and_wrong_types_are_refused(dataset_b):
     df, y = dataset_b
-    chain = make_chain(KerasTransformer(build_network_a, loss="mse"), representation_columns=A_COLUMNS)
+    chain = make_chain(
+        KerasTransformer(build_network_a, loss="mse"), representation_columns=A_COLUMNS
+    )
     with pytest.raises(NotFittedError, match="network A"):
         chain.fit(df, y)
     with pytest.raises(TypeError, match="preprocessor must be a fitted KerasTransformer"):
         make_chain(StandardScaler(), representation_columns=A_COLUMNS)
-    with pytest.raises(ValueError, match="categorical_encoding='ordinal' for column 'store' is not supported"):
-        make_chain(KerasTransformer(), representation_columns=A_COLUMNS,
-                   categorical_columns=["store"], categorical_encoding="ordinal")
-    with pytest.raises(ValueError, match=r"fitted without column names.*\(representation_columns=\)"):
+    with pytest.raises(
+        ValueError, match="categorical_encoding='ordinal' for column 'store' is not supported"
+    ):
+        make_chain(
+            KerasTransformer(),
+            representation_columns=A_COLUMNS,
+            categorical_columns=["store"],
+            categorical_encoding="ordinal",
+        )
+    with pytest.raises(
+        ValueError, match=r"fitted without column names.*\(representation_columns=\)"
+    ):
         make_chain(KerasTransformer())
 
 

@@ -10,6 +10,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import N_A_FEATURES
 from sklearn.base import clone, is_classifier
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.model_selection import (
@@ -23,8 +24,6 @@ from sklearn.model_selection import (
 
 from skchain import ChainClassifier, ChainRegressor, FineTune, make_chain
 
-from conftest import N_A_FEATURES
-
 COLUMNS = [f"a{i}" for i in range(N_A_FEATURES)]
 
 
@@ -37,15 +36,22 @@ def _blobs(n_rows=160, n_classes=2, seed=0):
 
 
 def _small(**kwargs):
-    params = dict(hidden_units=(16,), branch_units=16, epochs=30, learning_rate=0.01,
-                  random_state=0)
+    params = dict(
+        hidden_units=(16,), branch_units=16, epochs=30, learning_rate=0.01, random_state=0
+    )
     params.update(kwargs)
     return ChainClassifier(**params)
 
 
-@pytest.mark.parametrize("labels", [
-    np.array(["no", "yes"]), np.array([3, 7]), np.array([False, True]),
-], ids=["str", "int", "bool"])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array(["no", "yes"]),
+        np.array([3, 7]),
+        np.array([False, True]),
+    ],
+    ids=["str", "int", "bool"],
+)
 def test_binary_labels_of_any_type(labels):
     X, codes = _blobs()
     y = labels[codes]
@@ -133,8 +139,14 @@ def labelled_b(dataset_b):
 
 
 def _chain(pre, **kwargs):
-    return make_chain(pre, representation_columns=COLUMNS, categorical_columns=["store"],
-                      numeric_columns=["age"], classifier=_small(epochs=20), **kwargs)
+    return make_chain(
+        pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        classifier=_small(epochs=20),
+        **kwargs,
+    )
 
 
 def test_chain_with_a_classifier_is_a_classifier(fitted_pre, labelled_b):
@@ -143,7 +155,8 @@ def test_chain_with_a_classifier_is_a_classifier(fitted_pre, labelled_b):
     assert chain.steps[-1][0] == "classifier" and is_classifier(chain)
     assert list(chain.classes_) == ["high", "low"]
     step_by_step = chain.named_steps["classifier"].predict_proba(
-        chain.named_steps["features"].transform(df))
+        chain.named_steps["features"].transform(df)
+    )
     np.testing.assert_allclose(chain.predict_proba(df), step_by_step, rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(chain.predict(df), chain.classes_[step_by_step.argmax(1)])
     assert chain.score(df, y) > 0.7
@@ -156,8 +169,12 @@ def test_chain_with_a_classifier_is_a_classifier(fitted_pre, labelled_b):
 
 def test_regressor_and_classifier_at_once_is_an_error(fitted_pre):
     with pytest.raises(ValueError, match="not both"):
-        make_chain(fitted_pre, representation_columns=COLUMNS, regressor=ChainRegressor(),
-                   classifier=ChainClassifier())
+        make_chain(
+            fitted_pre,
+            representation_columns=COLUMNS,
+            regressor=ChainRegressor(),
+            classifier=ChainClassifier(),
+        )
 
 
 def test_fine_tuning_uses_the_classifiers_loss_and_weights(fitted_pre, labelled_b):
@@ -165,9 +182,13 @@ def test_fine_tuning_uses_the_classifiers_loss_and_weights(fitted_pre, labelled_
     weight = np.where(np.arange(len(y)) % 2 == 0, 0.0, 1.0)
 
     def chain():  # no numeric column: its scaler is fitted on all rows, weighted or not
-        return make_chain(fitted_pre, representation_columns=COLUMNS,
-                          categorical_columns=["store"], classifier=_small(epochs=10),
-                          fine_tune=FineTune(epochs=3, learning_rate=1e-3))
+        return make_chain(
+            fitted_pre,
+            representation_columns=COLUMNS,
+            categorical_columns=["store"],
+            classifier=_small(epochs=10),
+            fine_tune=FineTune(epochs=3, learning_rate=1e-3),
+        )
 
     weighted = chain().fit(df, y, classifier__sample_weight=weight)
     assert weighted.fine_tuned_["epochs"] == 3
@@ -175,11 +196,15 @@ def test_fine_tuning_uses_the_classifiers_loss_and_weights(fitted_pre, labelled_
     dropped = chain().fit(df[keep].reset_index(drop=True), y[keep])
     unweighted = chain().fit(df, y)
     assert np.abs(unweighted.predict_proba(df) - dropped.predict_proba(df)).max() > 1e-3
-    np.testing.assert_allclose(weighted.predict_proba(df), dropped.predict_proba(df),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        weighted.predict_proba(df), dropped.predict_proba(df), rtol=1e-5, atol=1e-6
+    )
     balanced = make_chain(
-        fitted_pre, representation_columns=COLUMNS, categorical_columns=["store"],
-        classifier=_small(epochs=5, class_weight="balanced"), fine_tune=FineTune(epochs=2),
+        fitted_pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
+        classifier=_small(epochs=5, class_weight="balanced"),
+        fine_tune=FineTune(epochs=2),
     ).fit(df, y)
     assert balanced.predict_proba(df).shape == (len(df), 2)
 
@@ -206,8 +231,9 @@ print(json.dumps([bool((a.predict_proba(rows) == expected).all()),
                   a.predict(rows[:3]).tolist()]))
 """
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=600, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     joblib_exact, skchain_exact, labels = json.loads(out.stdout.strip().splitlines()[-1])
     assert joblib_exact and skchain_exact

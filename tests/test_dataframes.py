@@ -9,6 +9,7 @@ chain fitted on one kind predicts rows of the other.
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import N_A_FEATURES, build_network_a
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
@@ -21,8 +22,6 @@ from skchain import (
     SequencePadder,
     make_chain,
 )
-
-from conftest import N_A_FEATURES, build_network_a
 
 pl = pytest.importorskip("polars")
 
@@ -39,8 +38,9 @@ def _kinds(df):
 
 
 def _close(a, b):
-    np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), rtol=1e-5, atol=1e-5
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,11 @@ def frame_b(dataset_b):
 
 def _chain(pre, **kwargs):
     return make_chain(
-        pre, representation_columns=COLUMNS, categorical_columns=["store", "city"],
-        numeric_columns=["age"], sequence_columns=["clicks"],
+        pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store", "city"],
+        numeric_columns=["age"],
+        sequence_columns=["clicks"],
         regressor=ChainRegressor(epochs=2, random_state=0, hidden_units=(8,), branch_units=8),
         **kwargs,
     )
@@ -115,10 +118,12 @@ def test_chain_regressor_and_encoders_take_polars(frame_b):
 
 def test_polars_output_of_the_features_step(fitted_pre, frame_b):
     df, y = frame_b
-    features = ColumnTransformer([
-        ("representation", FrozenTransformer(fitted_pre), COLUMNS),
-        ("levels", CategoricalLevels(), ["store"]),
-    ]).set_output(transform="polars")
+    features = ColumnTransformer(
+        [
+            ("representation", FrozenTransformer(fitted_pre), COLUMNS),
+            ("levels", CategoricalLevels(), ["store"]),
+        ]
+    ).set_output(transform="polars")
     out = features.fit_transform(pl.from_pandas(df), y)
     assert isinstance(out, pl.DataFrame)
     assert out.columns[:2] == ["representation__embedding0", "representation__embedding1"]
@@ -127,13 +132,20 @@ def test_polars_output_of_the_features_step(fitted_pre, frame_b):
 
 def test_hand_built_pipeline_takes_polars(fitted_pre, frame_b):
     df, y = frame_b
-    pipe = Pipeline([
-        ("features", ColumnTransformer([
-            ("representation", FrozenTransformer(fitted_pre), COLUMNS),
-            ("hashed", HashingEncoder(n_features=8), ["store"]),
-        ]).set_output(transform="pandas")),
-        ("regressor", ChainRegressor(epochs=2, random_state=0)),
-    ])
+    pipe = Pipeline(
+        [
+            (
+                "features",
+                ColumnTransformer(
+                    [
+                        ("representation", FrozenTransformer(fitted_pre), COLUMNS),
+                        ("hashed", HashingEncoder(n_features=8), ["store"]),
+                    ]
+                ).set_output(transform="pandas"),
+            ),
+            ("regressor", ChainRegressor(epochs=2, random_state=0)),
+        ]
+    )
     expected = pipe.fit(df, y).predict(df)
     _close(pipe.fit(pl.from_pandas(df), y).predict(pl.from_pandas(df)), expected)
 
@@ -157,9 +169,12 @@ def test_chain_classifier_takes_polars(fitted_pre, frame_b):
     labels = np.where(y > np.median(y), "high", "low")
 
     def chain():
-        return make_chain(fitted_pre, representation_columns=COLUMNS,
-                          categorical_columns=["store"],
-                          classifier=ChainClassifier(epochs=2, random_state=0))
+        return make_chain(
+            fitted_pre,
+            representation_columns=COLUMNS,
+            categorical_columns=["store"],
+            classifier=ChainClassifier(epochs=2, random_state=0),
+        )
 
     reference = chain().fit(df, labels)
     other = chain().fit(pl.from_pandas(df), pl.Series(labels))

@@ -31,7 +31,10 @@ def test_demo_runs_from_the_command_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(
         [sys.executable, "-m", "skchain", "demo", "--fast", "--output", str(tmp_path)],
-        capture_output=True, text=True, timeout=600, env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
@@ -44,10 +47,16 @@ def test_demo_runs_from_the_command_line(tmp_path):
     assert "training network A on A (5 epochs) ..." in out
     assert "grid search: 4 candidates x 2 folds = 8 fits" in out
     assert all(f"search: fit {k} of 8 done after" in out for k in range(1, 9))
-    assert re.search(r"clean: no feature differs from A \(smallest adjusted p = [\d.e-]+; alarm"
-                     r" at 0.01\)", out), out
-    assert re.search(r"leakage check: \d+ of 899 rows of B hold exactly the values of a row of A;"
-                     r" about [\d.]+ would by chance \(p = [\d.e-]+; alarm at 0.01\): clean", out)
+    assert re.search(
+        r"clean: no feature differs from A \(smallest adjusted p = [\d.e-]+; alarm"
+        r" at 0.01\)",
+        out,
+    ), out
+    assert re.search(
+        r"leakage check: \d+ of 899 rows of B hold exactly the values of a row of A;"
+        r" about [\d.]+ would by chance \(p = [\d.e-]+; alarm at 0.01\): clean",
+        out,
+    )
     assert (tmp_path / "chain.joblib").exists()
     for name in ("history.png", "shift.png"):
         figure = tmp_path / name

@@ -7,11 +7,16 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-
-from skchain import ChainRegressor, DataLeakageWarning, DataShiftWarning, KerasTransformer, make_chain
-from skchain.diagnostics import InputStatistics, RowFingerprints
-
 from conftest import build_network_a, make_dataset_a
+
+from skchain import (
+    ChainRegressor,
+    DataLeakageWarning,
+    DataShiftWarning,
+    KerasTransformer,
+    make_chain,
+)
+from skchain.diagnostics import InputStatistics, RowFingerprints
 
 A_COLUMNS = [f"a{i}" for i in range(6)]
 
@@ -34,7 +39,9 @@ def test_rows_like_dataset_a_raise_no_shift_warning(pre):
 def test_shifted_batch_warns_naming_the_worst_features(pre):
     X_new, _ = make_dataset_a(200, seed=5)
     X_new[:, 2] = X_new[:, 2] * 4 + 30
-    with pytest.warns(DataShiftWarning, match=r"1 of 6 input features.*Worst: .*x2 \(.*at most 1.00%"):
+    with pytest.warns(
+        DataShiftWarning, match=r"1 of 6 input features.*Worst: .*x2 \(.*at most 1.00%"
+    ):
         pre.transform(X_new)
 
 
@@ -50,12 +57,18 @@ def test_shift_check_modes(pre):
         pre.transform(X_new)
     pre.set_params(shift_check="loud")
     X, y = make_dataset_a(50)
-    with pytest.raises(ValueError, match=r"'shift_check' parameter of KerasTransformer must be"
-                       r" a str among \{.*'warn'.*\}. Got 'loud' instead"):
+    with pytest.raises(
+        ValueError,
+        match=r"'shift_check' parameter of KerasTransformer must be"
+        r" a str among \{.*'warn'.*\}. Got 'loud' instead",
+    ):
         pre.fit(X, y)
     pre.set_params(shift_check="warn", shift_alpha=1.5)
-    with pytest.raises(ValueError, match=r"'shift_alpha' parameter of KerasTransformer must be"
-                       r" a float in the range \(0.0, 1.0\). Got 1.5 instead"):
+    with pytest.raises(
+        ValueError,
+        match=r"'shift_alpha' parameter of KerasTransformer must be"
+        r" a float in the range \(0.0, 1.0\). Got 1.5 instead",
+    ):
         pre.fit(X, y)
 
 
@@ -76,8 +89,17 @@ def test_shift_report_is_sorted_and_named(dataset_a):
     shifted = df.copy()
     shifted["a3"] = shifted["a3"] + 3 * df["a3"].std()
     report = pre.shift_report(shifted)
-    assert list(report.columns) == ["level", "feature", "test", "statistic", "p_value",
-                                    "adjusted_p", "mean_shift", "scale_ratio", "out_of_range"]
+    assert list(report.columns) == [
+        "level",
+        "feature",
+        "test",
+        "statistic",
+        "p_value",
+        "adjusted_p",
+        "mean_shift",
+        "scale_ratio",
+        "out_of_range",
+    ]
     inputs = report[(report["level"] == "input") & ~report["feature"].str.startswith("(")]
     assert inputs["feature"].iloc[0] == "a3"
     assert inputs["test"].iloc[0] in ("location", "spread")
@@ -106,8 +128,13 @@ def test_fingerprints_are_12_bytes_a_row_and_match_float32_rows(dataset_a):
 
 
 def _chain(pre):
-    return make_chain(pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
-                      numeric_columns=["age"], regressor=ChainRegressor(epochs=1, random_state=0))
+    return make_chain(
+        pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(epochs=1, random_state=0),
+    )
 
 
 def test_rows_of_a_inside_b_warn_at_chain_fit(pre, dataset_a, dataset_b):
@@ -118,8 +145,10 @@ def test_rows_of_a_inside_b_warn_at_chain_fit(pre, dataset_a, dataset_b):
         _chain(pre).fit(df, y)
     leaky = df.copy()
     leaky.loc[:9, A_COLUMNS] = X_a[:10]
-    expected = (r"10 of 180 rows fitted here \(5.6%\) hold exactly.*about 0.0 would by chance"
-                r".*Remove A's rows")
+    expected = (
+        r"10 of 180 rows fitted here \(5.6%\) hold exactly.*about 0.0 would by chance"
+        r".*Remove A's rows"
+    )
     with pytest.warns(DataLeakageWarning, match=expected):
         _chain(pre).fit(leaky, y)
     pre.set_params(leakage_check="raise")
@@ -156,7 +185,9 @@ def test_chain_predict_on_shifted_rows_warns(pre, dataset_b):
     # Named by dataset B's columns, which network A never saw.
     with pytest.warns(DataShiftWarning, match="Worst: .*a1"):
         chain.predict(shifted)
-    report = chain.named_steps["features"].named_transformers_["representation"].shift_report(shifted)
+    report = (
+        chain.named_steps["features"].named_transformers_["representation"].shift_report(shifted)
+    )
     assert report[report["level"] == "input"]["feature"].iloc[0] == "a1"
 
 
@@ -172,8 +203,11 @@ def test_one_row_far_out_names_the_column_how_far_and_a_s_range(pre):
     row[0, 4] = 1e4
     (warning,) = _shift_warnings(lambda: pre.transform(row))
     assert warning.filename == __file__  # the user's line, not skchain's or scikit-learn's
-    assert re.search(r"this row looks unlike .*Worst: x4 = 1e\+04 \([\d.]+ standard deviations"
-                     r" above A's mean; A's largest [\d.]+\)", str(warning.message))
+    assert re.search(
+        r"this row looks unlike .*Worst: x4 = 1e\+04 \([\d.]+ standard deviations"
+        r" above A's mean; A's largest [\d.]+\)",
+        str(warning.message),
+    )
 
 
 def test_rows_far_out_jointly_still_name_the_features(pre, dataset_a):
@@ -182,8 +216,11 @@ def test_rows_far_out_jointly_still_name_the_features(pre, dataset_a):
     row[0] = X_a.mean(axis=0) + 3.5 * X_a.std(axis=0)
     (warning,) = _shift_warnings(lambda: pre.transform(row))
     message = str(warning.message)
-    assert re.search(r"\((all features|whole rows)( and whole rows)? together, p = .*; no single"
-                     r" feature's test is conclusive alone\)", message), message
+    assert re.search(
+        r"\((all features|whole rows)( and whole rows)? together, p = .*; no single"
+        r" feature's test is conclusive alone\)",
+        message,
+    ), message
     assert re.search(r"Worst: features furthest from A: x\d = [\d.]+ \(3\.\d standard", message)
 
 

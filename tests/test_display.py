@@ -38,7 +38,9 @@ def test_plot_history_draws_network_a_and_the_final_network(fitted_chain, fitted
 def test_plot_history_shows_validation_and_fine_tuning(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = make_chain(
-        fitted_pre, representation_columns=A_COLUMNS, numeric_columns=["age"],
+        fitted_pre,
+        representation_columns=A_COLUMNS,
+        numeric_columns=["age"],
         regressor=ChainRegressor(epochs=3, validation_split=0.2, random_state=0),
         fine_tune=FineTune(epochs=2),
     ).fit(df, y)
@@ -84,8 +86,11 @@ def test_plot_embeddings_projects_each_embedded_column(fitted_pre, dataset_b):
     df = df.copy()
     df["city"] = np.random.default_rng(0).choice([f"c{i}" for i in range(12)], len(df))
     chain = make_chain(
-        fitted_pre, representation_columns=A_COLUMNS, categorical_columns=["store", "city"],
-        categorical_encoding="embed", regressor=ChainRegressor(epochs=2, random_state=0),
+        fitted_pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store", "city"],
+        categorical_encoding="embed",
+        regressor=ChainRegressor(epochs=2, random_state=0),
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -102,8 +107,15 @@ def test_plot_embeddings_projects_each_embedded_column(fitted_pre, dataset_b):
 
 def test_html_diagram_names_the_blocks(fitted_chain):
     html = fitted_chain._repr_html_()
-    for name in ["features", "representation", "onehot", "numeric", "regressor",
-                 "FrozenTransformer", "ChainRegressor"]:
+    for name in [
+        "features",
+        "representation",
+        "onehot",
+        "numeric",
+        "regressor",
+        "FrozenTransformer",
+        "ChainRegressor",
+    ]:
         assert name in html
     assert "epochs=2" in html.replace("&#x27;", "'").replace(" ", "")
 

@@ -26,12 +26,19 @@ def test_public_docstring_has_an_example(name, obj):
 
 def test_package_ships_py_typed_and_annotates_its_factories():
     assert (Path(skchain.__file__).parent / "py.typed").exists()
-    for function in (skchain.make_chain, skchain.make_categorical_encoder, skchain.save,
-                     skchain.load, skchain.plot.plot_history, skchain.plot.plot_shift):
+    for function in (
+        skchain.make_chain,
+        skchain.make_categorical_encoder,
+        skchain.save,
+        skchain.load,
+        skchain.plot.plot_history,
+        skchain.plot.plot_shift,
+    ):
         signature = inspect.signature(function)
         assert signature.return_annotation is not inspect.Signature.empty, function.__name__
-        annotated = [p for p in signature.parameters.values()
-                     if p.annotation is not inspect.Parameter.empty]
+        annotated = [
+            p for p in signature.parameters.values() if p.annotation is not inspect.Parameter.empty
+        ]
         assert len(annotated) == len(signature.parameters), function.__name__
 
 

@@ -7,11 +7,10 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_dataset_a
 
 from skchain import DataShiftWarning
 from skchain.diagnostics import InputStatistics, check_shift, shift_report
-
-from conftest import make_dataset_a
 
 
 def flagged(statistics, X, alpha=0.01):
@@ -33,14 +32,16 @@ def correlated(rng, n, d=8, rho=0.6):
 
 def awkward(rng, n):
     """Discrete, tied, near-constant, constant and skewed columns."""
-    return np.column_stack([
-        rng.binomial(16, 0.3, n),             # 17 levels, like a digit pixel
-        rng.random(n) < 0.003,                # almost always 0
-        np.zeros(n),                          # always 0
-        rng.poisson(0.05, n),                 # rare counts
-        np.where(rng.random(n) < 0.8, 0, rng.gamma(2, 2, n)),  # mostly 0, then skewed
-        rng.lognormal(0, 1.5, n),             # heavy right tail
-    ]).astype(np.float32)
+    return np.column_stack(
+        [
+            rng.binomial(16, 0.3, n),  # 17 levels, like a digit pixel
+            rng.random(n) < 0.003,  # almost always 0
+            np.zeros(n),  # always 0
+            rng.poisson(0.05, n),  # rare counts
+            np.where(rng.random(n) < 0.8, 0, rng.gamma(2, 2, n)),  # mostly 0, then skewed
+            rng.lognormal(0, 1.5, n),  # heavy right tail
+        ]
+    ).astype(np.float32)
 
 
 # alpha = 0.05 so that a few hundred batches measure the rate; the bound is
@@ -110,8 +111,17 @@ def test_a_constant_feature_seeing_a_new_value_once_is_not_an_alarm():
 def test_report_columns_and_order():
     rng = np.random.default_rng(6)
     report = shift_report(InputStatistics(correlated(rng, 2000)), correlated(rng, 10))
-    assert list(report.columns) == ["level", "feature", "test", "statistic", "p_value",
-                                    "adjusted_p", "mean_shift", "scale_ratio", "out_of_range"]
+    assert list(report.columns) == [
+        "level",
+        "feature",
+        "test",
+        "statistic",
+        "p_value",
+        "adjusted_p",
+        "mean_shift",
+        "scale_ratio",
+        "out_of_range",
+    ]
     assert report["adjusted_p"].is_monotonic_increasing
     assert "rows" in set(report["test"])  # small batches get the row test
     assert len(report) == 8 + 2  # and one line each for "all features" and "rows"
@@ -137,6 +147,7 @@ def test_from_model_records_the_representation_with_training_rows(fitted_pre, da
     X_a, _ = dataset_a
     blind = KerasTransformer.from_model(fitted_pre.model_, scaler=fitted_pre.scaler_)
     assert not hasattr(blind, "representation_statistics_")
-    informed = KerasTransformer.from_model(fitted_pre.model_, scaler=fitted_pre.scaler_,
-                                           output_layer="embedding", training_rows=X_a)
+    informed = KerasTransformer.from_model(
+        fitted_pre.model_, scaler=fitted_pre.scaler_, output_layer="embedding", training_rows=X_a
+    )
     assert set(informed.representation_statistics_) == set(fitted_pre.representation_statistics_)

@@ -3,12 +3,11 @@
 import numpy as np
 import pytest
 import sklearn
+from conftest import N_A_FEATURES, build_network_a
 from sklearn.model_selection import GridSearchCV
 
 from skchain import ChainClassifier, ChainRegressor, FineTune, KerasTransformer, make_chain
 from skchain._early_stopping import split_validation_rows
-
-from conftest import N_A_FEATURES, build_network_a
 
 COLUMNS = [f"a{i}" for i in range(N_A_FEATURES)]
 
@@ -23,8 +22,14 @@ def _noisy(n_rows=200, seed=0):
 
 def test_regressor_stops_and_keeps_the_best_epoch():
     X, y = _noisy()
-    reg = ChainRegressor(hidden_units=(128, 128), learning_rate=0.01, epochs=300,
-                         early_stopping=True, n_iter_no_change=5, random_state=0).fit(X, y)
+    reg = ChainRegressor(
+        hidden_units=(128, 128),
+        learning_rate=0.01,
+        epochs=300,
+        early_stopping=True,
+        n_iter_no_change=5,
+        random_state=0,
+    ).fit(X, y)
     history = reg.history_
     assert "val_loss" in history and len(history["val_loss"]) == reg.n_iter_
     assert reg.n_iter_ == reg.stopped_epoch_ < 300
@@ -56,8 +61,14 @@ def test_classifier_early_stopping_is_stratified_and_seeded():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(150, 10)).astype(np.float32)
     y = np.where(X[:, 0] + rng.normal(scale=1.5, size=150) > 1.2, "rare", "common")
-    params = dict(hidden_units=(128, 128), learning_rate=0.01, epochs=200, early_stopping=True,
-                  n_iter_no_change=4, random_state=0)
+    params = dict(
+        hidden_units=(128, 128),
+        learning_rate=0.01,
+        epochs=200,
+        early_stopping=True,
+        n_iter_no_change=4,
+        random_state=0,
+    )
     first = ChainClassifier(**params).fit(X, y)
     second = ChainClassifier(**params).fit(X, y)
     assert first.n_iter_ < 200 and first.best_epoch_ <= first.stopped_epoch_
@@ -66,17 +77,30 @@ def test_classifier_early_stopping_is_stratified_and_seeded():
 
 def test_network_a_stops_early_too():
     X, y = _noisy()
-    pre = KerasTransformer(build_network_a, output_layer="embedding", loss="mse", epochs=300,
-                           early_stopping=True, n_iter_no_change=3, random_state=0,
-                           optimizer__learning_rate=0.01).fit(X, y)
+    pre = KerasTransformer(
+        build_network_a,
+        output_layer="embedding",
+        loss="mse",
+        epochs=300,
+        early_stopping=True,
+        n_iter_no_change=3,
+        random_state=0,
+        optimizer__learning_rate=0.01,
+    ).fit(X, y)
     assert pre.n_iter_ < 300 and "val_loss" in pre.history_
     assert pre.best_epoch_ == int(np.argmin(pre.history_["val_loss"])) + 1
 
 
-@pytest.mark.parametrize("param, value", [
-    ("validation_fraction", 1.5), ("validation_fraction", 0), ("n_iter_no_change", 0),
-    ("tol", -1.0), ("early_stopping", "yes"),
-])
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("validation_fraction", 1.5),
+        ("validation_fraction", 0),
+        ("n_iter_no_change", 0),
+        ("tol", -1.0),
+        ("early_stopping", "yes"),
+    ],
+)
 def test_bad_settings_are_named(param, value):
     X, y = _noisy(40)
     with pytest.raises(ValueError, match=rf"ChainRegressor \(final network\): {param}="):
@@ -91,10 +115,16 @@ def test_early_stopping_with_validation_split_is_refused():
 
 def test_searchable(fitted_pre, dataset_b):
     df, y = dataset_b
-    chain = make_chain(fitted_pre, representation_columns=COLUMNS,
-                       regressor=ChainRegressor(epochs=40, random_state=0))
-    search = GridSearchCV(chain, {"regressor__early_stopping": [False, True],
-                                  "regressor__n_iter_no_change": [2]}, cv=2).fit(df, y)
+    chain = make_chain(
+        fitted_pre,
+        representation_columns=COLUMNS,
+        regressor=ChainRegressor(epochs=40, random_state=0),
+    )
+    search = GridSearchCV(
+        chain,
+        {"regressor__early_stopping": [False, True], "regressor__n_iter_no_change": [2]},
+        cv=2,
+    ).fit(df, y)
     best = search.best_estimator_.named_steps["regressor"]
     assert best.n_iter_ <= 40
 
@@ -103,10 +133,15 @@ def test_searchable(fitted_pre, dataset_b):
 def test_explicit_validation_rows_through_the_chain(fitted_pre, dataset_b, routing):
     df, y = dataset_b
     train, held_out = slice(0, 140), slice(140, None)
-    chain = make_chain(fitted_pre, representation_columns=COLUMNS, categorical_columns=["store"],
-                       numeric_columns=["age"],
-                       regressor=ChainRegressor(epochs=60, early_stopping=True,
-                                                n_iter_no_change=3, random_state=0))
+    chain = make_chain(
+        fitted_pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(
+            epochs=60, early_stopping=True, n_iter_no_change=3, random_state=0
+        ),
+    )
     with sklearn.config_context(enable_metadata_routing=routing):
         chain.fit(df[train], y[train], X_val=df[held_out], y_val=y[held_out])
     final = chain.named_steps["regressor"]
@@ -124,10 +159,10 @@ def test_explicit_validation_rows_through_the_chain(fitted_pre, dataset_b, routi
 def test_fine_tuning_stops_early(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = make_chain(
-        fitted_pre, representation_columns=COLUMNS,
+        fitted_pre,
+        representation_columns=COLUMNS,
         regressor=ChainRegressor(epochs=5, random_state=0),
-        fine_tune=FineTune(epochs=200, learning_rate=1e-2, early_stopping=True,
-                           n_iter_no_change=3),
+        fine_tune=FineTune(epochs=200, learning_rate=1e-2, early_stopping=True, n_iter_no_change=3),
     ).fit(df, y)
     done = chain.fine_tuned_
     assert done["epochs"] < 200 and "val_loss" in done["history"]

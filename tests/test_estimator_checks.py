@@ -136,11 +136,17 @@ def _expected_failed_checks(estimator):
     [
         KerasTransformer(_tiny_network, loss="mse", epochs=1, random_state=0),
         ChainRegressor(
-            hidden_units=(16,), branch_units=16, learning_rate=0.01, epochs=10,
+            hidden_units=(16,),
+            branch_units=16,
+            learning_rate=0.01,
+            epochs=10,
             random_state=0,
         ),
         ChainClassifier(
-            hidden_units=(16,), branch_units=16, learning_rate=0.01, epochs=10,
+            hidden_units=(16,),
+            branch_units=16,
+            learning_rate=0.01,
+            epochs=10,
             random_state=0,
         ),
         _frozen(),

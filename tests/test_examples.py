@@ -14,7 +14,10 @@ def _run(script, *args):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / script), "--fast", *args],
-        capture_output=True, text=True, timeout=600, env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -57,10 +60,14 @@ def test_two_networks():
     scores = {}
     for line in out.splitlines():
         if line.strip().startswith("chain, network A"):
-            name, score = line.strip()[len("chain, network A "):].rsplit(maxsplit=1)
+            name, score = line.strip()[len("chain, network A ") :].rsplit(maxsplit=1)
             scores[name.strip()] = float(score)
-    assert set(scores) == {"'top' only", "'bottom' only", "'top' + 'bottom'",
-                           "'top' + 'bottom', 'bottom' fine-tuned"}
+    assert set(scores) == {
+        "'top' only",
+        "'bottom' only",
+        "'top' + 'bottom'",
+        "'top' + 'bottom', 'bottom' fine-tuned",
+    }
     assert all(0 < score <= 1 for score in scores.values())
     assert "HistGradientBoosting on B's raw columns" in out
     assert "fine-tuned: ['bottom']" in out

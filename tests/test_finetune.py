@@ -22,8 +22,14 @@ def _chain(pre, fine_tune=FineTune(epochs=3, learning_rate=1e-3), **regressor):
     # No dropout: the training loss, compared across epochs below, is then not noisy.
     params = dict(epochs=5, learning_rate=0.01, random_state=0, dropout=0.0)
     params.update(regressor)
-    return make_chain(pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
-                      numeric_columns=["age"], regressor=ChainRegressor(**params), fine_tune=fine_tune)
+    return make_chain(
+        pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(**params),
+        fine_tune=fine_tune,
+    )
 
 
 def _weights(model):
@@ -43,7 +49,7 @@ def test_fine_tuning_trains_a_copy_of_network_a(fitted_pre, dataset_b):
     tuned = chain.named_steps["features"].named_transformers_["representation"].estimator
     assert tuned is not fitted_pre and tuned.scaler_ is fitted_pre.scaler_
     assert not np.array_equal(tuned.transform(df[A_COLUMNS]), fitted_pre.transform(df[A_COLUMNS]))
-    for before, after in zip(original, fitted_pre.model_.get_weights()):
+    for before, after in zip(original, fitted_pre.model_.get_weights(), strict=False):
         np.testing.assert_array_equal(before, after)
     # The fine-tuned network is the one predict uses, on every path.
     np.testing.assert_allclose(chain.predict(df), Pipeline.predict(chain, df), rtol=1e-5, atol=1e-5)
@@ -51,13 +57,19 @@ def test_fine_tuning_trains_a_copy_of_network_a(fitted_pre, dataset_b):
 
 def test_top_layers_only(fitted_pre, dataset_b):
     df, y = dataset_b
-    chain = _chain(fitted_pre, fine_tune=FineTune(epochs=2, learning_rate=1e-2, layers="top:1")).fit(df, y)
+    chain = _chain(
+        fitted_pre, fine_tune=FineTune(epochs=2, learning_rate=1e-2, layers="top:1")
+    ).fit(df, y)
     assert chain.fine_tuned_["layers"] == ["embedding"]
     tuned = chain.named_steps["features"].named_transformers_["representation"].estimator.model_
-    np.testing.assert_array_equal(tuned.get_layer("hidden").get_weights()[0],
-                                  fitted_pre.model_.get_layer("hidden").get_weights()[0])
-    assert not np.array_equal(tuned.get_layer("embedding").get_weights()[0],
-                              fitted_pre.model_.get_layer("embedding").get_weights()[0])
+    np.testing.assert_array_equal(
+        tuned.get_layer("hidden").get_weights()[0],
+        fitted_pre.model_.get_layer("hidden").get_weights()[0],
+    )
+    assert not np.array_equal(
+        tuned.get_layer("embedding").get_weights()[0],
+        fitted_pre.model_.get_layer("embedding").get_weights()[0],
+    )
     named = _chain(fitted_pre, fine_tune=FineTune(epochs=1, layers=["hidden"])).fit(df, y)
     assert named.fine_tuned_["layers"] == ["hidden"]
 
@@ -68,7 +80,7 @@ def test_cross_validation_never_changes_the_users_network(fitted_pre, dataset_b)
     mean = fitted_pre.scaler_.mean_.copy()
     scores = cross_val_score(_chain(fitted_pre), df, y, cv=3)
     assert np.all(np.isfinite(scores))
-    for before, after in zip(original, fitted_pre.model_.get_weights()):
+    for before, after in zip(original, fitted_pre.model_.get_weights(), strict=False):
         np.testing.assert_array_equal(before, after)
     np.testing.assert_array_equal(mean, fitted_pre.scaler_.mean_)
 
@@ -76,12 +88,16 @@ def test_cross_validation_never_changes_the_users_network(fitted_pre, dataset_b)
 def test_settings_are_searchable(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = _chain(fitted_pre)
-    assert {"fine_tune__epochs", "fine_tune__learning_rate", "fine_tune__layers"} <= set(chain.get_params())
+    assert {"fine_tune__epochs", "fine_tune__learning_rate", "fine_tune__layers"} <= set(
+        chain.get_params()
+    )
     search = GridSearchCV(
         chain, {"fine_tune__layers": ["all", "top:1"], "fine_tune__epochs": [1]}, cv=2
     ).fit(df, y)
     assert search.best_estimator_.fine_tuned_["epochs"] == 1
-    frozen_or_tuned = GridSearchCV(chain, {"fine_tune": [None, FineTune(epochs=1)]}, cv=2).fit(df, y)
+    frozen_or_tuned = GridSearchCV(chain, {"fine_tune": [None, FineTune(epochs=1)]}, cv=2).fit(
+        df, y
+    )
     assert len(frozen_or_tuned.cv_results_["mean_test_score"]) == 2
 
 
@@ -92,8 +108,14 @@ def test_bad_settings_are_named_and_change_nothing(fitted_pre, dataset_b):
     for settings, message in [
         (FineTune(layers="top:x"), "layers='top:x'"),
         (FineTune(layers=["nope"]), r"layers \['nope'\] are not trainable"),
-        (FineTune(learning_rate=0), r"'learning_rate' parameter of FineTune must be a float in the range \(0.0, inf\)\. Got 0 instead"),
-        (FineTune(networks="top"), r"'networks' parameter of FineTune must be an instance of 'list'"),
+        (
+            FineTune(learning_rate=0),
+            r"'learning_rate' parameter of FineTune must be a float in the range \(0.0, inf\)\. Got 0 instead",
+        ),
+        (
+            FineTune(networks="top"),
+            r"'networks' parameter of FineTune must be an instance of 'list'",
+        ),
     ]:
         chain.set_params(fine_tune=settings)
         with pytest.raises(ValueError, match=message):
@@ -121,7 +143,8 @@ def test_fine_tuned_chain_round_trips_bit_exact(fitted_pre, dataset_b, tmp_path)
         print("identical")
     """)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=300, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "identical" in result.stdout

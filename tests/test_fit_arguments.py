@@ -11,11 +11,10 @@ goes instead. Directly, through a chain and through ``GridSearchCV``.
 import keras
 import numpy as np
 import pytest
+from conftest import N_A_FEATURES
 from sklearn.model_selection import GridSearchCV
 
 from skchain import ChainClassifier, ChainRegressor, KerasTransformer, make_chain
-
-from conftest import N_A_FEATURES
 
 COLUMNS = [f"a{i}" for i in range(N_A_FEATURES)]
 N_ROWS = 40
@@ -111,8 +110,14 @@ def test_fit_callbacks_run_with_the_others():
     """The constructor's callbacks, early stopping's and set_callbacks' all run as well."""
     X, y = _data()
     own, given, recorder = Counter(), Counter(), Recorder()
-    reg = ChainRegressor(hidden_units=(4,), epochs=3, callbacks=[own], early_stopping=True,
-                         n_iter_no_change=50, random_state=0).set_callbacks(recorder)
+    reg = ChainRegressor(
+        hidden_units=(4,),
+        epochs=3,
+        callbacks=[own],
+        early_stopping=True,
+        n_iter_no_change=50,
+        random_state=0,
+    ).set_callbacks(recorder)
     reg.fit(X, y, callbacks=[given])
     assert own.epochs == given.epochs == reg.n_iter_ == reg.stopped_epoch_ == 3
     assert [e for e in recorder.events if e[0] == "end"][-1] == ("end", "fit")
@@ -123,8 +128,9 @@ def test_partial_fit_takes_callbacks():
     X, y = _data()
     counter = Counter()
     _estimator("regressor").partial_fit(X, y, callbacks=[counter])
-    clf = _estimator("classifier").partial_fit(X, (y > 0).astype(int), classes=[0, 1],
-                                               callbacks=[counter])
+    clf = _estimator("classifier").partial_fit(
+        X, (y > 0).astype(int), classes=[0, 1], callbacks=[counter]
+    )
     assert counter.trainings == counter.epochs == 2 and clf.classes_.tolist() == [0, 1]
 
 
@@ -141,14 +147,23 @@ def test_more_epochs_than_the_constructor_says_are_epoch_tasks_of_set_callbacks(
     recorder = Recorder()
     reg = _estimator("regressor", epochs=1).set_callbacks(recorder).fit(X, y, epochs=3)
     assert [e for e in recorder.events if e[0] == "end"] == [
-        ("end", "epoch 1"), ("end", "epoch 2"), ("end", "epoch 3"), ("end", "fit"),
+        ("end", "epoch 1"),
+        ("end", "epoch 2"),
+        ("end", "epoch 3"),
+        ("end", "fit"),
     ]
     assert reg.n_iter_ == 3
 
 
-@pytest.mark.parametrize("kind, batch_size, steps", [
-    ("regressor", 10, 4), ("classifier", 16, 3), ("transformer", 10, 4), ("regressor", -1, 1),
-])
+@pytest.mark.parametrize(
+    "kind, batch_size, steps",
+    [
+        ("regressor", 10, 4),
+        ("classifier", 16, 3),
+        ("transformer", 10, 4),
+        ("regressor", -1, 1),
+    ],
+)
 def test_batch_size_takes_effect(kind, batch_size, steps):
     X, y = _data()
     counter = Counter()
@@ -162,8 +177,9 @@ def test_validation_batch_size_takes_effect():
     X, y = _data()
     counter = Counter()
     reg = _estimator("regressor", epochs=1)
-    reg.fit(X[:30], y[:30], X_val=X[30:], y_val=y[30:], validation_batch_size=5,
-            callbacks=[counter])
+    reg.fit(
+        X[:30], y[:30], X_val=X[30:], y_val=y[30:], validation_batch_size=5, callbacks=[counter]
+    )
     assert counter.validation_steps == 2 and "val_loss" in reg.history_
 
 
@@ -191,8 +207,14 @@ def test_sample_weight_and_validation_rows_still_work_with_fit_arguments():
     weight = np.where(X[:, 0] > 0, 3.0, 0.5)
     counter = Counter()
     reg = _estimator("regressor", epochs=1).fit(
-        X[:30], y[:30], sample_weight=weight[:30], X_val=X[30:], y_val=y[30:], epochs=2,
-        batch_size=10, callbacks=[counter],
+        X[:30],
+        y[:30],
+        sample_weight=weight[:30],
+        X_val=X[30:],
+        y_val=y[30:],
+        epochs=2,
+        batch_size=10,
+        callbacks=[counter],
     )
     assert reg.n_iter_ == 2 and len(reg.history_["val_loss"]) == 2
     assert counter.steps == 6
@@ -221,11 +243,14 @@ def test_other_model_fit_arguments_are_refused_with_where_they_go(kind, name, in
     assert not hasattr(est, "model_")  # refused before anything was trained
 
 
-@pytest.mark.parametrize("kind, instead", [
-    ("regressor", "a regressor has no classes; weigh the rows with sample_weight="),
-    ("classifier", "set the constructor parameter class_weight="),
-    ("transformer", "set the constructor parameter fit__class_weight="),
-])
+@pytest.mark.parametrize(
+    "kind, instead",
+    [
+        ("regressor", "a regressor has no classes; weigh the rows with sample_weight="),
+        ("classifier", "set the constructor parameter class_weight="),
+        ("transformer", "set the constructor parameter fit__class_weight="),
+    ],
+)
 def test_class_weight_is_refused_with_where_it_goes(kind, instead):
     X, y = _data()
     with pytest.raises(TypeError, match=rf"class_weight= is not taken here; {instead}"):
@@ -235,17 +260,23 @@ def test_class_weight_is_refused_with_where_it_goes(kind, instead):
 @pytest.mark.parametrize("name", ["validation_data", "X_val", "y_val"])
 def test_network_a_refuses_validation_rows_with_where_they_go(name):
     X, y = _data()
-    with pytest.raises(TypeError, match=rf"{name}= is not taken here; .*validation_split="
-                                        r" or early_stopping="):
+    with pytest.raises(
+        TypeError,
+        match=rf"{name}= is not taken here; .*validation_split="
+        r" or early_stopping=",
+    ):
         _estimator("transformer").fit(X, y, **{name: (X, y)})
 
 
 @pytest.mark.parametrize("kind", ["regressor", "classifier"])
-@pytest.mark.parametrize("name, instead", [
-    ("epochs", "partial_fit trains one epoch; for more set the constructor parameter epochs="),
-    ("initial_epoch", "partial_fit continues from the network's current epoch"),
-    ("validation_data", "partial_fit takes no validation rows; pass X_val= and y_val= to fit"),
-])
+@pytest.mark.parametrize(
+    "name, instead",
+    [
+        ("epochs", "partial_fit trains one epoch; for more set the constructor parameter epochs="),
+        ("initial_epoch", "partial_fit continues from the network's current epoch"),
+        ("validation_data", "partial_fit takes no validation rows; pass X_val= and y_val= to fit"),
+    ],
+)
 def test_partial_fit_refuses_with_where_it_goes(kind, name, instead):
     X, y = _data()
     with pytest.raises(TypeError, match=rf"partial_fit: {name}= is not taken here; {instead}"):
@@ -259,13 +290,16 @@ def test_unknown_keywords_are_refused_by_name(kind):
         _estimator(kind).fit(X, _target(kind, y), colour="red", bogus=1)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"epochs": 0}, ValueError, r"epochs=0; expected a positive int"),
-    ({"epochs": True}, ValueError, r"epochs=True"),
-    ({"batch_size": 0}, ValueError, r"batch_size=0; expected a positive int, None, or -1"),
-    ({"validation_batch_size": 2.5}, ValueError, r"validation_batch_size=2.5"),
-    ({"callbacks": ["stop"]}, TypeError, r"callbacks=\['stop'\]; expected a keras"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"epochs": 0}, ValueError, r"epochs=0; expected a positive int"),
+        ({"epochs": True}, ValueError, r"epochs=True"),
+        ({"batch_size": 0}, ValueError, r"batch_size=0; expected a positive int, None, or -1"),
+        ({"validation_batch_size": 2.5}, ValueError, r"validation_batch_size=2.5"),
+        ({"callbacks": ["stop"]}, TypeError, r"callbacks=\['stop'\]; expected a keras"),
+    ],
+)
 def test_bad_values_are_named(kwargs, error, match):
     X, y = _data()
     with pytest.raises(error, match=match):
@@ -275,14 +309,17 @@ def test_bad_values_are_named(kwargs, error, match):
 def test_validation_split_is_not_dropped_for_explicit_validation_rows():
     X, y = _data()
     with pytest.raises(ValueError, match=r"in place of validation_split=0.2; leave it at 0"):
-        _estimator("regressor", validation_split=0.2).fit(X[:30], y[:30], X_val=X[30:],
-                                                          y_val=y[30:])
+        _estimator("regressor", validation_split=0.2).fit(
+            X[:30], y[:30], X_val=X[30:], y_val=y[30:]
+        )
 
 
 # ------------------------------------------------ through a chain, a search
 def _chain(pre, **regressor):
     return make_chain(
-        pre, representation_columns=COLUMNS, categorical_columns=["store"],
+        pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
         numeric_columns=["age"],
         regressor=ChainRegressor(hidden_units=(4,), epochs=4, random_state=0, **regressor),
     )
@@ -291,8 +328,9 @@ def _chain(pre, **regressor):
 def test_chain_passes_fit_arguments_to_the_final_network(fitted_pre, dataset_b):
     df, y = dataset_b
     counter = Counter()
-    chain = _chain(fitted_pre).fit(df, y, regressor__callbacks=[_stopper(), counter],
-                                   regressor__batch_size=60)
+    chain = _chain(fitted_pre).fit(
+        df, y, regressor__callbacks=[_stopper(), counter], regressor__batch_size=60
+    )
     assert len(chain.named_steps["regressor"].history_["loss"]) == 2
     assert counter.steps == 2 * 3
     with pytest.raises(TypeError, match=r"validation_data= is not taken here; pass X_val="):

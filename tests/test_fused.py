@@ -14,8 +14,14 @@ A_COLUMNS = [f"a{i}" for i in range(6)]
 
 def _chain(pre, **kwargs):
     regressor = kwargs.pop("regressor", None) or ChainRegressor(epochs=3, random_state=0)
-    return make_chain(pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
-                      numeric_columns=["age"], regressor=regressor, **kwargs)
+    return make_chain(
+        pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=regressor,
+        **kwargs,
+    )
 
 
 def _step_by_step(chain, X):
@@ -47,7 +53,9 @@ def test_fused_predict_with_multi_output_and_custom_network(fitted_pre, dataset_
         model.compile(**compile_kwargs)
         return model
 
-    chain = _chain(fitted_pre, regressor=ChainRegressor(model=build, epochs=2, random_state=0)).fit(df, y)
+    chain = _chain(fitted_pre, regressor=ChainRegressor(model=build, epochs=2, random_state=0)).fit(
+        df, y
+    )
     # 8 outputs of network A, its 6 scaled inputs, 3 store levels, age.
     assert chain.named_steps["regressor"].input_blocks_ == [("features", 0, 18)]
     np.testing.assert_allclose(chain.predict(df), _step_by_step(chain, df), rtol=1e-5, atol=1e-5)
@@ -120,7 +128,9 @@ def test_target_is_checked_before_any_step_is_fitted(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = _chain(fitted_pre).fit(df, y)
     expected = chain.predict(df)
-    with pytest.raises(ValueError, match="Chain fit \\(target y, before any step is fitted\\).*NaN"):
+    with pytest.raises(
+        ValueError, match="Chain fit \\(target y, before any step is fitted\\).*NaN"
+    ):
         chain.fit(df[:50], np.full(50, np.nan))
     np.testing.assert_array_equal(chain.predict(df), expected)
 

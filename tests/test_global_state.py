@@ -17,7 +17,7 @@ import pytest
 
 from skchain._seeding import global_random_state, random_state_kept
 
-PRELUDE = textwrap.dedent('''
+PRELUDE = textwrap.dedent("""
     import json, random, sys
     import numpy as np
     sys.path.insert(0, {tests!r})
@@ -53,7 +53,7 @@ PRELUDE = textwrap.dedent('''
         make_chain(pre, representation_columns=COLUMNS, categorical_columns=["store"],
                    numeric_columns=["age"],
                    regressor=ChainRegressor(dropout=0.2, epochs=1)).fit(df, y_b)
-''')
+""")
 
 
 def _run(script, tmp_path):
@@ -61,27 +61,37 @@ def _run(script, tmp_path):
     code = PRELUDE.format(tests=tests) + textwrap.dedent(script)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     env.pop("TF_DETERMINISTIC_OPS", None)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=600, cwd=tmp_path, env=env)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def test_seeded_fit_first_then_unseeded_work(tmp_path):
-    out = _run('''
+    out = _run(
+        """
         before = python_and_numpy()
         pre = seeded_fit()                      # the first TensorFlow work of the process
         after = python_and_numpy()
         settings = tf_settings()
         unseeded_work(pre)                      # raised RuntimeError before the fix
         print(json.dumps({"same": before == after, "tf": settings}))
-    ''', tmp_path)
+    """,
+        tmp_path,
+    )
     assert out["same"], "a seeded fit changed Python's or NumPy's global random state"
     assert out["tf"] == [False, None], "a seeded fit left op determinism or a global seed set"
 
 
 def test_unseeded_work_first_then_seeded_fit(tmp_path):
-    out = _run('''
+    out = _run(
+        """
         from skchain import KerasTransformer
         pre = KerasTransformer(build_network_a, output_layer="embedding", loss="mse",
                                epochs=1).fit(X, y)
@@ -91,12 +101,15 @@ def test_unseeded_work_first_then_seeded_fit(tmp_path):
         after = python_and_numpy()
         unseeded_work(pre)
         print(json.dumps({"same": before == after, "tf": tf_settings()}))
-    ''', tmp_path)
+    """,
+        tmp_path,
+    )
     assert out["same"] and out["tf"] == [False, None]
 
 
 def test_seeded_results_repeat_with_unseeded_fits_between(tmp_path):
-    out = _run('''
+    out = _run(
+        """
         from skchain import ChainRegressor, make_chain
         def seeded_chain():
             pre = seeded_fit(3)
@@ -108,12 +121,15 @@ def test_seeded_results_repeat_with_unseeded_fits_between(tmp_path):
         unseeded_work(seeded_fit(1))
         second = seeded_chain()
         print(json.dumps({"equal": first == second}))
-    ''', tmp_path)
+    """,
+        tmp_path,
+    )
     assert out["equal"]
 
 
 def test_predict_transform_save_load_leave_state_alone(tmp_path):
-    out = _run('''
+    out = _run(
+        """
         import joblib, skchain
         from skchain import ChainRegressor, FineTune, make_chain
         from skchain._seeding import global_random_state
@@ -133,7 +149,9 @@ def test_predict_transform_save_load_leave_state_alone(tmp_path):
         print(json.dumps({"changed": [[k for k in s if s[k] != snapshots[0][k]]
                                       for s in snapshots[1:]],
                           "determinism": snapshots[0]["op_determinism"]}))
-    ''', tmp_path)
+    """,
+        tmp_path,
+    )
     assert out["changed"] == [[], [], []]
     assert out["determinism"] is False
 
@@ -158,7 +176,8 @@ def test_fine_tuning_leaves_global_seeds_alone(fitted_pre, dataset_b, seeded):
 
     df, y = dataset_b
     chain = make_chain(
-        fitted_pre, representation_columns=[f"a{i}" for i in range(6)],
+        fitted_pre,
+        representation_columns=[f"a{i}" for i in range(6)],
         regressor=ChainRegressor(epochs=1, random_state=0 if seeded else None),
         fine_tune=FineTune(epochs=1),
     )

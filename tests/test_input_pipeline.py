@@ -64,8 +64,13 @@ def _run(script, *args, tmp_path):
     path.write_text(textwrap.dedent(script))
     # As a user runs it: TensorFlow's log level not set.
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
-    result = subprocess.run([sys.executable, str(path), *map(str, args)], capture_output=True,
-                            text=True, timeout=300, env=env)
+    result = subprocess.run(
+        [sys.executable, str(path), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return result
 
@@ -75,8 +80,9 @@ def test_the_pipeline_trains_exactly_as_keras_own(tmp_path):
     result = _run(PLAIN_AND_PIPELINE, "pipeline", tmp_path / "pipeline.npy", tmp_path=tmp_path)
     # Multi-input, dropout, weights, shuffling, a partial last batch, validation data:
     # the same weights and validation losses, bit for bit.
-    np.testing.assert_array_equal(np.load(tmp_path / "pipeline.npy"),
-                                  np.load(tmp_path / "plain.npy"))
+    np.testing.assert_array_equal(
+        np.load(tmp_path / "pipeline.npy"), np.load(tmp_path / "plain.npy")
+    )
     assert "NodeDef mentions" not in result.stderr
 
 

@@ -16,11 +16,13 @@ A_COLUMNS = [f"a{i}" for i in range(6)]
 def coarse_rows(rng, n):
     """Three features on coarse grids, like diamonds' carats, grades and depths: about 5% of
     2,000 rows equal another row by chance."""
-    return np.column_stack([
-        np.round(rng.gamma(2.0, 0.4, n), 2),
-        rng.integers(1, 6, n),
-        np.round(rng.normal(61.7, 1.4, n), 1),
-    ]).astype(np.float64)
+    return np.column_stack(
+        [
+            np.round(rng.gamma(2.0, 0.4, n), 2),
+            rng.integers(1, 6, n),
+            np.round(rng.normal(61.7, 1.4, n), 1),
+        ]
+    ).astype(np.float64)
 
 
 def rejection_rate(leak_share, n_sims=300, n_a=2000, n_b=300, alpha=0.01, seed=0):
@@ -86,14 +88,20 @@ def test_fingerprints_pickled_before_the_counts_still_load():
     assert pickle.loads(pickle.dumps(old)).n_rows == 6
 
 
-def test_chain_warning_says_what_was_measured_and_points_at_this_file(fitted_pre, dataset_a,
-                                                                      dataset_b):
+def test_chain_warning_says_what_was_measured_and_points_at_this_file(
+    fitted_pre, dataset_a, dataset_b
+):
     X_a, _ = dataset_a
     df, y = dataset_b
     leaky = df.copy()
     leaky.loc[:9, A_COLUMNS] = X_a[:10]
-    chain = make_chain(fitted_pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
-                       numeric_columns=["age"], regressor=ChainRegressor(epochs=1, random_state=0))
+    chain = make_chain(
+        fitted_pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(epochs=1, random_state=0),
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         chain.fit(leaky, y)
@@ -110,10 +118,15 @@ def test_chain_warning_says_what_was_measured_and_points_at_this_file(fitted_pre
     assert report["row"].tolist() == list(range(10))
     assert report.attrs["test"]["matched"] == 10
     # Columns matched by name: the frame's order does not matter.
-    assert frozen.leakage_report(leaky[A_COLUMNS[::-1] + ["store"]])["row"].tolist() == list(range(10))
+    assert frozen.leakage_report(leaky[A_COLUMNS[::-1] + ["store"]])["row"].tolist() == list(
+        range(10)
+    )
     # leakage_alpha is a constructor parameter, validated at fit.
     assert fitted_pre.get_params()["leakage_alpha"] == 0.01
     X_a_small, y_a_small = X_a[:50], dataset_a[1][:50]
-    with pytest.raises(ValueError, match=r"'leakage_alpha' parameter of KerasTransformer must"
-                       r" be a float in the range \(0.0, 1.0\). Got 0 instead"):
+    with pytest.raises(
+        ValueError,
+        match=r"'leakage_alpha' parameter of KerasTransformer must"
+        r" be a float in the range \(0.0, 1.0\). Got 0 instead",
+    ):
         clone(fitted_pre).set_params(leakage_alpha=0).fit(X_a_small, y_a_small)

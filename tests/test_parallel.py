@@ -19,15 +19,22 @@ TESTS = str(Path(__file__).parent)
 def worker_environment(monkeypatch):
     # Worker processes must import the network-A builder (tests/conftest.py)
     # and should not each start one TensorFlow thread per core.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [TESTS, os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [TESTS, os.environ.get("PYTHONPATH")]))
+    )
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
     monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def _search(pre, n_jobs=None):
-    chain = make_chain(pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
-                       numeric_columns=["age"], regressor=ChainRegressor(epochs=2, random_state=0))
+    chain = make_chain(
+        pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(epochs=2, random_state=0),
+    )
     return GridSearchCV(chain, GRID, cv=2, n_jobs=n_jobs)
 
 
@@ -45,10 +52,16 @@ def test_grid_search_on_a_local_dask_cluster(fitted_pre, dataset_b, worker_envir
     distributed = pytest.importorskip("distributed")
     df, y = dataset_b
     single = _search(fitted_pre).fit(df, y)
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         with joblib.parallel_backend("dask"):
             on_cluster = _search(fitted_pre, n_jobs=-1).fit(df, y)
         # The candidates really ran in the two worker processes.
@@ -56,5 +69,7 @@ def test_grid_search_on_a_local_dask_cluster(fitted_pre, dataset_b, worker_envir
     # Dask runs tasks in a worker thread beside an event loop that also draws
     # from Python's global random: the seeded fits must not depend on it.
     for split in ("split0_test_score", "split1_test_score"):
-        np.testing.assert_allclose(on_cluster.cv_results_[split], single.cv_results_[split], rtol=1e-5)
+        np.testing.assert_allclose(
+            on_cluster.cv_results_[split], single.cv_results_[split], rtol=1e-5
+        )
     assert on_cluster.best_params_ == single.best_params_

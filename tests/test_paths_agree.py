@@ -107,7 +107,7 @@ def _b_columns(cfg):
         return names, names, list(range(len(A_NAMES)))
     order = list(cfg["order"])
     names = [f"{A_NAMES[i]}_b" if cfg["rename"] else A_NAMES[i] for i in order]
-    listed = dict(zip(names, [A_NAMES[i] for i in order])) if cfg["rename"] else names
+    listed = dict(zip(names, [A_NAMES[i] for i in order], strict=False)) if cfg["rename"] else names
     return names, listed, order
 
 
@@ -153,19 +153,25 @@ def _chain(cfg, pre):
     classifier = cfg["task"] in ("binary", "multiclass")
     final = ChainClassifier(**common) if classifier else ChainRegressor(**common)
     return make_chain(
-        pre, representation_columns=listed, categorical_columns=["shop", "city"],
+        pre,
+        representation_columns=listed,
+        categorical_columns=["shop", "city"],
         categorical_encoding={"shop": cfg["shop"], "city": cfg["city"]},
-        numeric_columns=["visits"], numeric_imputer=cfg["imputer"],
+        numeric_columns=["visits"],
+        numeric_imputer=cfg["imputer"],
         sequence_columns=["clicks"] if cfg["sequence"] else (),
         fine_tune=FineTune(epochs=1, learning_rate=1e-3) if cfg["fine_tune"] else None,
-        representation_passthrough=cfg["passthrough"], adapt=cfg["adapt"],
+        representation_passthrough=cfg["passthrough"],
+        adapt=cfg["adapt"],
         **({"classifier": final} if classifier else {"regressor": final}),
     )
 
 
 def _answer(estimator, X):
     """What every path must agree on: probabilities for a classifier, else predictions."""
-    out = estimator.predict_proba(X) if hasattr(estimator, "predict_proba") else estimator.predict(X)
+    out = (
+        estimator.predict_proba(X) if hasattr(estimator, "predict_proba") else estimator.predict(X)
+    )
     return np.asarray(out, dtype=np.float64)
 
 
@@ -189,8 +195,13 @@ def _reloaded_answer(chain, new, how, directory):
     return _answer(skchain.load(path, trusted=[f"{__name__}._network_a"]), new)
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(cfg=chains())
 def test_every_path_computes_the_same_answer(networks_a, cfg):
     DRAWN.append(cfg)
@@ -217,8 +228,11 @@ def test_every_path_computes_the_same_answer(networks_a, cfg):
         frozen = chain.named_steps["features"].named_transformers_["representation"]
         representation = features[[c for c in features.columns if c.startswith("representation__")]]
         # (the network A the step runs: adapted to df's rows when cfg["adapt"] is set)
-        _close(representation.to_numpy(), frozen.network_a().transform(new_a.astype(np.float32)),
-               "network A's input columns (frozen step vs network A on A-ordered rows)")
+        _close(
+            representation.to_numpy(),
+            frozen.network_a().transform(new_a.astype(np.float32)),
+            "network A's input columns (frozen step vs network A on A-ordered rows)",
+        )
         if cfg["passthrough"]:
             inputs = features.filter(like="representation_inputs__").to_numpy()
             scaler = pre.scaler_
@@ -230,8 +244,11 @@ def test_every_path_computes_the_same_answer(networks_a, cfg):
             _close(served, step_by_step, "to_keras vs step by step")
             if cfg["reload"] is not None:
                 with tempfile.TemporaryDirectory() as directory:
-                    _close(_reloaded_answer(chain, rows, cfg["reload"], directory), step_by_step,
-                           f"{cfg['reload']} vs step by step")
+                    _close(
+                        _reloaded_answer(chain, rows, cfg["reload"], directory),
+                        step_by_step,
+                        f"{cfg['reload']} vs step by step",
+                    )
 
 
 def test_the_property_test_drew_every_kind_of_chain():

@@ -10,21 +10,26 @@ import keras
 import numpy as np
 import pytest
 import skops.io as sio
+from conftest import run_fresh
 
 import skchain
 from skchain import ChainRegressor, FrozenTransformer, HashingEncoder, KerasTransformer, make_chain
 from skchain.persistence import SkchainVersionWarning, UntrustedFileError
-
-from conftest import run_fresh
 
 A_COLUMNS = [f"a{i}" for i in range(6)]
 BUILDER = "conftest.build_network_a"
 
 
 def _chain(pre, encoding):
-    return make_chain(pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
-                      numeric_columns=["age"], categorical_encoding=encoding, hash_features=8,
-                      regressor=ChainRegressor(epochs=2, random_state=0))
+    return make_chain(
+        pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        categorical_encoding=encoding,
+        hash_features=8,
+        regressor=ChainRegressor(epochs=2, random_state=0),
+    )
 
 
 def _rewrite(path, member, data):
@@ -48,7 +53,9 @@ def test_save_load_round_trip_is_bit_identical(fitted_pre, dataset_b, tmp_path, 
     frozen = loaded.named_steps["features"]
     assert frozen.transformers[0][1].estimator is frozen.transformers_[0][1].estimator
     with zipfile.ZipFile(path) as archive:
-        assert {"skchain.json", "estimator.skops", "models/0.keras", "models/1.keras"} <= set(archive.namelist())
+        assert {"skchain.json", "estimator.skops", "models/0.keras", "models/1.keras"} <= set(
+            archive.namelist()
+        )
         assert not any(name.endswith((".pkl", ".joblib")) for name in archive.namelist())
 
 
@@ -89,7 +96,9 @@ def test_each_estimator_round_trips(fitted_pre, dataset_a, dataset_b, tmp_path):
         loaded = skchain.load(tmp_path / f"{i}.skchain", trusted=[BUILDER])
         np.testing.assert_array_equal(output(loaded), output(estimator))
         joblib.dump(estimator, tmp_path / f"{i}.joblib")
-        np.testing.assert_array_equal(output(joblib.load(tmp_path / f"{i}.joblib")), output(estimator))
+        np.testing.assert_array_equal(
+            output(joblib.load(tmp_path / f"{i}.joblib")), output(estimator)
+        )
     # from_model's network is a parameter and the fitted network at once: stored once.
     with zipfile.ZipFile(tmp_path / "1.skchain") as archive:
         assert [n for n in archive.namelist() if n.startswith("models/")] == ["models/0.keras"]
@@ -122,7 +131,9 @@ def test_joblib_of_every_estimator_in_a_fresh_process(fitted_pre, dataset_a, tmp
 
 def test_untrusted_builder_is_refused_until_named(fitted_pre, tmp_path):
     skchain.save(fitted_pre, tmp_path / "pre.skchain")
-    with pytest.raises(UntrustedFileError, match=r"refers to \['conftest.build_network_a'\].*trusted=\[...\]"):
+    with pytest.raises(
+        UntrustedFileError, match=r"refers to \['conftest.build_network_a'\].*trusted=\[...\]"
+    ):
         skchain.load(tmp_path / "pre.skchain")
     assert skchain.load(tmp_path / "pre.skchain", trusted=[BUILDER]).n_features_in_ == 6
 
@@ -132,7 +143,9 @@ def test_tampered_archives_are_refused(fitted_pre, tmp_path):
     skchain.save(fitted_pre, path)
     # Code smuggled in as a function reference.
     with pytest.raises(UntrustedFileError, match="posix.system|os.system"):
-        skchain.load(_rewrite(path, "estimator.skops", sio.dumps({"run": os.system})), trusted=[BUILDER])
+        skchain.load(
+            _rewrite(path, "estimator.skops", sio.dumps({"run": os.system})), trusted=[BUILDER]
+        )
     # A pickle payload instead of skops data.
     with pytest.raises(UntrustedFileError, match="not skops data"):
         skchain.load(_rewrite(path, "estimator.skops", pickle.dumps(fitted_pre)), trusted=[BUILDER])

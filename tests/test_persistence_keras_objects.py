@@ -5,9 +5,9 @@ import json
 import keras
 import numpy as np
 import pytest
+from conftest import build_network_a, make_dataset_a, run_fresh
 
 import skchain
-from conftest import build_network_a, make_dataset_a, run_fresh
 from skchain import ChainClassifier, ChainRegressor, KerasTransformer, make_chain
 from skchain._keras_objects import KerasObjectReference
 from skchain.persistence import UntrustedFileError
@@ -56,13 +56,15 @@ def _config(obj):
 
 
 def _callbacks():
-    return [keras.callbacks.EarlyStopping(monitor="loss", patience=2, min_delta=0.01),
-            keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1)]
+    return [
+        keras.callbacks.EarlyStopping(monitor="loss", patience=2, min_delta=0.01),
+        keras.callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1),
+    ]
 
 
 def _same_callbacks(loaded, original):
     assert [type(c) for c in loaded] == [type(c) for c in original]
-    for got, want in zip(loaded, original):
+    for got, want in zip(loaded, original, strict=False):
         for name in ("monitor", "patience", "factor", "start_from_epoch"):
             assert getattr(got, name, None) == getattr(want, name, None)
         assert got.min_delta == abs(want.min_delta)  # Keras flips its sign while training
@@ -71,23 +73,50 @@ def _same_callbacks(loaded, original):
 
 def _estimators():
     X, y = make_dataset_a(48)
-    common = dict(epochs=2, batch_size=16, random_state=0, callbacks=_callbacks(),
-                  optimizer=keras.optimizers.Adam(learning_rate=0.01))
+    common = dict(
+        epochs=2,
+        batch_size=16,
+        random_state=0,
+        callbacks=_callbacks(),
+        optimizer=keras.optimizers.Adam(learning_rate=0.01),
+    )
     return [
-        (KerasTransformer(build_network_a, output_layer="embedding", loss=keras.losses.Huber(),
-                          metrics=[keras.metrics.MeanAbsoluteError()], **common),
-         X, y, "transform"),
-        (ChainRegressor(loss=keras.losses.Huber(), metrics=[keras.metrics.MeanAbsoluteError()],
-                        **common),
-         X, y, "predict"),
-        (ChainClassifier(loss=keras.losses.BinaryCrossentropy(label_smoothing=0.1),
-                         metrics=[keras.metrics.AUC()], **common),
-         X, y > 0, "predict_proba"),
+        (
+            KerasTransformer(
+                build_network_a,
+                output_layer="embedding",
+                loss=keras.losses.Huber(),
+                metrics=[keras.metrics.MeanAbsoluteError()],
+                **common,
+            ),
+            X,
+            y,
+            "transform",
+        ),
+        (
+            ChainRegressor(
+                loss=keras.losses.Huber(), metrics=[keras.metrics.MeanAbsoluteError()], **common
+            ),
+            X,
+            y,
+            "predict",
+        ),
+        (
+            ChainClassifier(
+                loss=keras.losses.BinaryCrossentropy(label_smoothing=0.1),
+                metrics=[keras.metrics.AUC()],
+                **common,
+            ),
+            X,
+            y > 0,
+            "predict_proba",
+        ),
     ]
 
 
-@pytest.mark.parametrize("index", [0, 1, 2],
-                         ids=["KerasTransformer", "ChainRegressor", "ChainClassifier"])
+@pytest.mark.parametrize(
+    "index", [0, 1, 2], ids=["KerasTransformer", "ChainRegressor", "ChainClassifier"]
+)
 def test_keras_objects_round_trip(index, tmp_path):
     estimator, X, y, method = _estimators()[index]
     skchain.save(estimator, tmp_path / "unfitted.skchain")
@@ -111,10 +140,15 @@ def test_keras_objects_round_trip(index, tmp_path):
 def test_chain_with_early_stopping_loads_in_a_fresh_process(fitted_pre, dataset_b, tmp_path):
     df, y = dataset_b
     chain = make_chain(
-        fitted_pre, representation_columns=A_COLUMNS, categorical_columns=["store"],
-        numeric_columns=["age"], regressor=ChainRegressor(
-            epochs=3, random_state=0,
-            callbacks=[keras.callbacks.EarlyStopping(monitor="loss", patience=2)]),
+        fitted_pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(
+            epochs=3,
+            random_state=0,
+            callbacks=[keras.callbacks.EarlyStopping(monitor="loss", patience=2)],
+        ),
     ).fit(df, y)
     skchain.save(chain, tmp_path / "chain.skchain")  # was a RecursionError
     np.save(tmp_path / "expected.npy", chain.predict(df))
@@ -141,17 +175,28 @@ def test_unsaveable_objects_raise_naming_the_parameter(fitted_pre, tmp_path):
     regressor = ChainRegressor(optimizer=optimizer, callbacks=[early, lam])
     chain = make_chain(fitted_pre, representation_columns=A_COLUMNS, regressor=regressor)
     held = dict(vars(regressor))
-    with pytest.raises(ValueError, match=r"ChainRegressor parameter 'callbacks'\[1\]: LambdaCallback"
-                                         r" cannot be saved by Keras' serialization.*joblib"):
+    with pytest.raises(
+        ValueError,
+        match=r"ChainRegressor parameter 'callbacks'\[1\]: LambdaCallback"
+        r" cannot be saved by Keras' serialization.*joblib",
+    ):
         skchain.save(chain, tmp_path / "chain.skchain")
     # The chain is left exactly as it was, though the optimizer had been swapped.
     assert vars(regressor) == held and regressor.optimizer is optimizer
     assert regressor.callbacks[0] is early and regressor.callbacks[1] is lam
     cases = [
-        (ChainRegressor(loss=keras.losses.Huber(delta=2.0)), r"parameter 'loss': Huber.*\['delta'\]"),
-        (ChainClassifier(callbacks={"log": Unsaveable()}), r"parameter 'callbacks'\['log'\]: Unsaveable"),
-        (KerasTransformer(build_network_a, metrics=[keras.layers.Dense(2)]),
-         r"KerasTransformer parameter 'metrics'\[0\]: Dense"),
+        (
+            ChainRegressor(loss=keras.losses.Huber(delta=2.0)),
+            r"parameter 'loss': Huber.*\['delta'\]",
+        ),
+        (
+            ChainClassifier(callbacks={"log": Unsaveable()}),
+            r"parameter 'callbacks'\['log'\]: Unsaveable",
+        ),
+        (
+            KerasTransformer(build_network_a, metrics=[keras.layers.Dense(2)]),
+            r"KerasTransformer parameter 'metrics'\[0\]: Dense",
+        ),
     ]
     for estimator, message in cases:
         with pytest.raises(ValueError, match=message):
@@ -160,11 +205,14 @@ def test_unsaveable_objects_raise_naming_the_parameter(fitted_pre, tmp_path):
 
 def test_user_classes_load_only_when_trusted(tmp_path):
     X, y = make_dataset_a(32)
-    regressor = ChainRegressor(epochs=1, random_state=0, loss=ScaledMSE(2.0),
-                               callbacks=[StopBelow(0.5)]).fit(X, y)
+    regressor = ChainRegressor(
+        epochs=1, random_state=0, loss=ScaledMSE(2.0), callbacks=[StopBelow(0.5)]
+    ).fit(X, y)
     skchain.save(regressor, tmp_path / "regressor.skchain")
     names = [f"{__name__}.ScaledMSE", f"{__name__}.StopBelow"]
-    with pytest.raises(UntrustedFileError, match=r"parameter 'callbacks'\[0\].*StopBelow.*not trusted"):
+    with pytest.raises(
+        UntrustedFileError, match=r"parameter 'callbacks'\[0\].*StopBelow.*not trusted"
+    ):
         skchain.load(tmp_path / "regressor.skchain", trusted=names[:1])
     with pytest.raises(UntrustedFileError, match=r"parameter 'loss'.*ScaledMSE.*not trusted"):
         skchain.load(tmp_path / "regressor.skchain", trusted=names[1:])
@@ -176,25 +224,42 @@ def test_user_classes_load_only_when_trusted(tmp_path):
 
 def test_tampered_keras_configs_are_refused(tmp_path):
     def archive(config, callback=False):
-        reference = KerasObjectReference(json.dumps(config), callback,
-                                         "ChainRegressor parameter 'loss'")
+        reference = KerasObjectReference(
+            json.dumps(config), callback, "ChainRegressor parameter 'loss'"
+        )
         skchain.save(ChainRegressor(loss=reference), tmp_path / "tampered.skchain")
         return tmp_path / "tampered.skchain"
 
-    system = {"module": "posix", "class_name": "function", "config": "system", "registered_name": None}
+    system = {
+        "module": "posix",
+        "class_name": "function",
+        "config": "system",
+        "registered_name": None,
+    }
     with pytest.raises(UntrustedFileError, match=r"\['posix.system'\], which are not trusted"):
         skchain.load(archive(system))
     lam = {"class_name": "__lambda__", "config": {"value": "code"}}
     with pytest.raises(UntrustedFileError, match="__lambda__"):
         skchain.load(archive(lam))
     # Keras' callbacks that write files are not trusted unless named.
-    backup = {"module": "keras.callbacks", "class_name": "BackupAndRestore",
-              "config": {"backup_dir": str(tmp_path / "b")}, "registered_name": None}
+    backup = {
+        "module": "keras.callbacks",
+        "class_name": "BackupAndRestore",
+        "config": {"backup_dir": str(tmp_path / "b")},
+        "registered_name": None,
+    }
     with pytest.raises(UntrustedFileError, match=r"keras.callbacks.BackupAndRestore"):
         skchain.load(archive(backup, callback=True))
-    loaded = skchain.load(archive(backup, callback=True), trusted=["keras.callbacks.BackupAndRestore"])
+    loaded = skchain.load(
+        archive(backup, callback=True), trusted=["keras.callbacks.BackupAndRestore"]
+    )
     assert type(loaded.loss) is keras.callbacks.BackupAndRestore
     # Only callbacks are built from constructor arguments.
-    adam = {"module": "keras.optimizers", "class_name": "Adam", "config": {}, "registered_name": None}
+    adam = {
+        "module": "keras.optimizers",
+        "class_name": "Adam",
+        "config": {},
+        "registered_name": None,
+    }
     with pytest.raises(UntrustedFileError, match="not a Keras callback"):
         skchain.load(archive(adam, callback=True))

@@ -13,8 +13,14 @@ from skchain import ChainRegressor, make_chain  # noqa: E402
 from skchain.plot import plot_history, plot_shift  # noqa: E402
 
 A_COLUMNS = [f"a{i}" for i in range(N_A_FEATURES)]
-LONG_NAMES = ["(all features: location) of the pixels", "px21", "a much longer feature name",
-              "px3", "px4", "px5"]
+LONG_NAMES = [
+    "(all features: location) of the pixels",
+    "px21",
+    "a much longer feature name",
+    "px3",
+    "px4",
+    "px5",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -33,8 +39,12 @@ def _outside(figure, artists):
         if not artist.get_visible() or not artist.get_text():
             continue
         extent = artist.get_window_extent(renderer)
-        if not (box.x0 <= extent.x0 and extent.x1 <= box.x1
-                and box.y0 <= extent.y0 and extent.y1 <= box.y1):
+        if not (
+            box.x0 <= extent.x0
+            and extent.x1 <= box.x1
+            and box.y0 <= extent.y0
+            and extent.y1 <= box.y1
+        ):
             outside.append(artist.get_text())
     return outside
 
@@ -78,8 +88,9 @@ def test_a_shifted_batch_names_the_shifted_feature_first(fitted_pre):
     # shifted input and may come first, but px3 is the first input named.
     order = np.argsort(-ax.get_yticks())
     labels = [ax.get_yticklabels()[i].get_text() for i in order]
-    expected = [f if lv == "input" else f"{f} (output)"
-                for f, lv in zip(report["feature"], report["level"])]
+    expected = [
+        f if lv == "input" else f"{f} (output)" for f, lv in zip(report["feature"], report["level"], strict=False)
+    ]
     assert labels == expected
     inputs = [label for label in labels if label in names]
     assert inputs[0] == "px3"
@@ -102,8 +113,9 @@ def test_labels_stay_inside_the_saved_figure(fitted_pre, tmp_path, shift):
     labels = ax.get_yticklabels()
     assert "(all features: location) of the pixels" in [t.get_text() for t in labels]
     low, high = ax.get_xlim()
-    ticks = [label for tick, label in zip(ax.get_xticks(), ax.get_xticklabels())
-             if low <= tick <= high]  # the others are not drawn
+    ticks = [
+        label for tick, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=False) if low <= tick <= high
+    ]  # the others are not drawn
     texts = [*labels, ax.title, ax.xaxis.label, *ax.texts, *ticks]
     assert _outside(figure, texts) == []
 
@@ -124,9 +136,12 @@ def test_given_axes_keep_their_figure_size_and_a_layout_engine_keeps_labels_in(f
 def test_plot_history_puts_the_loss_and_each_metric_on_its_own_axes(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = make_chain(
-        fitted_pre, representation_columns=A_COLUMNS, numeric_columns=["age"],
-        regressor=ChainRegressor(epochs=2, metrics=["mae"], validation_split=0.2,
-                                 hidden_units=(8,), random_state=0),
+        fitted_pre,
+        representation_columns=A_COLUMNS,
+        numeric_columns=["age"],
+        regressor=ChainRegressor(
+            epochs=2, metrics=["mae"], validation_split=0.2, hidden_units=(8,), random_state=0
+        ),
     ).fit(df, y)
     history = chain.named_steps["regressor"].history_
     assert set(history) == {"loss", "val_loss", "mean_absolute_error", "val_mean_absolute_error"}
@@ -149,8 +164,12 @@ def test_plot_history_puts_the_loss_and_each_metric_on_its_own_axes(fitted_pre, 
     # The metric sits under the loss of the same network; nothing is clipped.
     assert metric.get_position().y1 < loss.get_position().y0
     assert metric.get_position().x0 == pytest.approx(loss.get_position().x0)
-    assert _outside(figure, [t for ax in figure.axes
-                             for t in (ax.title, ax.xaxis.label, ax.yaxis.label)]) == []
+    assert (
+        _outside(
+            figure, [t for ax in figure.axes for t in (ax.title, ax.xaxis.label, ax.yaxis.label)]
+        )
+        == []
+    )
 
     # Given axes: one per panel, network by network, loss first.
     given_figure, given = plt.subplots(1, 3, figsize=(9, 3))

@@ -3,13 +3,12 @@
 import keras
 import numpy as np
 import pytest
+from conftest import build_network_a, make_dataset_a
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from skchain import DataShiftWarning, KerasTransformer
-
-from conftest import build_network_a, make_dataset_a
 
 
 def test_transform_is_float32_activations_of_the_named_layer(fitted_pre, dataset_a):
@@ -54,8 +53,12 @@ def test_default_layer_is_the_one_before_the_head(dataset_a):
 def test_other_layer_and_scalers(dataset_a):
     X, y = dataset_a
     pre = KerasTransformer(
-        build_network_a, output_layer="hidden", scaler=MinMaxScaler(), loss="mse",
-        epochs=1, random_state=0,
+        build_network_a,
+        output_layer="hidden",
+        scaler=MinMaxScaler(),
+        loss="mse",
+        epochs=1,
+        random_state=0,
     ).fit(X, y)
     assert pre.transform(X).shape == (len(X), 16)
     assert isinstance(pre.scaler_, MinMaxScaler)
@@ -66,7 +69,9 @@ def test_other_layer_and_scalers(dataset_a):
 def test_bad_layer_name_lists_the_layers_before_training(dataset_a):
     X, y = dataset_a
     pre = KerasTransformer(build_network_a, output_layer="embeding", loss="mse", epochs=50)
-    with pytest.raises(ValueError, match=r"'embeding' is not a layer.*'hidden', 'embedding', 'head'"):
+    with pytest.raises(
+        ValueError, match=r"'embeding' is not a layer.*'hidden', 'embedding', 'head'"
+    ):
         pre.fit(X, y)
     assert not hasattr(pre, "history_")  # refused before any training
 
@@ -74,8 +79,10 @@ def test_bad_layer_name_lists_the_layers_before_training(dataset_a):
 def test_bad_scaler_and_missing_y(dataset_a):
     X, y = dataset_a
     # scikit-learn's parameter validation: the parameter, the estimator, what is allowed.
-    allowed = (r"The 'scaler' parameter of KerasTransformer must be a str among \{'standard'\},"
-               r" None or an object implementing 'fit' and 'transform'. Got ")
+    allowed = (
+        r"The 'scaler' parameter of KerasTransformer must be a str among \{'standard'\},"
+        r" None or an object implementing 'fit' and 'transform'. Got "
+    )
     with pytest.raises(ValueError, match=allowed + "'minmax' instead"):
         KerasTransformer(build_network_a, scaler="minmax", loss="mse").fit(X, y)
     with pytest.raises(TypeError, match=allowed + "3 instead"):
@@ -122,7 +129,7 @@ def test_from_model_wraps_a_trained_network_without_training(fitted_pre, dataset
         fitted_pre.model_, output_layer="embedding", scaler=fitted_pre.scaler_
     )
     np.testing.assert_array_equal(wrapped.transform(X), fitted_pre.transform(X))
-    for before, after in zip(weights, fitted_pre.model_.get_weights()):
+    for before, after in zip(weights, fitted_pre.model_.get_weights(), strict=False):
         np.testing.assert_array_equal(before, after)
     assert wrapped.n_features_in_ == 6
 
@@ -151,7 +158,8 @@ def test_partial_fit_and_score_are_not_offered(fitted_pre):
 
 
 def test_output_layer_is_resolved_once_per_fit_and_the_frozen_step_overrides_it(
-        fitted_pre, dataset_a):
+    fitted_pre, dataset_a
+):
     from skchain import FrozenTransformer
 
     X, y = dataset_a

@@ -14,9 +14,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-
 A_COLUMNS = [f"a{i}" for i in range(6)]
-MUTATIONS = ["keep", "object", "string", "nan", "inf", "drop", "rename", "category", "int", "bool", "huge"]
+MUTATIONS = [
+    "keep",
+    "object",
+    "string",
+    "nan",
+    "inf",
+    "drop",
+    "rename",
+    "category",
+    "int",
+    "bool",
+    "huge",
+]
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +42,15 @@ def _mutate(df, column, how, row):
     elif how == "string":
         df[column] = df[column].astype(str)
     elif how in ("nan", "inf", "huge") and len(df):
-        numeric = pd.api.types.is_numeric_dtype(df[column]) and not isinstance(df[column].dtype, pd.CategoricalDtype)
+        numeric = pd.api.types.is_numeric_dtype(df[column]) and not isinstance(
+            df[column].dtype, pd.CategoricalDtype
+        )
         df[column] = df[column].astype(float if numeric else object)
-        df.iloc[row % len(df), df.columns.get_loc(column)] = {"nan": np.nan, "inf": np.inf, "huge": 1e30}[how]
+        df.iloc[row % len(df), df.columns.get_loc(column)] = {
+            "nan": np.nan,
+            "inf": np.inf,
+            "huge": 1e30,
+        }[how]
     elif how == "drop":
         df = df.drop(columns=column)
     elif how == "rename":
@@ -47,18 +64,27 @@ def _mutate(df, column, how, row):
     return df
 
 
-@settings(max_examples=60, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     n_rows=st.integers(min_value=0, max_value=6),
     mutations=st.lists(
-        st.tuples(st.sampled_from(A_COLUMNS + ["store", "age"]), st.sampled_from(MUTATIONS),
-                  st.integers(min_value=0, max_value=5)),
+        st.tuples(
+            st.sampled_from(A_COLUMNS + ["store", "age"]),
+            st.sampled_from(MUTATIONS),
+            st.integers(min_value=0, max_value=5),
+        ),
         max_size=3,
     ),
     extra_column=st.booleans(),
 )
-def test_random_frames_get_a_prediction_or_a_documented_error(fitted, n_rows, mutations, extra_column):
+def test_random_frames_get_a_prediction_or_a_documented_error(
+    fitted, n_rows, mutations, extra_column
+):
     chain, df, expected = fitted
     frame = df.iloc[:n_rows].copy()
     for column, how, row in mutations:

@@ -31,7 +31,7 @@ X_a, y_a = X_a[:300], y_a[:300]
 df_b, y_b = df_b.iloc[:160].reset_index(drop=True), y_b[:160]
 """
 
-DRIVER = textwrap.dedent('''
+DRIVER = textwrap.dedent("""
     import json, sys, types, warnings
     package, module = types.ModuleType("mypackage"), types.ModuleType("mypackage.networks")
     package.networks = module
@@ -53,7 +53,7 @@ DRIVER = textwrap.dedent('''
         ]})
     report.append({"final_prediction_shape": list(namespace["chain"].predict(namespace["df_new"]).shape)})
     print("REPORT " + json.dumps(report))
-''')
+""")
 
 
 def _blocks():
@@ -79,12 +79,17 @@ def test_readme_runs_as_written_in_a_fresh_process(tmp_path):
             blocks.append(("test: smaller slices of the user's data", SLICE))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
     result = subprocess.run(
-        [sys.executable, "-c", DRIVER], input=json.dumps(blocks), capture_output=True,
-        text=True, timeout=900, cwd=tmp_path, env=env,  # the README writes its files here
+        [sys.executable, "-c", DRIVER],
+        input=json.dumps(blocks),
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=tmp_path,
+        env=env,  # the README writes its files here
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
     assert result.returncode == 0 and lines, result.stderr[-3000:]
-    report = json.loads(lines[-1][len("REPORT "):])
+    report = json.loads(lines[-1][len("REPORT ") :])
     errors = [entry for entry in report if "error" in entry]
     assert not errors, errors
     ran = [entry["block"] for entry in report if "warnings" in entry]

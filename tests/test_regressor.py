@@ -48,10 +48,20 @@ def test_one_branch_per_block_of_a_column_transformer_output():
     rng = np.random.default_rng(0)
     names = ["representation__e0", "representation__e1", "categorical__s_a", "numeric__age"]
     X = pd.DataFrame(rng.normal(size=(40, 4)).astype(np.float32), columns=names)
-    reg = ChainRegressor(branch_units=4, hidden_units=(8, 4), epochs=1, random_state=0).fit(X, X.sum(axis=1))
+    reg = ChainRegressor(branch_units=4, hidden_units=(8, 4), epochs=1, random_state=0).fit(
+        X, X.sum(axis=1)
+    )
     assert reg.input_blocks_ == [("representation", 0, 2), ("categorical", 2, 3), ("numeric", 3, 4)]
     layers = {layer.name for layer in reg.model_.layers}
-    assert {"representation_branch", "categorical_branch", "numeric_branch", "merge", "hidden0", "hidden1", "output"} <= layers
+    assert {
+        "representation_branch",
+        "categorical_branch",
+        "numeric_branch",
+        "merge",
+        "hidden0",
+        "hidden1",
+        "output",
+    } <= layers
     assert reg.model_.get_layer("hidden1").units == 4
 
 
@@ -66,7 +76,9 @@ def test_plain_arrays_are_one_block_and_branch_per_block_can_be_off():
 
 def test_multi_output_regression():
     X, Y = _linear_data(n_outputs=2)
-    reg = ChainRegressor(hidden_units=(32,), learning_rate=0.01, epochs=30, random_state=0).fit(X[:200], Y[:200])
+    reg = ChainRegressor(hidden_units=(32,), learning_rate=0.01, epochs=30, random_state=0).fit(
+        X[:200], Y[:200]
+    )
     pred = reg.predict(X[200:])
     assert pred.shape == (100, 2)
     assert reg.score(X[200:], Y[200:]) > 0.8

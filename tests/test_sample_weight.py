@@ -4,25 +4,27 @@ import numpy as np
 import pandas as pd
 import pytest
 import sklearn
+from conftest import N_A_FEATURES, build_network_a
 from sklearn.model_selection import GridSearchCV, cross_validate
 
 from skchain import ChainClassifier, ChainRegressor, FineTune, KerasTransformer, make_chain
-
-from conftest import N_A_FEATURES, build_network_a
 
 COLUMNS = [f"a{i}" for i in range(N_A_FEATURES)]
 
 
 def _chain(pre, fine_tune=None, **regressor):
     return make_chain(
-        pre, representation_columns=COLUMNS, categorical_columns=["store"],
+        pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
         regressor=ChainRegressor(epochs=4, batch_size=16, random_state=0, **regressor),
         fine_tune=fine_tune,
     )
 
 
-@pytest.mark.parametrize("fine_tune", [None, FineTune(epochs=5, learning_rate=1e-3)],
-                         ids=["frozen", "fine-tuned"])
+@pytest.mark.parametrize(
+    "fine_tune", [None, FineTune(epochs=5, learning_rate=1e-3)], ids=["frozen", "fine-tuned"]
+)
 def test_zero_weight_is_a_dropped_row(fitted_pre, dataset_b, fine_tune):
     df, y = dataset_b
     weight = np.ones(len(df))
@@ -77,8 +79,11 @@ def test_routing_cross_validate_and_search_with_weights_on_the_final_stage(
 
     def chain():
         return make_chain(
-            fitted_pre, representation_columns=COLUMNS, categorical_columns=["store"],
-            numeric_columns=["age"], numeric_imputer="median",
+            fitted_pre,
+            representation_columns=COLUMNS,
+            categorical_columns=["store"],
+            numeric_columns=["age"],
+            numeric_imputer="median",
             regressor=ChainRegressor(epochs=2, random_state=0).set_fit_request(sample_weight=True),
         )
 
@@ -98,14 +103,21 @@ WEIGHT_ZERO_CASES = {
     "numeric scaler": dict(numeric_columns=["age"]),
     "numeric imputer": dict(numeric_columns=["age"], numeric_imputer="median", missing_age=True),
     "level only in weight-0 rows": dict(categorical_encoding="embed", lonely_level=True),
-    "'auto' encoding choice": dict(categorical_encoding="auto", max_onehot_levels=3,
-                                   lonely_level=True),
+    "'auto' encoding choice": dict(
+        categorical_encoding="auto", max_onehot_levels=3, lonely_level=True
+    ),
     "balanced class weights": dict(classifier=dict(class_weight="balanced")),
     "early stopping": dict(regressor=dict(early_stopping=True, validation_fraction=0.2)),
     "fine-tuning with early stopping": dict(
         numeric_columns=["age"],
-        fine_tune=FineTune(epochs=3, learning_rate=1e-3, early_stopping=True,
-                           validation_fraction=0.2, n_iter_no_change=1)),
+        fine_tune=FineTune(
+            epochs=3,
+            learning_rate=1e-3,
+            early_stopping=True,
+            validation_fraction=0.2,
+            n_iter_no_change=1,
+        ),
+    ),
 }
 
 
@@ -127,9 +139,11 @@ def test_weight_zero_is_the_row_left_out_in_every_configuration(fitted_pre, data
         df.loc[df.index[[1, 4, 7]], "store"] = "only_in_weight_zero_rows"
     classifier = settings.pop("classifier", None)
     regressor = settings.pop("regressor", {})
-    final = (dict(classifier=ChainClassifier(epochs=3, batch_size=16, random_state=0, **classifier))
-             if classifier is not None else
-             dict(regressor=ChainRegressor(epochs=3, batch_size=16, random_state=0, **regressor)))
+    final = (
+        dict(classifier=ChainClassifier(epochs=3, batch_size=16, random_state=0, **classifier))
+        if classifier is not None
+        else dict(regressor=ChainRegressor(epochs=3, batch_size=16, random_state=0, **regressor))
+    )
     target = np.where(y > np.quantile(y, 0.7), "high", "low") if classifier is not None else y
     step = "classifier" if classifier is not None else "regressor"
     settings.setdefault("categorical_columns", ["store"])
@@ -142,8 +156,9 @@ def test_weight_zero_is_the_row_left_out_in_every_configuration(fitted_pre, data
     keep = weight > 0
     left_out = chain().fit(df[keep], target[keep], **{f"{step}__sample_weight": weight[keep]})
     answer = "predict_proba" if classifier is not None else "predict"
-    np.testing.assert_allclose(getattr(weighted, answer)(df), getattr(left_out, answer)(df),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        getattr(weighted, answer)(df), getattr(left_out, answer)(df), rtol=1e-6, atol=1e-6
+    )
     assert weighted.categorical_encodings_ == left_out.categorical_encodings_
     pd.testing.assert_frame_equal(df, df_before)  # the caller's data are untouched
     np.testing.assert_array_equal(weight, weight_before)

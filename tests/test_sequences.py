@@ -1,7 +1,6 @@
 """Variable-length sequences: padding, masking, a recurrent network A inside the chain."""
 
 import io
-import warnings
 
 import joblib
 import keras
@@ -29,14 +28,21 @@ def build_sequence_network_a(meta):
     """Token ids -> Embedding(mask_zero) -> LSTM ("embedding") -> Dense(1)."""
     inputs = keras.Input((meta["n_features_in_"],))
     x = keras.layers.Embedding(
-        VOCABULARY + 1, 8, mask_zero=True, name="tokens",
+        VOCABULARY + 1,
+        8,
+        mask_zero=True,
+        name="tokens",
         embeddings_initializer=keras.initializers.RandomUniform(seed=1),
     )(inputs)
     x = keras.layers.LSTM(
-        8, name="embedding", kernel_initializer=keras.initializers.GlorotUniform(seed=2),
+        8,
+        name="embedding",
+        kernel_initializer=keras.initializers.GlorotUniform(seed=2),
         recurrent_initializer=keras.initializers.Orthogonal(seed=3),
     )(x)
-    outputs = keras.layers.Dense(1, name="head", kernel_initializer=keras.initializers.GlorotUniform(seed=4))(x)
+    outputs = keras.layers.Dense(
+        1, name="head", kernel_initializer=keras.initializers.GlorotUniform(seed=4)
+    )(x)
     return keras.Model(inputs, outputs)
 
 
@@ -47,9 +53,16 @@ def sequence_pre():
     tokens = _token_lists(rng, 400)
     X_a = SequencePadder(maxlen=MAXLEN).fit_transform(pd.DataFrame({"tokens": tokens}))
     pre = KerasTransformer(
-        build_sequence_network_a, scaler=None, output_layer="embedding", loss="mse",
-        epochs=15, batch_size=32, optimizer__learning_rate=0.02, random_state=0,
-        shift_check="off", leakage_check="off",
+        build_sequence_network_a,
+        scaler=None,
+        output_layer="embedding",
+        loss="mse",
+        epochs=15,
+        batch_size=32,
+        optimizer__learning_rate=0.02,
+        random_state=0,
+        shift_check="off",
+        leakage_check="off",
     )
     return pre.fit(X_a, _count_threes(tokens))
 
@@ -58,7 +71,9 @@ def _dataset_b(n_rows=240, seed=1):
     rng = np.random.default_rng(seed)
     tokens = _token_lists(rng, n_rows)
     events = [list(rng.normal(size=rng.integers(1, 6)).round(3) + 0.5) for _ in range(n_rows)]
-    df = pd.DataFrame({"tokens": tokens, "events": events, "store": rng.choice(list("abc"), n_rows)})
+    df = pd.DataFrame(
+        {"tokens": tokens, "events": events, "store": rng.choice(list("abc"), n_rows)}
+    )
     y = 2 * _count_threes(tokens) + np.array([sum(e) for e in events]) + (df["store"] == "a")
     return df, y.astype(np.float64)
 
@@ -83,7 +98,9 @@ def test_padder_pads_and_truncates_as_keras_does():
 
 def test_padder_values_names_pandas_output_and_clone():
     df = pd.DataFrame({"a": [[0.5, -1.0], [2.0]], "b": [[1.0], np.array([3.0, 4.0, 5.0])]})
-    padder = SequencePadder(maxlen=2, dtype="float32", padding="post").set_output(transform="pandas")
+    padder = SequencePadder(maxlen=2, dtype="float32", padding="post").set_output(
+        transform="pandas"
+    )
     out = padder.fit_transform(df)
     assert list(out.columns) == ["a_0", "a_1", "b_0", "b_1"]
     assert out.dtypes.eq(np.float32).all()
@@ -111,8 +128,11 @@ def test_padder_names_the_bad_cell(cell, error, match):
 
 
 def test_padder_rejects_bad_parameters():
-    for params, match in [({"maxlen": 0}, "maxlen"), ({"padding": "mid"}, "padding"),
-                          ({"dtype": "int64"}, "dtype")]:
+    for params, match in [
+        ({"maxlen": 0}, "maxlen"),
+        ({"padding": "mid"}, "padding"),
+        ({"dtype": "int64"}, "dtype"),
+    ]:
         with pytest.raises(ValueError, match=rf"The '{match}' parameter of SequencePadder must be"):
             SequencePadder(**params).fit(pd.DataFrame({"s": [[1]]}))
     # Declared once, for every parameter (scikit-learn's own check skips this
@@ -133,12 +153,19 @@ def test_masking_makes_padding_side_irrelevant_for_network_a(sequence_pre):
 
 def _sequence_chain(pre, epochs=25):
     return make_chain(
-        pre, representation_columns=["tokens"],
+        pre,
+        representation_columns=["tokens"],
         representation_padder=SequencePadder(maxlen=MAXLEN),
-        categorical_columns=["store"], sequence_columns=["events"],
+        categorical_columns=["store"],
+        sequence_columns=["events"],
         sequence_padder=SequencePadder(dtype="float32"),
-        regressor=ChainRegressor(epochs=epochs, random_state=0, hidden_units=(16,), branch_units=16,
-                                 optimizer__learning_rate=0.01),
+        regressor=ChainRegressor(
+            epochs=epochs,
+            random_state=0,
+            hidden_units=(16,),
+            branch_units=16,
+            optimizer__learning_rate=0.01,
+        ),
     )
 
 
@@ -148,9 +175,15 @@ def test_recurrent_network_a_inside_the_chain_end_to_end(sequence_pre, tmp_path)
     chain = _sequence_chain(sequence_pre).fit(df[train], y[train])
     regressor = chain.named_steps["regressor"]
     assert [name for name, _, _ in regressor.input_blocks_] == [
-        "representation", "onehot", "sequence_events"
+        "representation",
+        "onehot",
+        "sequence_events",
     ]
-    assert regressor.sequence_blocks_["sequence_events"] == {"tokens": False, "steps": 5, "vocabulary": 0}
+    assert regressor.sequence_blocks_["sequence_events"] == {
+        "tokens": False,
+        "steps": 5,
+        "vocabulary": 0,
+    }
     assert any(isinstance(layer, keras.layers.Masking) for layer in regressor.model_.layers)
     score = chain.score(df[test], y[test])
     baseline = 1 - np.var(y[test] - y[train].mean()) / np.var(y[test])
@@ -165,21 +198,31 @@ def test_recurrent_network_a_inside_the_chain_end_to_end(sequence_pre, tmp_path)
     buffer.seek(0)
     np.testing.assert_array_equal(joblib.load(buffer).predict(new), chain.predict(new))
     skchain.save(chain, tmp_path / "sequences.skchain")
-    loaded = skchain.load(tmp_path / "sequences.skchain", trusted=[f"{__name__}.build_sequence_network_a"])
+    loaded = skchain.load(
+        tmp_path / "sequences.skchain", trusted=[f"{__name__}.build_sequence_network_a"]
+    )
     np.testing.assert_array_equal(loaded.predict(new), chain.predict(new))
 
 
 def _sequence_frame(sequences, padding, maxlen=6):
     padded = keras.utils.pad_sequences(sequences, maxlen=maxlen, padding=padding, dtype="int32")
-    return pd.DataFrame(padded, columns=[f"sequence__s_{t}" for t in range(maxlen)]).astype(np.int32)
+    return pd.DataFrame(padded, columns=[f"sequence__s_{t}" for t in range(maxlen)]).astype(
+        np.int32
+    )
 
 
 def test_final_network_token_branch_masks_padding():
     rng = np.random.default_rng(2)
     sequences = _token_lists(rng, 200, longest=6)
     y = _count_threes(sequences)
-    regressor = ChainRegressor(epochs=30, random_state=0, branch_units=8, hidden_units=(8,),
-                               optimizer__learning_rate=0.02, token_embedding_dim=4)
+    regressor = ChainRegressor(
+        epochs=30,
+        random_state=0,
+        branch_units=8,
+        hidden_units=(8,),
+        optimizer__learning_rate=0.02,
+        token_embedding_dim=4,
+    )
     regressor.fit(_sequence_frame(sequences, "pre"), y)
     info = regressor.sequence_blocks_["sequence"]
     assert info == {"tokens": True, "steps": 6, "vocabulary": VOCABULARY + 1}
@@ -187,7 +230,8 @@ def test_final_network_token_branch_masks_padding():
     # Padding on the other side, or an id never seen, changes nothing / fails nothing.
     np.testing.assert_allclose(
         regressor.predict(_sequence_frame(sequences[:20], "post")),
-        regressor.predict(_sequence_frame(sequences[:20], "pre")), atol=1e-5,
+        regressor.predict(_sequence_frame(sequences[:20], "pre")),
+        atol=1e-5,
     )
     unseen = _sequence_frame([[1, 500, 2]], "pre")
     assert np.isfinite(regressor.predict(unseen)).all()

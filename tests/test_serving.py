@@ -28,8 +28,9 @@ def _with_categories(df, seed=3):
     """B plus a 'city' column with rare levels and missing values, and missing ages."""
     rng = np.random.default_rng(seed)
     df = df.copy()
-    df["city"] = rng.choice(["Oslo", "Rome", "Paris", "Lima", None], size=len(df),
-                            p=[0.4, 0.3, 0.2, 0.03, 0.07])
+    df["city"] = rng.choice(
+        ["Oslo", "Rome", "Paris", "Lima", None], size=len(df), p=[0.4, 0.3, 0.2, 0.03, 0.07]
+    )
     df["age"] = df["age"].astype(float)
     df.loc[df.index[::9], "age"] = np.nan
     return df
@@ -47,18 +48,29 @@ def _new_rows(df):
 
 def _chain(pre, final=None, **kwargs):
     return make_chain(
-        pre, representation_columns=A_COLUMNS, categorical_columns=["store", "city"],
-        categorical_encoding=kwargs.pop("categorical_encoding", {"store": "onehot", "city": "embed"}),
-        numeric_columns=["age"], numeric_imputer="median", min_frequency=5,
-        **({"regressor": final} if final is None or not isinstance(final, ChainClassifier)
-           else {"classifier": final}),
+        pre,
+        representation_columns=A_COLUMNS,
+        categorical_columns=["store", "city"],
+        categorical_encoding=kwargs.pop(
+            "categorical_encoding", {"store": "onehot", "city": "embed"}
+        ),
+        numeric_columns=["age"],
+        numeric_imputer="median",
+        min_frequency=5,
+        **(
+            {"regressor": final}
+            if final is None or not isinstance(final, ChainClassifier)
+            else {"classifier": final}
+        ),
         **kwargs,
     )
 
 
 def _custom_network(meta, compile_kwargs):
     inputs = keras.Input((meta["n_features_in_"],))
-    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(4, activation="relu")(inputs)))
+    model = keras.Model(
+        inputs, keras.layers.Dense(1)(keras.layers.Dense(4, activation="relu")(inputs))
+    )
     model.compile(**compile_kwargs)
     return model
 
@@ -77,10 +89,14 @@ def chains(fitted_pre, data):
     labels = np.where(y > np.median(y), "high", "low")
     return {
         "encodings": _chain(fitted_pre, ChainRegressor(epochs=2, random_state=0)).fit(df, y),
-        "fine_tuned": _chain(fitted_pre, ChainRegressor(epochs=2, random_state=0),
-                             fine_tune=FineTune(epochs=1, learning_rate=1e-3)).fit(df, y),
-        "custom": _chain(fitted_pre, ChainRegressor(model=_custom_network, epochs=2,
-                                                     random_state=0)).fit(df, y),
+        "fine_tuned": _chain(
+            fitted_pre,
+            ChainRegressor(epochs=2, random_state=0),
+            fine_tune=FineTune(epochs=1, learning_rate=1e-3),
+        ).fit(df, y),
+        "custom": _chain(
+            fitted_pre, ChainRegressor(model=_custom_network, epochs=2, random_state=0)
+        ).fit(df, y),
         "classifier": _chain(fitted_pre, ChainClassifier(epochs=2, random_state=0)).fit(df, labels),
     }
 
@@ -117,14 +133,21 @@ def test_levels_are_served_as_the_fitted_encoders_treat_them(chains, data):
     # Levels are text as CategoricalLevels spells them, whatever the column's dtype.
     as_category = new.astype({"city": "category", "store": "category"})
     np.testing.assert_array_equal(chain.serving_inputs(as_category)["city"], inputs["city"])
-    np.testing.assert_allclose(np.asarray(model(chain.serving_inputs(as_category))),
-                               chain.predict(as_category), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(model(chain.serving_inputs(as_category))),
+        chain.predict(as_category),
+        rtol=1e-5,
+        atol=1e-6,
+    )
 
 
 def test_hash_columns_are_refused_with_the_column_and_what_exports(fitted_pre, data):
     df, y, _ = data
-    chain = _chain(fitted_pre, ChainRegressor(epochs=1, random_state=0),
-                   categorical_encoding={"store": "hash", "city": "onehot"}).fit(df, y)
+    chain = _chain(
+        fitted_pre,
+        ChainRegressor(epochs=1, random_state=0),
+        categorical_encoding={"store": "hash", "city": "onehot"},
+    ).fit(df, y)
     for call in (chain.to_keras, lambda: chain.export("unused", format="onnx")):
         with pytest.raises(ValueError, match=r"\['store'\].*'onehot' or 'embed'"):
             call()
@@ -142,15 +165,26 @@ def test_export_refuses_unknown_formats_and_unfitted_chains(chains, fitted_pre, 
 def _run_fresh(code, tmp_path):
     """Run ``code`` in a fresh interpreter; returns its stdout's last line as JSON."""
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ""}
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, env=env, cwd=tmp_path, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def _write_inputs(chain, rows, path):
-    np.savez(path, **{k: v.astype(str) if v.dtype == object else v
-                      for k, v in chain.serving_inputs(rows).items()})
+    np.savez(
+        path,
+        **{
+            k: v.astype(str) if v.dtype == object else v
+            for k, v in chain.serving_inputs(rows).items()
+        },
+    )
 
 
 def test_artifacts_predict_in_fresh_processes_without_skchain(chains, data, tmp_path):
@@ -174,15 +208,32 @@ def test_artifacts_predict_in_fresh_processes_without_skchain(chains, data, tmp_
         {check}
         print(json.dumps(out))
     """
-    saved_model = _run_fresh(loader.format(kinds=list(chains), check="", predict=(
-        "import tensorflow as tf; served = tf.saved_model.load(kind + '_saved_model'); "
-        "(predictions,) = served.serve({k: tf.constant(v) for k, v in inputs.items()}).values()")),
-        tmp_path)
-    onnx = _run_fresh(loader.format(kinds=list(chains), check="assert 'tensorflow' not in sys.modules", predict=(
-        "import onnxruntime as ort; predictions = ort.InferenceSession(kind + '.onnx')"
-        ".run(None, inputs)[0]")), tmp_path)
+    saved_model = _run_fresh(
+        loader.format(
+            kinds=list(chains),
+            check="",
+            predict=(
+                "import tensorflow as tf; served = tf.saved_model.load(kind + '_saved_model'); "
+                "(predictions,) = served.serve({k: tf.constant(v) for k, v in inputs.items()}).values()"
+            ),
+        ),
+        tmp_path,
+    )
+    onnx = _run_fresh(
+        loader.format(
+            kinds=list(chains),
+            check="assert 'tensorflow' not in sys.modules",
+            predict=(
+                "import onnxruntime as ort; predictions = ort.InferenceSession(kind + '.onnx')"
+                ".run(None, inputs)[0]"
+            ),
+        ),
+        tmp_path,
+    )
     for kind in chains:
-        np.testing.assert_allclose(saved_model[kind], expected[kind], rtol=1e-5, atol=1e-6, err_msg=kind)
+        np.testing.assert_allclose(
+            saved_model[kind], expected[kind], rtol=1e-5, atol=1e-6, err_msg=kind
+        )
         np.testing.assert_allclose(onnx[kind], expected[kind], rtol=1e-5, atol=1e-6, err_msg=kind)
 
 
@@ -201,7 +252,9 @@ def test_saved_model_signature_names_the_columns(chains, tmp_path):
 @pytest.fixture
 def worker_environment(monkeypatch):
     # Workers unpickle network A, whose builder lives in tests/conftest.py.
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [TESTS, os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [TESTS, os.environ.get("PYTHONPATH")]))
+    )
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -215,9 +268,16 @@ def test_dask_partitions_scored_on_a_local_cluster_equal_pandas(chains, data, wo
     df, _, _ = data
     regressor, classifier = chains["encodings"], chains["classifier"]
     frame = dd.from_pandas(df, npartitions=3)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         predictions = predict_partitions(regressor, frame).compute()
         labels = predict_partitions(classifier, frame).compute()
         proba = predict_partitions(classifier, frame, method="predict_proba").compute()
@@ -251,16 +311,26 @@ def test_only_the_blocks_package_reads_the_features_step():
 
     package = Path(skchain.__file__).parent
     sources = {str(path.relative_to(package)): path.read_text() for path in package.rglob("*.py")}
-    readers = sorted(name for name, text in sources.items()
-                     if re.search(r"(?<!named_)transformers_\b(?!`)", text))
+    readers = sorted(
+        name
+        for name, text in sources.items()
+        if re.search(r"(?<!named_)transformers_\b(?!`)", text)
+    )
     assert readers and all(name.startswith("blocks/") for name in readers), readers
     kinds = "representation|network_a_inputs|numeric|onehot|embedded|hashed|sequence|other"
-    switches = sorted(name for name, text in sources.items()
-                      if (re.search(r"(?<!dtype)(?<!parameter)\.kind\b", text)
-                          or re.search(rf"\bkind\)? *(==|!=|in|not in) *\(?\"({kinds})\"", text))
-                      and not name.startswith("blocks/"))
+    switches = sorted(
+        name
+        for name, text in sources.items()
+        if (
+            re.search(r"(?<!dtype)(?<!parameter)\.kind\b", text)
+            or re.search(rf"\bkind\)? *(==|!=|in|not in) *\(?\"({kinds})\"", text)
+        )
+        and not name.startswith("blocks/")
+    )
     assert switches == [], switches
-    prefix_parsers = sorted(name for name, text in sources.items() if "name.startswith(prefix)" in text)
+    prefix_parsers = sorted(
+        name for name, text in sources.items() if "name.startswith(prefix)" in text
+    )
     assert prefix_parsers == ["blocks/layout.py"]
     assert "def _block_kind" not in sources["_network.py"]
 
@@ -273,11 +343,26 @@ def test_export_from_the_command_line(chains, data, tmp_path):
     joblib.dump(chain, tmp_path / "chain.joblib")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": TESTS}
     done = subprocess.run(
-        [sys.executable, "-m", "skchain", "export", "chain.joblib", "chain.onnx", "--format", "onnx"],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "skchain",
+            "export",
+            "chain.joblib",
+            "chain.onnx",
+            "--format",
+            "onnx",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "wrote chain.onnx (onnx)"
     _, _, new = data
-    served = onnxruntime.InferenceSession(str(tmp_path / "chain.onnx")).run(None, chain.serving_inputs(new))
+    served = onnxruntime.InferenceSession(str(tmp_path / "chain.onnx")).run(
+        None, chain.serving_inputs(new)
+    )
     np.testing.assert_allclose(served[0], chain.predict(new), rtol=1e-5, atol=1e-6)

@@ -16,12 +16,11 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import exported_answers, run_fresh
 from sklearn.model_selection import GridSearchCV
 
 import skchain
 from skchain import ChainRegressor, FineTune, KerasTransformer, make_chain
-
-from conftest import exported_answers, run_fresh
 
 TESTS = str(Path(__file__).parent)
 LEFT = [f"a{i}" for i in range(6)]
@@ -37,8 +36,14 @@ def build_named(meta):
 
 
 def _network(X, y):
-    return KerasTransformer(build_named, output_layer="embedding", loss="mse", epochs=8,
-                            optimizer__learning_rate=0.01, random_state=0).fit(X, y)
+    return KerasTransformer(
+        build_named,
+        output_layer="embedding",
+        loss="mse",
+        epochs=8,
+        optimizer__learning_rate=0.01,
+        random_state=0,
+    ).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +72,11 @@ def data(dataset_b):
 def _chain(networks, **kwargs):
     return make_chain(
         representations={"left": (networks["left"], LEFT), "right": networks["right"]},
-        categorical_columns=["store"], categorical_encoding="embed", numeric_columns=["age"],
-        regressor=ChainRegressor(epochs=2, random_state=0), **kwargs,
+        categorical_columns=["store"],
+        categorical_encoding="embed",
+        numeric_columns=["age"],
+        regressor=ChainRegressor(epochs=2, random_state=0),
+        **kwargs,
     )
 
 
@@ -87,7 +95,9 @@ def test_one_block_and_one_branch_per_network(fitted, data):
     names = [name for name, _, _ in fitted.named_steps["features"].transformers_]
     assert names[:4] == ["left", "left_inputs", "right", "right_inputs"]
     assert [name for name, _, _ in fitted.named_steps["regressor"].input_blocks_] == names
-    step_by_step = fitted.named_steps["regressor"].predict(fitted.named_steps["features"].transform(new))
+    step_by_step = fitted.named_steps["regressor"].predict(
+        fitted.named_steps["features"].transform(new)
+    )
     np.testing.assert_allclose(fitted.predict(new), step_by_step, rtol=1e-5, atol=1e-6)
     assert set(fitted.category_embeddings()) == {"store"}
     # Each network A has its own frozen step, with its own drift report on its own columns.
@@ -102,7 +112,9 @@ def test_exports_equal_predict(fitted, data, tmp_path):
     expected = fitted.predict(new)
     inputs = fitted.serving_inputs(new)
     assert sorted(inputs) == sorted([*LEFT, "b0", "b1", "store", "age"])
-    np.testing.assert_allclose(np.asarray(fitted.to_keras()(inputs)), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(fitted.to_keras()(inputs)), expected, rtol=1e-5, atol=1e-6
+    )
     for out in exported_answers(fitted, inputs, tmp_path):  # SavedModel, ONNX
         np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
 
@@ -114,7 +126,10 @@ def test_each_network_is_searchable(networks, data):
     assert len(search.cv_results_["mean_test_score"]) == 2
     best = search.best_estimator_
     width = {"hidden": 8, "embedding": 4}[search.best_params_["features__right__output_layer"]]
-    assert dict((n, b - a) for n, a, b in best.named_steps["regressor"].input_blocks_)["right"] == width
+    assert (
+        dict((n, b - a) for n, a, b in best.named_steps["regressor"].input_blocks_)["right"]
+        == width
+    )
 
 
 @pytest.mark.parametrize("tuned", [None, ["right"]])
@@ -126,16 +141,19 @@ def test_fine_tuning_all_or_named_networks(networks, data, tuned):
     assert set(chain.fine_tuned_["networks"]) == set(tuned or ["left", "right"])
     frozen = chain.named_steps["features"].named_transformers_
     for name, net in networks.items():
-        for kept, now in zip(before[name], _weights(net)):
+        for kept, now in zip(before[name], _weights(net), strict=False):
             np.testing.assert_array_equal(kept, now)  # the user's networks never move
         assert (frozen[name].estimator is net) == (tuned is not None and name not in tuned)
     tuned_right = frozen["right"].estimator.model_.get_weights()
-    assert any(not np.array_equal(a, b) for a, b in zip(tuned_right, before["right"]))
+    assert any(not np.array_equal(a, b) for a, b in zip(tuned_right, before["right"], strict=False))
     expected = chain.predict(new)
-    step_by_step = chain.named_steps["regressor"].predict(chain.named_steps["features"].transform(new))
+    step_by_step = chain.named_steps["regressor"].predict(
+        chain.named_steps["features"].transform(new)
+    )
     np.testing.assert_allclose(expected, step_by_step, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(np.asarray(chain.to_keras()(chain.serving_inputs(new))), expected,
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(chain.to_keras()(chain.serving_inputs(new))), expected, rtol=1e-5, atol=1e-6
+    )
 
 
 def test_saved_and_reloaded_in_a_fresh_process(fitted, data, tmp_path):
@@ -162,13 +180,22 @@ def test_dask_partitions_equal_pandas(fitted, data, monkeypatch):
 
     from skchain.partitions import predict_partitions
 
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [TESTS, os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [TESTS, os.environ.get("PYTHONPATH")]))
+    )
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "3")
     df, _, _ = data
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as cluster, \
-            distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         predictions = predict_partitions(fitted, dd.from_pandas(df, npartitions=2)).compute()
     np.testing.assert_allclose(predictions.to_numpy(), fitted.predict(df), rtol=1e-5, atol=1e-6)
 
@@ -183,9 +210,16 @@ def test_bad_representations_are_named(networks):
         (dict(representations={"a__b": left}), ValueError, "without '__'"),
         (dict(representations={}), TypeError, "non-empty dict"),
         (dict(representations={"x": (left, LEFT, None, 1)}), ValueError, "sequence of 4"),
-        (dict(representations={"x": "left"}), TypeError, r"representations\['x'\] must be a fitted"),
-        (dict(representations={"x": left}, representation_columns=LEFT), ValueError,
-         "in its entry"),
+        (
+            dict(representations={"x": "left"}),
+            TypeError,
+            r"representations\['x'\] must be a fitted",
+        ),
+        (
+            dict(representations={"x": left}, representation_columns=LEFT),
+            ValueError,
+            "in its entry",
+        ),
         (dict(preprocessor=left, representations={"x": left}), ValueError, "not both"),
         (dict(), ValueError, "pass network A as preprocessor"),
     ]
@@ -197,9 +231,13 @@ def test_bad_representations_are_named(networks):
 def test_fine_tune_names_unknown_networks(networks, data):
     df, y, _ = data
     chain = _chain(networks, fine_tune=FineTune(epochs=1, networks=["middle"]))
-    with pytest.raises(ValueError, match=r"networks=\['middle'\]; expected names .*\['left', 'right'\]"):
+    with pytest.raises(
+        ValueError, match=r"networks=\['middle'\]; expected names .*\['left', 'right'\]"
+    ):
         chain.fit(df, y)
-    assert not hasattr(chain, "fine_tuned_") and not hasattr(chain.named_steps["regressor"], "model_")
+    assert not hasattr(chain, "fine_tuned_") and not hasattr(
+        chain.named_steps["regressor"], "model_"
+    )
 
 
 def test_plot_history_draws_each_network(fitted):
@@ -226,14 +264,22 @@ def test_new_rows_run_every_network_in_one_graph(fitted, data, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(KerasTransformer, "representation", outside_the_graph)
         predicted = fitted.predict(rows)
-    step_by_step = fitted.named_steps["regressor"].predict(fitted.named_steps["features"].transform(rows))
+    step_by_step = fitted.named_steps["regressor"].predict(
+        fitted.named_steps["features"].transform(rows)
+    )
     np.testing.assert_allclose(predicted, step_by_step, rtol=1e-5, atol=1e-6)
 
 
 def test_one_network_under_two_names_is_served(networks, data):
     df, y, new = data
     right = networks["right"]
-    chain = make_chain(representations={"one": right, "two": (right, RIGHT)},
-                       regressor=ChainRegressor(epochs=1, random_state=0)).fit(df, y)
-    np.testing.assert_allclose(np.asarray(chain.to_keras()(chain.serving_inputs(new))),
-                               chain.predict(new), rtol=1e-5, atol=1e-6)
+    chain = make_chain(
+        representations={"one": right, "two": (right, RIGHT)},
+        regressor=ChainRegressor(epochs=1, random_state=0),
+    ).fit(df, y)
+    np.testing.assert_allclose(
+        np.asarray(chain.to_keras()(chain.serving_inputs(new))),
+        chain.predict(new),
+        rtol=1e-5,
+        atol=1e-6,
+    )

@@ -2,21 +2,24 @@
 
 import numpy as np
 import pytest
+from conftest import build_network_a
 from sklearn.metrics import r2_score
 from sklearn.preprocessing import QuantileTransformer
 
 import skchain
-from skchain import ChainClassifier, ChainRegressor, FineTune, KerasTransformer, make_chain
-
-from conftest import build_network_a
+from skchain import ChainRegressor, FineTune, KerasTransformer, make_chain
 
 COLUMNS = [f"a{i}" for i in range(6)]
 
 
 def _chain(pre, **regressor):
-    return make_chain(pre, representation_columns=COLUMNS, categorical_columns=["store"],
-                      numeric_columns=["age"],
-                      regressor=ChainRegressor(epochs=8, random_state=0, **regressor))
+    return make_chain(
+        pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(epochs=8, random_state=0, **regressor),
+    )
 
 
 def test_a_target_in_thousands_trains_like_the_same_target_in_units(fitted_pre, dataset_b):
@@ -36,9 +39,13 @@ def test_a_target_in_thousands_trains_like_the_same_target_in_units(fitted_pre, 
 def test_every_path_predicts_in_the_targets_units(fitted_pre, dataset_b, tmp_path):
     df, y = dataset_b
     target = np.column_stack([5000.0 + 800.0 * y, -3.0 * y])  # two outputs, other scales
-    chain = make_chain(fitted_pre, representation_columns=COLUMNS, categorical_columns=["store"],
-                       regressor=ChainRegressor(epochs=3, random_state=0),
-                       fine_tune=FineTune(epochs=1)).fit(df, target)
+    chain = make_chain(
+        fitted_pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
+        regressor=ChainRegressor(epochs=3, random_state=0),
+        fine_tune=FineTune(epochs=1),
+    ).fit(df, target)
     step_by_step = chain[-1].predict(chain[:-1].transform(df))
     assert abs(step_by_step[:, 0].mean() - 5000.0) < 2000.0  # in dollars, not standard units
     np.testing.assert_allclose(chain.predict(df), step_by_step, rtol=1e-5, atol=5e-3)
@@ -73,8 +80,9 @@ def test_other_scalers_predict_but_only_standard_ones_are_served(fitted_pre, dat
     df, y = dataset_b
     chain = _chain(fitted_pre, target_scaler=QuantileTransformer(n_quantiles=50)).fit(df, y)
     assert chain.predict(df).shape == (len(df),)
-    np.testing.assert_allclose(chain.predict(df), chain[-1].predict(chain[:-1].transform(df)),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        chain.predict(df), chain[-1].predict(chain[:-1].transform(df)), rtol=1e-5, atol=1e-5
+    )
     with pytest.raises(ValueError, match="target_scaler=QuantileTransformer cannot be served"):
         chain.to_keras()
     with pytest.raises(ValueError, match="target_scaler='robust'"):
@@ -87,8 +95,9 @@ def test_network_a_standardises_a_continuous_target_and_leaves_labels_alone(data
     assert pre.target_scaler_.mean_[0] == pytest.approx(1e4 * y.mean(), rel=1e-5)
     assert r2_score(1e4 * y, pre.predict(X)) > 0.5  # in the target's units
     labels = (y > np.median(y)).astype(int)
-    clf = KerasTransformer(build_network_a, loss="binary_crossentropy", epochs=1,
-                           random_state=0).fit(X, labels)
+    clf = KerasTransformer(
+        build_network_a, loss="binary_crossentropy", epochs=1, random_state=0
+    ).fit(X, labels)
     assert clf.target_scaler_ is None
 
 
@@ -121,7 +130,11 @@ def test_the_served_inverse_is_the_scalers_own_for_every_standard_scaler():
     from skchain._target import target_affine, unscaled_outputs
 
     y = np.random.default_rng(0).normal(5000, 800, size=(50, 2))
-    for scaler in (StandardScaler(), StandardScaler(with_mean=False), StandardScaler(with_std=False)):
+    for scaler in (
+        StandardScaler(),
+        StandardScaler(with_mean=False),
+        StandardScaler(with_std=False),
+    ):
         scaler.fit(y)
         out = np.asarray(scaler.transform(y), np.float32)
         scale, shift = target_affine(scaler)

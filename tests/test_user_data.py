@@ -15,14 +15,18 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import N_A_FEATURES, build_network_a, make_dataset_a
 from sklearn.utils.class_weight import compute_class_weight
 
 from skchain import (
-    ChainClassifier, ChainRegressor, FineTune, FrozenTransformer, KerasTransformer, make_chain,
+    ChainClassifier,
+    ChainRegressor,
+    FineTune,
+    FrozenTransformer,
+    KerasTransformer,
+    make_chain,
 )
 from skchain._weights import class_sample_weight
-
-from conftest import N_A_FEATURES, build_network_a, make_dataset_a
 
 COLUMNS = [f"a{i}" for i in range(N_A_FEATURES)]
 
@@ -35,7 +39,7 @@ def _read_only(*arrays):
 
 def _assert_unchanged(before, after):
     assert len(before) == len(after)
-    for old, new in zip(before, after):
+    for old, new in zip(before, after, strict=False):
         if isinstance(old, pd.DataFrame):
             pd.testing.assert_frame_equal(new, old)
         elif isinstance(old, pd.Series):
@@ -70,8 +74,9 @@ def test_network_a_and_frozen_transformer_leave_the_data_alone(frame):
         _read_only(X, y, weight)
     data = (X, y, weight)
     before = copy.deepcopy(data)
-    pre = KerasTransformer(build_network_a, loss="mse", epochs=1, leakage_check="off",
-                           random_state=0)
+    pre = KerasTransformer(
+        build_network_a, loss="mse", epochs=1, leakage_check="off", random_state=0
+    )
     pre.fit(X, y, sample_weight=weight)
     pre.transform(X), pre.predict(X)
     frozen = FrozenTransformer(pre)
@@ -90,13 +95,21 @@ def test_regressor_leaves_the_data_alone():
     reg.partial_fit(X, y, sample_weight=weight)
     reg.predict(X), reg.score(X, y, sample_weight=weight)
     ChainRegressor(hidden_units=(4,), epochs=1, early_stopping=True, random_state=0).fit(
-        X, y, sample_weight=weight)
+        X, y, sample_weight=weight
+    )
     _assert_unchanged(before, data)
 
 
-@pytest.mark.parametrize("class_weight, writeable", [
-    (None, False), ("balanced", False), ("balanced", True), ({0: 1.0, 1: 3.0}, False),
-], ids=["no class weight", "balanced, read-only", "balanced, compared", "dict"])
+@pytest.mark.parametrize(
+    "class_weight, writeable",
+    [
+        (None, False),
+        ("balanced", False),
+        ("balanced", True),
+        ({0: 1.0, 1: 3.0}, False),
+    ],
+    ids=["no class weight", "balanced, read-only", "balanced, compared", "dict"],
+)
 def test_classifier_leaves_the_data_and_class_weights_alone(class_weight, writeable):
     X, _, weight = _rows()
     X_val, _, _ = _rows(12, seed=1)
@@ -106,8 +119,9 @@ def test_classifier_leaves_the_data_and_class_weights_alone(class_weight, writea
         _read_only(*data)
     before = copy.deepcopy(data)
     given = copy.deepcopy(class_weight)
-    clf = ChainClassifier(hidden_units=(4,), epochs=2, class_weight=class_weight,
-                          early_stopping=True, random_state=0)
+    clf = ChainClassifier(
+        hidden_units=(4,), epochs=2, class_weight=class_weight, early_stopping=True, random_state=0
+    )
     clf.fit(X, y, sample_weight=weight, X_val=X_val, y_val=y_val)
     clf.partial_fit(X, y, sample_weight=weight)  # validation rows drawn from X
     clf.predict(X), clf.predict_proba(X), clf.decision_function(X)
@@ -126,8 +140,9 @@ def test_chains_leave_the_data_alone(fitted_pre, dataset_b, fine_tune, final):
     if final == "regressor":
         estimator = ChainRegressor(hidden_units=(4,), epochs=1, random_state=0)
     else:
-        estimator = ChainClassifier(hidden_units=(4,), epochs=1, class_weight="balanced",
-                                    random_state=0)
+        estimator = ChainClassifier(
+            hidden_units=(4,), epochs=1, class_weight="balanced", random_state=0
+        )
         y = np.where(y > np.median(y), "high", "low")
     X_val, y_val = df.iloc[:15].copy(), y[:15].copy()
     weight = _weights(len(df))
@@ -137,8 +152,12 @@ def test_chains_leave_the_data_alone(fitted_pre, dataset_b, fine_tune, final):
     data = (df, y, weight, X_val, y_val, target)
     before = copy.deepcopy(data)
     chain = make_chain(
-        fitted_pre, representation_columns=COLUMNS, categorical_columns=["store"],
-        numeric_columns=["age"], regressor=estimator, fine_tune=fine_tune,
+        fitted_pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=estimator,
+        fine_tune=fine_tune,
     )
     chain.fit(df, target, X_val=X_val, y_val=y_val, regressor__sample_weight=weight)
     chain.predict(df), chain.score(df, target), chain[:-1].transform(df)
@@ -166,8 +185,11 @@ def test_fine_tuning_leaves_the_users_network_alone(dataset_b):
     network, weights = _user_network()
     pre = KerasTransformer.from_model(network, output_layer="embedding")
     chain = make_chain(
-        pre, representation_columns=COLUMNS, categorical_columns=["store"],
-        numeric_columns=["age"], regressor=ChainRegressor(hidden_units=(4,), epochs=1),
+        pre,
+        representation_columns=COLUMNS,
+        categorical_columns=["store"],
+        numeric_columns=["age"],
+        regressor=ChainRegressor(hidden_units=(4,), epochs=1),
         fine_tune=FineTune(epochs=1),
     ).fit(df.iloc[:60], y[:60])
     assert chain.fine_tuned_["epochs"] == 1
@@ -208,8 +230,10 @@ def test_balanced_class_weight_counts_rows_by_their_weight():
     expected = weight * per_class[np.searchsorted(classes, y)]
     np.testing.assert_allclose(class_sample_weight("balanced", y, weight), expected)
     keep = weight > 0
-    np.testing.assert_allclose(class_sample_weight("balanced", y, weight)[keep],
-                               class_sample_weight("balanced", y[keep], weight[keep]))
+    np.testing.assert_allclose(
+        class_sample_weight("balanced", y, weight)[keep],
+        class_sample_weight("balanced", y[keep], weight[keep]),
+    )
     # A class whose rows all weigh 0 is a class left out; its rows weigh 0.
     weight[y == "rare"] = 0.0
     np.testing.assert_array_equal(class_sample_weight("balanced", y, weight), weight)
@@ -223,8 +247,9 @@ def test_a_row_of_weight_zero_is_a_row_left_out_with_balanced_classes():
     keep = weight > 0
 
     def fitted(X, y, **kwargs):
-        return ChainClassifier(hidden_units=(8,), epochs=3, class_weight="balanced",
-                               random_state=0).fit(X, y, **kwargs)
+        return ChainClassifier(
+            hidden_units=(8,), epochs=3, class_weight="balanced", random_state=0
+        ).fit(X, y, **kwargs)
 
     weighted = fitted(X, y, sample_weight=weight)
     left_out = fitted(X[keep], y[keep])

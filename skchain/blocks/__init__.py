@@ -29,18 +29,50 @@ Kinds, decided by the fitted transformer (never by its name):
 """
 
 from ._base import Block, layer_name, serving_name
-from .registry import block_class, block_names_by_encoding, register_block, registered_blocks, unregister_block
+from .categorical import CategoricalBlock, EmbeddedBlock, HashedBlock, OneHotBlock
+from .layout import (
+    Layout,
+    blocks_from_names,
+    fitted_transformers,
+    input_blocks,
+    plan_state,
+    replace_network,
+)
+from .numeric import NetworkAInputsBlock, NumericBlock, check_numeric_columns
+from .other import OtherBlock
+from .registry import (
+    block_class,
+    block_names_by_encoding,
+    register_block,
+    registered_blocks,
+    unregister_block,
+)
 from .representation import RepresentationBlock
 from .sequence import SequenceBlock
-from .numeric import NetworkAInputsBlock, NumericBlock, check_numeric_columns
-from .categorical import CategoricalBlock, EmbeddedBlock, HashedBlock, OneHotBlock
-from .other import OtherBlock
-from .layout import Layout, blocks_from_names, fitted_transformers, input_blocks, plan_state, replace_network
 
 __all__ = [
-    "Block", "CategoricalBlock", "EmbeddedBlock", "HashedBlock", "Layout", "NetworkAInputsBlock",
-    "NumericBlock", "OneHotBlock", "OtherBlock", "RepresentationBlock", "SequenceBlock",
-    "block_class", "block_names_by_encoding", "blocks_from_names", "check_numeric_columns", "fitted_transformers",
-    "input_blocks", "layer_name", "plan_state", "register_block", "registered_blocks",
-    "replace_network", "serving_name", "unregister_block",
+    "Block",
+    "CategoricalBlock",
+    "EmbeddedBlock",
+    "HashedBlock",
+    "Layout",
+    "NetworkAInputsBlock",
+    "NumericBlock",
+    "OneHotBlock",
+    "OtherBlock",
+    "RepresentationBlock",
+    "SequenceBlock",
+    "block_class",
+    "block_names_by_encoding",
+    "blocks_from_names",
+    "check_numeric_columns",
+    "fitted_transformers",
+    "input_blocks",
+    "layer_name",
+    "plan_state",
+    "register_block",
+    "registered_blocks",
+    "replace_network",
+    "serving_name",
+    "unregister_block",
 ]

@@ -27,7 +27,11 @@ def serving_name(column):
 
 def steps_of(transformer):
     """The steps of a fitted transformer: a ``Pipeline``'s, else the transformer alone."""
-    return [step for _, step in transformer.steps] if isinstance(transformer, Pipeline) else [transformer]
+    return (
+        [step for _, step in transformer.steps]
+        if isinstance(transformer, Pipeline)
+        else [transformer]
+    )
 
 
 class Block:
@@ -173,8 +177,10 @@ class Block:
 
     def serving_values(self, frame):
         """``{input name: ndarray}`` for the served model, from a DataFrame."""
-        return {name: frame[[column]].to_numpy(dtype=np.float32).reshape(-1, 1)
-                for name, column, _, _ in self.serving_inputs()}
+        return {
+            name: frame[[column]].to_numpy(dtype=np.float32).reshape(-1, 1)
+            for name, column, _, _ in self.serving_inputs()
+        }
 
     # ------------------------------------------------------------ the final network
     @classmethod
@@ -211,7 +217,9 @@ class Block:
         """
         if estimator.branch_units is None:
             return inputs
-        return dense(estimator.branch_units, f"{layer_name(name)}_branch", estimator.activation)(inputs)
+        return dense(estimator.branch_units, f"{layer_name(name)}_branch", estimator.activation)(
+            inputs
+        )
 
     def embedding_tables(self, tables):
         """``{column: DataFrame}`` of the learned embeddings of this block's columns, with

@@ -9,7 +9,13 @@ import pandas as pd
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 
 from .._base import dense_float32, without_pandas_output
-from ..encoders import MISSING, CategoricalLevels, HashingEncoder, default_embedding_width, level_texts
+from ..encoders import (
+    MISSING,
+    CategoricalLevels,
+    HashingEncoder,
+    default_embedding_width,
+    level_texts,
+)
 from ..layers import EntityEmbedding, LevelTable
 from ._base import Block, layer_name, serving_name, steps_of
 from .registry import register_block
@@ -46,9 +52,13 @@ class CategoricalBlock(Block):
         if self.why_not_served:
             return super().entry(frame)
         if self._index is None:
-            self._index = [pd.Index(vocabulary, dtype=object) for vocabulary, _ in self.level_tables()]
+            self._index = [
+                pd.Index(vocabulary, dtype=object) for vocabulary, _ in self.level_tables()
+            ]
         parts = []
-        for column, (vocabulary, table), index in zip(self.columns, self.level_tables(), self._index):
+        for column, (vocabulary, table), index in zip(
+            self.columns, self.level_tables(), self._index, strict=False
+        ):
             parts.append(table[index.get_indexer(level_texts(frame[column])) + 1])
         return np.ascontiguousarray(parts[0] if len(parts) == 1 else np.hstack(parts))
 
@@ -61,14 +71,20 @@ class CategoricalBlock(Block):
         import keras
 
         parts = [
-            LevelTable(vocabulary, table, name=f"{layer_name(self.name)}_{serving_name(c)}_levels")(inputs[name])
-            for (name, c, _, _), (vocabulary, table) in zip(self.serving_inputs(), self.level_tables())
+            LevelTable(vocabulary, table, name=f"{layer_name(self.name)}_{serving_name(c)}_levels")(
+                inputs[name]
+            )
+            for (name, c, _, _), (vocabulary, table) in zip(
+                self.serving_inputs(), self.level_tables(), strict=False
+            )
         ]
         return parts[0] if len(parts) == 1 else keras.ops.concatenate(parts, axis=1)
 
     def serving_values(self, frame):
-        return {name: level_texts(frame[column]).astype(object).reshape(-1, 1)
-                for name, column, _, _ in self.serving_inputs()}
+        return {
+            name: level_texts(frame[column]).astype(object).reshape(-1, 1)
+            for name, column, _, _ in self.serving_inputs()
+        }
 
     def level_tables(self):
         """``[(vocabulary, table)]`` per column (see :class:`~skchain.layers.LevelTable`).
@@ -91,8 +107,9 @@ class CategoricalBlock(Block):
             unseen = "<unseen>"
             while unseen in known:
                 unseen = f"<{unseen}>"
-            probe = pd.DataFrame({c: [_a_level(encoder, k)] * (len(known) + 2)
-                                  for k, c in enumerate(self.columns)})
+            probe = pd.DataFrame(
+                {c: [_a_level(encoder, k)] * (len(known) + 2) for k, c in enumerate(self.columns)}
+            )
             probe[column] = pd.Series([unseen, *known, None], dtype=object)
             with warnings.catch_warnings():
                 # An unseen level may be "encoded as all zeros": that is the point.
@@ -158,8 +175,10 @@ class EmbeddedBlock(CategoricalBlock):
             return super().branch(estimator, name, inputs, start, stop, seed, dense)
         sizes = [estimator.embedding_sizes_[f] for f in feature_names(estimator, start, stop)]
         return EntityEmbedding(
-            [rows for rows, _ in sizes], [width for _, width in sizes],
-            seed=seed(), name=f"{layer_name(name)}_embeddings",
+            [rows for rows, _ in sizes],
+            [width for _, width in sizes],
+            seed=seed(),
+            name=f"{layer_name(name)}_embeddings",
         )(inputs)
 
     def embedding_tables(self, tables):
@@ -171,7 +190,8 @@ class EmbeddedBlock(CategoricalBlock):
             labels = [MISSING, "<unknown>"] + _code_labels(self.encoder, j)
             labels += [f"<row {i}>" for i in range(len(labels), len(table))]
             out[column] = pd.DataFrame(
-                table, index=pd.Index(labels[: len(table)], name=column),
+                table,
+                index=pd.Index(labels[: len(table)], name=column),
                 columns=[f"dim{d}" for d in range(table.shape[1])],
             )
         return out

@@ -94,13 +94,19 @@ class Layout:
     def final_blocks(self):
         """``(input_blocks_, block_kinds_)`` of the final network: ``[(name, start, stop)]``
         and ``{name: kind}``."""
-        return ([(block.name, block.start, block.stop) for block in self.blocks],
-                {block.name: block.kind for block in self.blocks})
+        return (
+            [(block.name, block.start, block.stop) for block in self.blocks],
+            {block.name: block.kind for block in self.blocks},
+        )
 
     def encodings(self):
         """``{column: encoding}`` of the categorical blocks (``"onehot"``, ``"embed"``, ``"hash"``)."""
-        return {column: block.encoding for block in self.blocks if block.encoding
-                for column in block.columns}
+        return {
+            column: block.encoding
+            for block in self.blocks
+            if block.encoding
+            for column in block.columns
+        }
 
     def representations(self):
         """The blocks with a frozen network A, with their positions: ``[(i, block)]``."""
@@ -148,7 +154,9 @@ def blocks_from_names(feature_names, n_features):
     where a final stage fitted outside a chain recognises kinds by their
     ``standalone_prefix`` (inside a chain, the layout tells)."""
     blocks = input_blocks(feature_names, n_features)
-    prefixes = [(cls.standalone_prefix, cls.kind) for cls in registered_blocks() if cls.standalone_prefix]
+    prefixes = [
+        (cls.standalone_prefix, cls.kind) for cls in registered_blocks() if cls.standalone_prefix
+    ]
     kinds = {}
     for name, _, _ in blocks:
         kind = next((kind for prefix, kind in prefixes if name.startswith(prefix)), None)

@@ -86,7 +86,9 @@ class NumericBlock(NetworkAInputsBlock):
         self.fill = self.scaling = None
         if all(type(s) is SimpleImputer and not s.add_indicator for s in before):
             if before:
-                missing = pd.DataFrame(np.full((1, len(self.columns)), np.nan), columns=self.columns)
+                missing = pd.DataFrame(
+                    np.full((1, len(self.columns)), np.nan), columns=self.columns
+                )
                 for imputer in before:
                     missing = without_pandas_output(imputer).transform(missing)
                 self.fill = np.asarray(missing, np.float32).ravel()

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from ._base import Block
 
-__all__ = ["block_class", "block_for", "block_names_by_encoding", "register_block", "registered_blocks",
-           "unregister_block"]
+__all__ = [
+    "block_class",
+    "block_for",
+    "block_names_by_encoding",
+    "register_block",
+    "registered_blocks",
+    "unregister_block",
+]
 
 # Kinds tried in order on a fitted transformer (the first whose ``matches`` says
 # yes makes the block); the fallback takes what none of them claims.
@@ -33,11 +39,14 @@ def register_block(cls=None, *, fallback=False):
     type
         ``cls``.
     """
+
     def register(cls):
         if not (isinstance(cls, type) and issubclass(cls, Block)):
             raise TypeError(f"register_block: expected a Block subclass; got {cls!r}")
         if cls.kind in _BY_KIND and _BY_KIND[cls.kind] is not cls:
-            raise ValueError(f"register_block: the kind {cls.kind!r} is taken by {_BY_KIND[cls.kind].__name__}")
+            raise ValueError(
+                f"register_block: the kind {cls.kind!r} is taken by {_BY_KIND[cls.kind].__name__}"
+            )
         _BY_KIND[cls.kind] = cls
         if fallback:
             _FALLBACK[0] = cls

@@ -41,8 +41,12 @@ class RepresentationBlock(Block):
     @classmethod
     def matches(cls, steps):
         last, before = steps[-1], steps[:-1]
-        return (isinstance(last, FrozenTransformer) and not isinstance(last, NetworkAInputs)
-                and len(before) <= 1 and all(isinstance(s, SequencePadder) for s in before))
+        return (
+            isinstance(last, FrozenTransformer)
+            and not isinstance(last, NetworkAInputs)
+            and len(before) <= 1
+            and all(isinstance(s, SequencePadder) for s in before)
+        )
 
     def read_constants(self, steps):
         self.network = steps[-1]
@@ -79,8 +83,13 @@ class RepresentationBlock(Block):
         folded = self.network.network_a().folded_scaling()
         if not folded:
             return []
-        return [Standardize(folded["input_shift"], folded["input_scale"],
-                            name=f"{layer_name(self.name)}_network_a_scaler")]
+        return [
+            Standardize(
+                folded["input_shift"],
+                folded["input_scale"],
+                name=f"{layer_name(self.name)}_network_a_scaler",
+            )
+        ]
 
     def network_a(self):
         return self.network.network_a().layer_model(self.network.layer())
@@ -108,8 +117,10 @@ class RepresentationBlock(Block):
     def serving_values(self, frame):
         if self.padder is None:
             return super().serving_values(frame)
-        return {name: dense_float32(one_column_padder(self.padder, column).transform(frame[[column]]))
-                for name, column, _, _ in self.serving_inputs()}
+        return {
+            name: dense_float32(one_column_padder(self.padder, column).transform(frame[[column]]))
+            for name, column, _, _ in self.serving_inputs()
+        }
 
     def histories(self):
         title = "network A" if self.name == "representation" else f"network A {self.name!r}"

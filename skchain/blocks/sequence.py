@@ -51,22 +51,31 @@ class SequenceBlock(Block):
         return [(serving_name(c), c, (self.padder.maxlen_,), "float32") for c in self.columns]
 
     def serving_values(self, frame):
-        return {name: dense_float32(one_column_padder(self.padder, column).transform(frame[[column]]))
-                for name, column, _, _ in self.serving_inputs()}
+        return {
+            name: dense_float32(one_column_padder(self.padder, column).transform(frame[[column]]))
+            for name, column, _, _ in self.serving_inputs()
+        }
 
     @classmethod
     def plan_branch(cls, estimator, X, name, start, stop, names, integer_columns, stage):
-        tokens = all(names is not None and str(names[j]) in integer_columns
-                     for j in range(start, stop))
+        tokens = all(
+            names is not None and str(names[j]) in integer_columns for j in range(start, stop)
+        )
         vocabulary = int(X[:, start:stop].max(initial=0)) + 2 if tokens else 0
         if tokens and len(X) and X[:, start:stop].min() < 0:
             raise ValueError(
                 f"{stage}: block {name!r} holds negative token ids; expected ids"
                 " >= 1, with 0 for padding"
             )
-        return {"sequence_blocks_": {name: {
-            "tokens": tokens, "steps": stop - start, "vocabulary": vocabulary,
-        }}}
+        return {
+            "sequence_blocks_": {
+                name: {
+                    "tokens": tokens,
+                    "steps": stop - start,
+                    "vocabulary": vocabulary,
+                }
+            }
+        }
 
     @classmethod
     def branch(cls, estimator, name, inputs, start, stop, seed, dense):
@@ -75,16 +84,22 @@ class SequenceBlock(Block):
         prefix = layer_name(name)
         if info["tokens"]:
             vocabulary = info["vocabulary"]
-            x = CategoryIndex(vocabulary, unknown_index=vocabulary - 1, name=f"{prefix}_ids")(inputs)
+            x = CategoryIndex(vocabulary, unknown_index=vocabulary - 1, name=f"{prefix}_ids")(
+                inputs
+            )
             x = keras.layers.Embedding(
-                vocabulary, estimator.token_embedding_dim, mask_zero=True, name=f"{prefix}_tokens",
+                vocabulary,
+                estimator.token_embedding_dim,
+                mask_zero=True,
+                name=f"{prefix}_tokens",
                 embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=seed()),
             )(x)
         else:
             x = keras.layers.Reshape((info["steps"], 1), name=f"{prefix}_steps")(inputs)
             x = keras.layers.Masking(0.0, name=f"{prefix}_mask")(x)
         return keras.layers.GRU(
-            estimator.branch_units or 32, name=f"{prefix}_gru",
+            estimator.branch_units or 32,
+            name=f"{prefix}_gru",
             kernel_initializer=keras.initializers.GlorotUniform(seed=seed()),
             recurrent_initializer=keras.initializers.Orthogonal(seed=seed()),
         )(x)
