@@ -283,7 +283,10 @@ def diamonds_carat(seed, s):
     reference = frame.iloc[large[n_b : n_b + s["a_rows"]]]
     columns = DIAMOND_SIZES + ["cut", "color", "clarity"]
     split = _split_b(frame, large[:n_b], s["b_rows"], columns, "price")
-    log_price = lambda f: np.log(f["price"].to_numpy(np.float64))
+
+    def log_price(f):
+        return np.log(f["price"].to_numpy(np.float64))
+
     return Pair(
         True,
         (a[DIAMOND_SIZES], log_price(a)),
@@ -325,7 +328,10 @@ def cps_years(seed, s):
     reference = b_all.iloc[order[n_b : n_b + s["a_rows"]]]
     columns = CPS_A_COLUMNS + ["gender", "region"]
     split = _split_b(b_all, order[:n_b], s["b_rows"], columns, "log_earnings")
-    as_float = lambda f: f[CPS_A_COLUMNS].astype(np.float64)
+
+    def as_float(f):
+        return f[CPS_A_COLUMNS].astype(np.float64)
+
     return Pair(
         True,
         (as_float(a), np.log(a["wage"].to_numpy(np.float64))),

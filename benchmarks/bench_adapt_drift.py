@@ -69,7 +69,7 @@ for shift_name, f in [("unshifted", lambda x: x), ("darker", dark)]:
         r = np.random.default_rng(1)
         alarms = power = 0
         n = 100
-        for k in range(n):
+        for _ in range(n):
             batch = f(X[r.choice(pool, 50, replace=False)])
             with warnings.catch_warnings(record=True) as w:
                 warnings.simplefilter("always")

@@ -1,4 +1,6 @@
-"""ChainClassifier against scikit-learn classifiers on B's raw columns; fixed epochs vs early stopping.
+"""ChainClassifier against scikit-learn classifiers on B's raw columns.
+
+Fixed epochs vs early stopping.
 
 Usage::
 

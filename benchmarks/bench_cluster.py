@@ -78,7 +78,8 @@ def main():
         cluster_time = time.perf_counter() - start
 
     print(
-        f"one process: {one_process:.1f} s; local Dask cluster ({args.workers} workers): {cluster_time:.1f} s"
+        f"one process: {one_process:.1f} s; "
+        f"local Dask cluster ({args.workers} workers): {cluster_time:.1f} s"
     )
     print(f"cluster / one process: {cluster_time / one_process:.2f}x")
     print(f"best params: one process {single.best_params_}, cluster {on_cluster.best_params_}")

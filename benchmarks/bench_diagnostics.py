@@ -20,8 +20,8 @@ digits (17 grey levels), continuous Gaussian, and a simulated coarse table.
 Network A as in the design (100 -> Dense 128 relu -> Dense 128 "embedding"
 -> Dense 1), trained for one epoch on 2,000 seeded rows. It times
 ``KerasTransformer.transform`` on ``--rows`` (default 100,000) new rows with
-``shift_check="warn"`` and with ``shift_check="off"``, and the drift check alone (both levels: the 100
-inputs and the 128 outputs of network A's "embedding" layer, as
+``shift_check="warn"`` and with ``shift_check="off"``, and the drift check alone (both
+levels: the 100 inputs and the 128 outputs of network A's "embedding" layer, as
 ``transform`` runs it), best of ``--repeats`` (default 5), and prints the
 share of the check in ``transform``'s time (the target is at most 5%).
 It also prints the leakage fingerprints' memory per training row. Ratios, not

@@ -103,7 +103,8 @@ def main():
     args = parser.parse_args()
     runs = [one_seed(seed, args.rows_b) for seed in range(args.seeds)]
     print(
-        f"held-out R2 on dataset B ({args.rows_b} training rows; network A learned 'is the digit even')"
+        f"held-out R2 on dataset B ({args.rows_b} training rows; "
+        "network A learned 'is the digit even')"
     )
     print(
         f"{'method':45}"
@@ -119,7 +120,8 @@ def main():
         )
     gain = np.array([run["fine-tuned"] - run["frozen features"] for run in runs])
     print(
-        f"fine-tuned minus frozen: {gain.mean():+.3f} R2 on average, better in {int((gain > 0).sum())} of {len(gain)} seeds"
+        f"fine-tuned minus frozen: {gain.mean():+.3f} R2 on average, "
+        f"better in {int((gain > 0).sum())} of {len(gain)} seeds"
     )
 
 

@@ -96,7 +96,8 @@ def main():
             ),
         ]
         print(
-            f"{'format':14}{'size':>10}{'load (warm)':>14}{'fresh process: load':>22}{'to 1st predict':>16}"
+            f"{'format':14}{'size':>10}{'load (warm)':>14}"
+            f"{'fresh process: load':>22}{'to 1st predict':>16}"
         )
         results = {}
         for name, path, load, code in rows:

@@ -191,7 +191,8 @@ def main(argv=None):
     )
     print(
         f"chain.predict 1 row: {latency['chain.predict'] / latency['fused graph']:.1f}x fused graph"
-        f" latency ({latency['chain.predict'] * 1e3:.2f} ms vs {latency['fused graph'] * 1e3:.2f} ms,"
+        f" latency ({latency['chain.predict'] * 1e3:.2f} ms"
+        f" vs {latency['fused graph'] * 1e3:.2f} ms,"
         " the fused graph fed one-row arrays read from the frame)"
     )
     print(f"largest difference from chain.predict / sd of predictions: {gap:.1e}")

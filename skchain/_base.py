@@ -169,7 +169,7 @@ def _load_network(network_bytes):
 
 
 def load_network(network_bytes):
-    """A Keras network from its ``.keras`` bytes, loaded without drawing from the global generators."""
+    """A Keras network from its ``.keras`` bytes, loaded without drawing from global generators."""
     return _load_network(network_bytes)
 
 

@@ -77,9 +77,8 @@ def columns_in_network_order(X, inner_names, rename, stage):
         if absent:
             problems.append(f"no column provides network A's input(s) {absent}")
         for a in twice:
-            problems.append(
-                f"several columns provide {a!r}: {[c for c, x in zip(columns, as_a, strict=False) if x == a]}"
-            )
+            providers = [c for c, x in zip(columns, as_a, strict=True) if x == a]
+            problems.append(f"several columns provide {a!r}: {providers}")
         mapped = f" (as network A's names: {as_a})" if rename else ""
         raise ValueError(
             f"{stage}: {'; '.join(problems)}. B's columns for network A: {columns}{mapped};"

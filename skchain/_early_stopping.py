@@ -96,7 +96,10 @@ def hold_out_validation(X, y, sample_weight, fraction, random_state, strata, sta
 
 
 def early_stopper(settings):
-    """Keras' ``EarlyStopping`` for ``settings``' ``n_iter_no_change`` and ``tol``, best weights kept."""
+    """Keras' ``EarlyStopping`` for ``settings``' ``n_iter_no_change`` and ``tol``.
+
+    The best weights are kept.
+    """
     return keras.callbacks.EarlyStopping(
         monitor="val_loss",
         patience=int(settings.n_iter_no_change),

@@ -177,7 +177,9 @@ class FusedPredictor:
                 # graph (every network A and the final network) once.
                 if not computed:
                     representations, predictions = self._with_networks_a(*tensors)
-                    computed.update(zip(self._networks_a, map(np.asarray, representations), strict=False))
+                    computed.update(
+                        zip(self._networks_a, map(np.asarray, representations), strict=False)
+                    )
                     computed["predictions"] = predictions
                 return computed[i]
 

@@ -151,6 +151,7 @@ class CompiledForward:
         ndarray of shape (n_rows, *output_shape), dtype float32
         """
         inputs = [
-            np.ascontiguousarray(x, dtype=dtype) for x, dtype in zip(inputs, self.input_dtypes, strict=False)
+            np.ascontiguousarray(x, dtype=dtype)
+            for x, dtype in zip(inputs, self.input_dtypes, strict=False)
         ]
         return forward_in_chunks(self._function, inputs, self.chunk_rows)

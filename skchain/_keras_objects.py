@@ -259,7 +259,10 @@ class Decoder:
         self.memo = {}
 
     def decode(self, value, where=""):
-        """``value`` with its references replaced by rebuilt objects; raises :class:`RefusedObject`."""
+        """``value`` with its references replaced by rebuilt objects.
+
+        Raises :class:`RefusedObject`.
+        """
         return _walk(value, self._one, where)
 
     def _one(self, value, where):

@@ -71,7 +71,11 @@ def level_strings(column: pd.Series) -> np.ndarray:
             out = values.copy()
         else:
             out = np.array(
-                [_spell_cell(v) if not m else np.nan for v, m in zip(values, missing, strict=False)], dtype=object
+                [
+                    _spell_cell(v) if not m else np.nan
+                    for v, m in zip(values, missing, strict=False)
+                ],
+                dtype=object,
             )
     out[missing] = np.nan
     return out

@@ -148,7 +148,7 @@ class DatasetAChecksMixin:
         return leakage_report(fingerprints, X)
 
     def _against_dataset_a(self, X, method, summary, missing):
-        """``X`` validated for ``method``, and the fitted summary of dataset A it is compared with."""
+        """``X`` validated for ``method``, and the fitted summary of dataset A it is compared to."""
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} {method}")
         found = getattr(self, summary, None)

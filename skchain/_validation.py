@@ -192,7 +192,7 @@ def validate_float32(estimator, X, *, reset, stage):
 
 
 def check_sample_weight_length(sample_weight, X, stage):
-    """A ``ValueError`` naming ``sample_weight`` unless it holds one weight >= 0 per row of ``X``."""
+    """A ``ValueError`` naming ``sample_weight`` unless it has one weight >= 0 per row of ``X``."""
     weights = np.asarray(sample_weight)
     shape = np.shape(weights)
     if len(shape) != 1 or shape[0] != X.shape[0]:
@@ -238,7 +238,7 @@ _PARTIAL_FIT_INSTEAD = {
 
 
 def check_fit_arguments(estimator, kwargs, stage, *, partial=False):
-    """The keyword arguments of a ``fit`` (or ``partial_fit``) call, checked for ``keras.Model.fit``.
+    """The keyword arguments of a ``fit`` (or ``partial_fit``) call, checked for ``Model.fit``.
 
     Those of :data:`FIT_ARGUMENTS` pass (``callbacks`` as a list); any other
     keyword is a ``TypeError`` that names it and says where it goes instead,

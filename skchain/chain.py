@@ -1,4 +1,7 @@
-"""The whole chain as one scikit-learn ``Pipeline``: :class:`Chain` (built by :func:`skchain.make_chain`)."""
+"""The whole chain as one scikit-learn ``Pipeline``: :class:`Chain`.
+
+Built by :func:`skchain.make_chain`.
+"""
 
 from __future__ import annotations
 
@@ -388,7 +391,9 @@ class Chain(ServedChainMixin, Pipeline):
             ) from None
 
     def score(self, X, y, sample_weight=None, **params):
-        """R² (regressor last) or accuracy (classifier last) of ``predict(X)``, as ``Pipeline.score``.
+        """R² (regressor last) or accuracy (classifier last) of ``predict(X)``.
+
+        As ``Pipeline.score``.
 
         Parameters
         ----------

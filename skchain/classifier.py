@@ -28,7 +28,9 @@ TARGET_TYPES = ("binary", "multiclass", "multilabel-indicator")
 
 
 class ChainClassifier(ClassificationHead, BlockNetworkMixin, KerasClassifier):
-    """Classifier on the features of a chain: the same block-aware network as :class:`ChainRegressor`.
+    """Classifier on the features of a chain.
+
+    The same block-aware network as :class:`ChainRegressor`.
 
     A :class:`scikeras.wrappers.KerasClassifier` with the network of
     :class:`ChainRegressor` (one branch per block of the chain's features:

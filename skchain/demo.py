@@ -212,7 +212,8 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
     out(f"R2 on held-out B, chain (frozen network A + B's columns): {r2_chain:.3f}")
     out(f"R2 on held-out B, baseline (raw pixels + B's columns):   {r2_baseline:.3f}")
     out(
-        f"saved: {path} ({path.stat().st_size / 1024:.0f} KiB); reloaded predictions identical: {identical}"
+        f"saved: {path} ({path.stat().st_size / 1024:.0f} KiB); "
+        f"reloaded predictions identical: {identical}"
     )
     figures = write_figures(best, pre, df_b[PIXELS].to_numpy(np.float32), output_dir)
     if figures:

@@ -448,4 +448,6 @@ def representation_statistics(estimator, X, seed=0):
     multi = keras.Model(model.inputs[0], [layer.output for layer in layers])
     outs = forward_in_chunks(lambda x: multi(x, training=False), [scaled], 4096)
     outs = outs if isinstance(outs, list) else [outs]
-    return {layer.name: InputStatistics(out, seed) for layer, out in zip(layers, outs, strict=False)}
+    return {
+        layer.name: InputStatistics(out, seed) for layer, out in zip(layers, outs, strict=False)
+    }

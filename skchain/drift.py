@@ -158,7 +158,7 @@ def calibration_scores(X, rng):
     chosen = rng.permutation(n)[: min(n, MAX_CALIBRATION_ROWS)]
     folds = np.array_split(chosen, 2)
     scores = []
-    for k, fold in enumerate(folds):
+    for fold in folds:
         keep = np.ones(n, dtype=bool)
         keep[fold] = False
         scores.append(row_scores(build_grid(X[keep]), X[fold]))

@@ -234,7 +234,8 @@ def fine_tune_chain(
     graph = ChainGraph(plan, regressor, networks_a={i: upto for i, (_, upto) in copies.items()})
     entries = arrays = [b.entry(X) for b in plan]
     inputs = [
-        keras.Input((a.shape[1],), name=f"{layer_name(b.name)}_in") for a, b in zip(arrays, plan, strict=False)
+        keras.Input((a.shape[1],), name=f"{layer_name(b.name)}_in")
+        for a, b in zip(arrays, plan, strict=False)
     ]
     joint = keras.Model(inputs, graph.outputs([graph.features(i, x) for i, x in enumerate(inputs)]))
     joint.compile(

@@ -289,7 +289,8 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
     Examples
     --------
     >>> import skchain
-    >>> chain = skchain.load("chain.skchain", trusted=["mypackage.build_network_a"])  # doctest: +SKIP
+    >>> trusted = ["mypackage.build_network_a"]
+    >>> chain = skchain.load("chain.skchain", trusted=trusted)  # doctest: +SKIP
     >>> chain.predict(df_new)  # doctest: +SKIP
     """
     import skops.io as sio
@@ -313,7 +314,8 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
             untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in allowed]
         except Exception as exc:
             raise UntrustedFileError(
-                f"skchain.load: {path}: {_ESTIMATOR} is not skops data ({type(exc).__name__}: {exc})"
+                f"skchain.load: {path}: {_ESTIMATOR} is not skops data "
+                f"({type(exc).__name__}: {exc})"
             ) from None
         if untrusted:
             raise UntrustedFileError(

@@ -273,7 +273,9 @@ def plot_shift(
             va="center",
             fontsize=7,
         )
-        for y, length, p, (_, row) in zip(positions, evidence, adjusted, report.iterrows(), strict=False)
+        for y, length, p, (_, row) in zip(
+            positions, evidence, adjusted, report.iterrows(), strict=False
+        )
     ]
     ax.axvline(level, color="black", linestyle="--", label=f"alarm level (alpha {alpha:g})")
     ax.set_xlabel("evidence of drift: -log10(adjusted p-value)")

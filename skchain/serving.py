@@ -25,7 +25,8 @@ Examples
 >>> chain.export("model_dir")  # doctest: +SKIP
 >>> import tensorflow as tf  # in the serving process, without skchain
 >>> served = tf.saved_model.load("model_dir")  # doctest: +SKIP
->>> served.serve({"px0": tf.constant([[0.0]]), "store": tf.constant([["north"]]), ...})["predictions"]  # doctest: +SKIP
+>>> row = {"px0": tf.constant([[0.0]]), "store": tf.constant([["north"]]), ...}  # doctest: +SKIP
+>>> served.serve(row)["predictions"]  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def _plan(chain, method):
 
 
 def _served(chain, method):
-    """``(keras.Model sharing the chain's layers, layout)``; named errors for what cannot be served."""
+    """``(keras.Model sharing the chain's layers, layout)``.
+
+    Named errors for what cannot be served.
+    """
     plan, final = _plan(chain, method)
     try:
         return serving_model(plan, final), plan

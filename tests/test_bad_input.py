@@ -53,7 +53,10 @@ def test_strings_in_numeric_columns(fitted_chain, dataset_b, unchanged):
     bad.loc[0, "age"] = "old"
     with pytest.raises(
         TypeError,
-        match="Chain predict \\(numeric columns\\): column 'age' holds non-numeric values such as 'old'",
+        match=(
+            "Chain predict \\(numeric columns\\): "
+            "column 'age' holds non-numeric values such as 'old'"
+        ),
     ):
         fitted_chain.predict(bad)
     with pytest.raises(TypeError, match="Chain fit \\(numeric columns\\): column 'age'"):

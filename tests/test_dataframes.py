@@ -86,14 +86,14 @@ def test_keras_transformer_and_frozen_step_take_polars(dataset_a, dataset_b):
     on_pandas = KerasTransformer(build_network_a, **kwargs).fit(frame_a, y)
     on_polars = KerasTransformer(build_network_a, **kwargs).fit(pl.from_pandas(frame_a), y)
     assert list(on_polars.feature_names_in_) == COLUMNS
-    for kind, rows in _kinds(frame_a).items():
+    for rows in _kinds(frame_a).values():
         _close(on_polars.transform(rows), on_pandas.transform(frame_a))
         _close(on_polars.predict(rows), on_pandas.predict(frame_a))
     df, _ = dataset_b
     frozen = FrozenTransformer(on_pandas)
-    for kind, rows in _kinds(df[COLUMNS[::-1]]).items():  # matched by name, in any order
+    for rows in _kinds(df[COLUMNS[::-1]]).values():  # matched by name, in any order
         _close(frozen.fit(rows).transform(rows), on_pandas.transform(df[COLUMNS]))
-    for kind, rows in _kinds(df).items():  # fitted on A's columns, extra columns are ignored
+    for rows in _kinds(df).values():  # fitted on A's columns, extra columns are ignored
         _close(frozen.transform(rows), on_pandas.transform(df[COLUMNS]))
 
 
@@ -101,7 +101,7 @@ def test_chain_regressor_and_encoders_take_polars(frame_b):
     df, y = frame_b
     numeric = df[COLUMNS + ["age"]]
     reference = ChainRegressor(epochs=2, random_state=0).fit(numeric, y)
-    for kind, rows in _kinds(numeric).items():
+    for rows in _kinds(numeric).values():
         fitted = ChainRegressor(epochs=2, random_state=0).fit(rows, y)
         _close(fitted.predict(rows), reference.predict(numeric))
         assert fitted.score(rows, y) == pytest.approx(reference.score(numeric, y), abs=1e-5)

@@ -18,7 +18,10 @@ from skchain import Chain, ChainRegressor, FineTune, make_chain
 A_COLUMNS = [f"a{i}" for i in range(6)]
 
 
-def _chain(pre, fine_tune=FineTune(epochs=3, learning_rate=1e-3), **regressor):
+_FINE_TUNE = FineTune(epochs=3, learning_rate=1e-3)
+
+
+def _chain(pre, fine_tune=_FINE_TUNE, **regressor):
     # No dropout: the training loss, compared across epochs below, is then not noisy.
     params = dict(epochs=5, learning_rate=0.01, random_state=0, dropout=0.0)
     params.update(regressor)
@@ -110,7 +113,8 @@ def test_bad_settings_are_named_and_change_nothing(fitted_pre, dataset_b):
         (FineTune(layers=["nope"]), r"layers \['nope'\] are not trainable"),
         (
             FineTune(learning_rate=0),
-            r"'learning_rate' parameter of FineTune must be a float in the range \(0.0, inf\)\. Got 0 instead",
+            r"'learning_rate' parameter of FineTune must be a float "
+            r"in the range \(0.0, inf\)\. Got 0 instead",
         ),
         (
             FineTune(networks="top"),

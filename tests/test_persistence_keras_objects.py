@@ -1,4 +1,4 @@
-"""skchain.save / skchain.load of Keras callbacks, optimizers, losses and metrics held as parameters."""
+"""skchain.save / skchain.load of Keras callbacks, optimizers, losses and metrics as parameters."""
 
 import json
 
@@ -160,7 +160,8 @@ def test_chain_with_early_stopping_loads_in_a_fresh_process(fitted_pre, dataset_
         assert np.array_equal(chain.predict(df), np.load({str(tmp_path / "expected.npy")!r}))
         [stopper] = chain[-1].callbacks
         assert type(stopper) is keras.callbacks.EarlyStopping, type(stopper)
-        assert (stopper.monitor, stopper.patience, stopper.min_delta) == ("loss", 2, 0), vars(stopper)
+        settings = (stopper.monitor, stopper.patience, stopper.min_delta)
+        assert settings == ("loss", 2, 0), vars(stopper)
         print("identical")
     """)
     assert "identical" in out

@@ -89,7 +89,8 @@ def test_a_shifted_batch_names_the_shifted_feature_first(fitted_pre):
     order = np.argsort(-ax.get_yticks())
     labels = [ax.get_yticklabels()[i].get_text() for i in order]
     expected = [
-        f if lv == "input" else f"{f} (output)" for f, lv in zip(report["feature"], report["level"], strict=False)
+        f if lv == "input" else f"{f} (output)"
+        for f, lv in zip(report["feature"], report["level"], strict=False)
     ]
     assert labels == expected
     inputs = [label for label in labels if label in names]
@@ -114,7 +115,9 @@ def test_labels_stay_inside_the_saved_figure(fitted_pre, tmp_path, shift):
     assert "(all features: location) of the pixels" in [t.get_text() for t in labels]
     low, high = ax.get_xlim()
     ticks = [
-        label for tick, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=False) if low <= tick <= high
+        label
+        for tick, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=False)
+        if low <= tick <= high
     ]  # the others are not drawn
     texts = [*labels, ax.title, ax.xaxis.label, *ax.texts, *ticks]
     assert _outside(figure, texts) == []

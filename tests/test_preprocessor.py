@@ -111,7 +111,10 @@ def test_wrong_width_and_unfitted(fitted_pre):
 
 def test_same_random_state_same_network(dataset_a):
     X, y = dataset_a
-    make = lambda: KerasTransformer(build_network_a, loss="mse", epochs=3, random_state=7)
+
+    def make():
+        return KerasTransformer(build_network_a, loss="mse", epochs=3, random_state=7)
+
     np.testing.assert_array_equal(make().fit(X, y).transform(X), make().fit(X, y).transform(X))
 
 

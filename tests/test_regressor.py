@@ -105,7 +105,10 @@ def test_float64_input_after_float32_fit():
 
 def test_same_random_state_same_predictions():
     X, y = _linear_data(80)
-    make = lambda: ChainRegressor(epochs=3, dropout=0.2, random_state=3).fit(X, y)
+
+    def make():
+        return ChainRegressor(epochs=3, dropout=0.2, random_state=3).fit(X, y)
+
     np.testing.assert_array_equal(make().predict(X), make().predict(X))
 
 

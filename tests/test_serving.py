@@ -201,7 +201,8 @@ def test_artifacts_predict_in_fresh_processes_without_skchain(chains, data, tmp_
         out = {{}}
         for kind in {kinds!r}:
             inputs = dict(np.load(kind + "_inputs.npz"))
-            inputs = {{k: v.astype(object) if v.dtype.kind == "U" else v for k, v in inputs.items()}}
+            inputs = {{k: v.astype(object) if v.dtype.kind == "U" else v
+                      for k, v in inputs.items()}}
             {predict}
             out[kind] = np.asarray(predictions).tolist()
         assert "skchain" not in sys.modules
@@ -214,7 +215,8 @@ def test_artifacts_predict_in_fresh_processes_without_skchain(chains, data, tmp_
             check="",
             predict=(
                 "import tensorflow as tf; served = tf.saved_model.load(kind + '_saved_model'); "
-                "(predictions,) = served.serve({k: tf.constant(v) for k, v in inputs.items()}).values()"
+                "tensors = {k: tf.constant(v) for k, v in inputs.items()}; "
+                "(predictions,) = served.serve(tensors).values()"
             ),
         ),
         tmp_path,

@@ -14,7 +14,7 @@ __all__ = ["Block", "layer_name", "serving_name", "steps_of"]
 
 
 def layer_name(name):
-    """``name`` as a Keras layer name: characters other than letters, digits and ``_`` become ``_``."""
+    """``name`` as a Keras layer name: characters other than letters, digits, ``_`` become ``_``."""
     return re.sub(r"[^0-9a-zA-Z_]", "_", str(name))
 
 
@@ -80,7 +80,10 @@ class Block:
         self._plain = None
 
     def __repr__(self):
-        return f"{type(self).__name__}({self.name!r}, columns={self.columns}, slice=[{self.start}, {self.stop}))"
+        return (
+            f"{type(self).__name__}({self.name!r}, columns={self.columns}, "
+            f"slice=[{self.start}, {self.stop}))"
+        )
 
     @property
     def width(self):

@@ -56,7 +56,7 @@ class CategoricalBlock(Block):
                 pd.Index(vocabulary, dtype=object) for vocabulary, _ in self.level_tables()
             ]
         parts = []
-        for column, (vocabulary, table), index in zip(
+        for column, (_vocabulary, table), index in zip(
             self.columns, self.level_tables(), self._index, strict=False
         ):
             parts.append(table[index.get_indexer(level_texts(frame[column])) + 1])

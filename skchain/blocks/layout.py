@@ -100,7 +100,7 @@ class Layout:
         )
 
     def encodings(self):
-        """``{column: encoding}`` of the categorical blocks (``"onehot"``, ``"embed"``, ``"hash"``)."""
+        """``{column: encoding}`` of the categorical blocks (onehot, embed or hash)."""
         return {
             column: block.encoding
             for block in self.blocks

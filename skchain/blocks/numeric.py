@@ -1,4 +1,4 @@
-"""Numeric blocks: standard-scaled columns, and network A's scaled inputs beside its representation."""
+"""Numeric blocks: standard-scaled columns; network A's scaled inputs beside its representation."""
 
 from __future__ import annotations
 
