@@ -1,4 +1,5 @@
-"""Classification: a chain that ends in a class, with an imbalance that ``class_weight`` fixes.
+"""Classification: a chain that ends in a class, with an imbalance that ``class_weight`` fixes
+===========================================================================================
 
 Dataset A is half of scikit-learn's bundled digits (network A learns the
 digit); dataset B is the other half with its own ``store``, ``colour`` and

@@ -1,4 +1,5 @@
-"""Fine-tuning network A with the final loss, against keeping it frozen.
+"""Fine-tuning network A with the final loss, against keeping it frozen
+====================================================================
 
 Network A learns whether a digit is *even* on one half of scikit-learn's
 digits; dataset B (300 images of the other half) wants the digit's *value*.

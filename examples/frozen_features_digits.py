@@ -1,4 +1,5 @@
-"""Frozen features: network A's learned representation as a block of the chain.
+"""Frozen features: network A's learned representation as a block of the chain
+===========================================================================
 
 Dataset A is half of scikit-learn's bundled digits (the network learns the
 digit); dataset B is the other half with three columns of its own (``store``,

@@ -1,4 +1,5 @@
-"""High-cardinality categorical columns: one-hot, hashing and entity embeddings.
+"""High-cardinality categorical columns: one-hot, hashing and entity embeddings
+============================================================================
 
 Dataset B is scikit-learn's digits with a ``writer`` column of 600 levels
 (each writer shifts the target by its own amount, drawn once, seeded) and a
