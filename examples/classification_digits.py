@@ -40,7 +40,7 @@ def flagged_labels(df_b, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true", help="few epochs (for tests)")
     args = parser.parse_args(argv)
     epochs = 3 if args.fast else 40

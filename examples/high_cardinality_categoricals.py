@@ -45,7 +45,7 @@ def load_data(seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true", help="few epochs (for tests)")
     parser.add_argument("--output", default="skchain-examples", help="folder for the figure")
     args = parser.parse_args(argv)

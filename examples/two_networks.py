@@ -53,7 +53,7 @@ def train_network_a(X, y, columns, epochs, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true", help="few epochs (for tests)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
