@@ -117,7 +117,7 @@ html_show_sourcelink = False
 _DOCUMENTED_ELSEWHERE = ("sklearn.", "keras.", "tensorflow.", "builtins")
 
 
-def _skip_sklearn_member(app, what, name, obj, skip, options):
+def _skip_member_documented_elsewhere(app, what, name, obj, skip, options):
     if what != "class":
         return None
     function = getattr(obj, "fget", None) or getattr(obj, "func", None) or obj
@@ -126,4 +126,4 @@ def _skip_sklearn_member(app, what, name, obj, skip, options):
 
 
 def setup(app):
-    app.connect("autodoc-skip-member", _skip_sklearn_member)
+    app.connect("autodoc-skip-member", _skip_member_documented_elsewhere)
