@@ -1,4 +1,5 @@
-"""Classification: a chain that ends in a class, with an imbalance that ``class_weight`` fixes.
+"""Classification: a chain that ends in a class, with an imbalance that ``class_weight`` fixes
+===========================================================================================
 
 Dataset A is half of scikit-learn's bundled digits (network A learns the
 digit); dataset B is the other half with its own ``store``, ``colour`` and
@@ -39,7 +40,7 @@ def flagged_labels(df_b, seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true", help="few epochs (for tests)")
     args = parser.parse_args(argv)
     epochs = 3 if args.fast else 40

@@ -1,4 +1,5 @@
-"""Fine-tuning network A with the final loss, against keeping it frozen.
+"""Fine-tuning network A with the final loss, against keeping it frozen
+====================================================================
 
 Network A learns whether a digit is *even* on one half of scikit-learn's
 digits; dataset B (300 images of the other half) wants the digit's *value*.
@@ -39,7 +40,7 @@ def build_network_a(meta):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true", help="few epochs (for tests)")
     args = parser.parse_args(argv)
     epochs = 3 if args.fast else 100

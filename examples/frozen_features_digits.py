@@ -1,4 +1,5 @@
-"""Frozen features: network A's learned representation as a block of the chain.
+"""Frozen features: network A's learned representation as a block of the chain
+===========================================================================
 
 Dataset A is half of scikit-learn's bundled digits (the network learns the
 digit); dataset B is the other half with three columns of its own (``store``,
@@ -24,7 +25,7 @@ from skchain.demo import PIXELS, build_network_a, load_datasets  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true", help="few epochs (for tests)")
     parser.add_argument("--output", default="skchain-examples", help="folder for the figure")
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
-"""High-cardinality categorical columns: one-hot, hashing and entity embeddings.
+"""High-cardinality categorical columns: one-hot, hashing and entity embeddings
+============================================================================
 
 Dataset B is scikit-learn's digits with a ``writer`` column of 600 levels
 (each writer shifts the target by its own amount, drawn once, seeded) and a
@@ -44,7 +45,7 @@ def load_data(seed=0):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true", help="few epochs (for tests)")
     parser.add_argument("--output", default="skchain-examples", help="folder for the figure")
     args = parser.parse_args(argv)

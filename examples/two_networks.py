@@ -1,4 +1,5 @@
-"""Two networks A, trained on two different datasets, in one chain.
+"""Two networks A, trained on two different datasets, in one chain
+===============================================================
 
 The data are the demo's (``skchain.demo.load_datasets``: scikit-learn's
 bundled digits, nothing downloaded). Dataset A's 898 images are split in two
@@ -52,7 +53,7 @@ def train_network_a(X, y, columns, epochs, seed):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fast", action="store_true", help="few epochs (for tests)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -99,9 +100,8 @@ def main(argv=None):
         categorical_features=[raw.columns.get_loc("store"), raw.columns.get_loc("colour")],
     )
     hgb.fit(raw.loc[df_train.index], y_train)
-    print(
-        f"  HistGradientBoosting on B's raw columns{'':18} {hgb.score(raw.loc[df_test.index], y_test):.3f}"
-    )
+    hgb_score = hgb.score(raw.loc[df_test.index], y_test)
+    print(f"  HistGradientBoosting on B's raw columns{'':18} {hgb_score:.3f}")
     tuned = candidates["'top' + 'bottom', 'bottom' fine-tuned"].fine_tuned_
     print(
         f"fine-tuned: {sorted(tuned['networks'])} ({tuned['epochs']} epochs, layers"

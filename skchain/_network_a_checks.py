@@ -39,7 +39,7 @@ class DatasetAChecksMixin:
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
             Network A's raw (unscaled) training rows, validated.
 
         Returns
@@ -60,7 +60,7 @@ class DatasetAChecksMixin:
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features_in_), float32
+        X : ndarray of shape (n_samples, ``n_features_in_``), float32
         stage : str
             The stage to name in the warning.
         feature_names : list of str, default=None
@@ -101,7 +101,7 @@ class DatasetAChecksMixin:
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features_in_), float32
+        X : ndarray of shape (n_samples, ``n_features_in_``), float32
         stage : str
             The stage to name in the warning.
 
@@ -125,7 +125,7 @@ class DatasetAChecksMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, ``n_features_in_``)
             Rows with network A's input columns.
 
         Returns

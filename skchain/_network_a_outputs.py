@@ -198,7 +198,7 @@ class LayerOutputsMixin:
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
             Raw (unscaled) rows.
         output_layer : str, default=None
             Layer name; ``None`` means ``output_layer_``.

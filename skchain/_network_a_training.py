@@ -186,12 +186,12 @@ class NetworkATrainingMixin:
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
             Raw rows, validated, in network A's input order.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_in_), dtype float32
+        ndarray of shape (n_samples, ``n_features_in_``), dtype float32
         """
         check_fitted(self, _STAGE)
         if self.scaler_ is None:

@@ -272,7 +272,7 @@ def adapt_network(transformer, method, X, stage):
     transformer : KerasTransformer
         Fitted network A; never changed.
     method : {"standardize", "coral", "adabn"}
-    X : ndarray of shape (n_samples, n_features_in_), dtype float32
+    X : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
         Dataset B's raw rows of A's kind (validated, in network A's column order);
         at least two.
     stage : str
@@ -340,12 +340,12 @@ def adapted_inputs(transformer, X):
     Parameters
     ----------
     transformer : KerasTransformer
-    X : ndarray of shape (n_samples, n_features_in_), dtype float32
+    X : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
         Raw rows.
 
     Returns
     -------
-    ndarray of shape (n_samples, n_features_in_), dtype float32
+    ndarray of shape (n_samples, ``n_features_in_``), dtype float32
         ``X`` itself when ``transformer`` has no input alignment (not adapted,
         or ``"adabn"``) or its scaler cannot be inverted; else the aligned
         scaled rows mapped back through the scaler's ``inverse_transform``.

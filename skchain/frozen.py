@@ -360,7 +360,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
             Rows already validated and in network A's column order.
         compute : callable, default=None
             ``compute(X, layer_name)`` computes the outputs instead of

@@ -77,7 +77,7 @@ class NetworkAInputs(FrozenTransformer):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_in_), dtype float32
+        ndarray of shape (n_samples, ``n_features_in_``), dtype float32
         """
         self._validate_params()
         check_fitted(self.estimator, self._STAGE)
@@ -88,14 +88,14 @@ class NetworkAInputs(FrozenTransformer):
 
         Parameters
         ----------
-        X : ndarray of shape (n_samples, n_features_in_), dtype float32
+        X : ndarray of shape (n_samples, ``n_features_in_``), dtype float32
             Rows already validated and in network A's column order.
         compute : None
             Ignored.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_in_), dtype float32
+        ndarray of shape (n_samples, ``n_features_in_``), dtype float32
         """
         return self.estimator.scaled_inputs(X)
 

@@ -169,7 +169,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, n_columns * maxlen_), dtype int32 or float32
+        ndarray of shape (n_samples, n_columns * ``maxlen_``), dtype int32 or float32
         """
         check_is_fitted(self)
         columns = self._columns(X, reset=False)
