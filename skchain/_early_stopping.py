@@ -35,16 +35,17 @@ def check_early_stopping(estimator: Any, stage: str) -> None:
         raise ValueError(
             f"{stage}: early_stopping={estimator.early_stopping!r}; expected True or False"
         )
+    # numbers.Real declares no reflected comparisons (``0 < fraction``) in
+    # typeshed: hence the ignores below.
     fraction = estimator.validation_fraction
-    # numbers.Real declares no reflected comparisons (``0 < fraction``) in typeshed.
     if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):  # type: ignore[operator]
         raise ValueError(f"{stage}: validation_fraction={fraction!r}; expected a float in (0, 1)")
     patience = estimator.n_iter_no_change
-    if not (
-        isinstance(patience, numbers.Integral) and not isinstance(patience, bool) and patience > 0  # type: ignore[operator]  # as above, for numbers.Integral
-    ):
+    integral = isinstance(patience, numbers.Integral) and not isinstance(patience, bool)
+    if not (integral and patience > 0):
         raise ValueError(f"{stage}: n_iter_no_change={patience!r}; expected a positive int")
-    if not (isinstance(estimator.tol, numbers.Real) and estimator.tol >= 0):  # type: ignore[operator]
+    tol = estimator.tol
+    if not (isinstance(tol, numbers.Real) and tol >= 0):  # type: ignore[operator]
         raise ValueError(f"{stage}: tol={estimator.tol!r}; expected a float >= 0")
 
 
