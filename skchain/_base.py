@@ -5,10 +5,13 @@ import io
 import uuid
 import warnings
 import weakref
+from collections.abc import Callable, Hashable
+from typing import Any, Self
 
 import keras
 import numpy as np
 from keras.src.saving import saving_lib
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, check_is_fitted
 from sklearn.pipeline import Pipeline
 
@@ -21,14 +24,16 @@ from ._seeding import nothing_drawn
 # an earlier fit of the same estimator object. Random (``uuid4``, from the
 # operating system, not the global generators), so that a network loaded from
 # a file never shares a token with one fitted in this process.
-def _new_fit_token():
+def _new_fit_token() -> str:
     return uuid.uuid4().hex
 
 
 # Traced functions per estimator. Kept outside the estimators so that they
 # never reach a pickle, a deepcopy or a clone, and so that calling predict or
 # transform does not change the estimator's ``__dict__``.
-_compiled_functions = weakref.WeakKeyDictionary()
+_compiled_functions: weakref.WeakKeyDictionary[Any, dict[Hashable, CompiledForward]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class CompiledModelMixin:
@@ -39,7 +44,14 @@ class CompiledModelMixin:
     ``joblib.load`` and never travel with the estimator.
     """
 
-    def _forward(self, key, build_model, **options):
+    # Set by the estimator (scikeras' parameter, the fitted network, ``fit``).
+    model: Any
+    model_: Any
+    _fit_token: str
+
+    def _forward(
+        self, key: Hashable, build_model: Callable[[], keras.Model], **options: Any
+    ) -> CompiledForward:
         """Return the cached :class:`CompiledForward` for ``key``.
 
         ``build_model`` is called once, on a cache miss, to produce the Keras
@@ -50,12 +62,12 @@ class CompiledModelMixin:
             compiled[key] = CompiledForward(build_model(), **options)
         return compiled[key]
 
-    def _clear_compiled(self):
+    def _clear_compiled(self) -> None:
         """Forget compiled functions; called whenever the network changes."""
         _compiled_functions.pop(self, None)
         self._fit_token = _new_fit_token()
 
-    def network_changed(self):
+    def network_changed(self) -> None:
         """Forget the compiled functions after the fitted network was changed outside ``fit``.
 
         Fine-tuning calls it once it has trained the network in place; the
@@ -65,41 +77,55 @@ class CompiledModelMixin:
         self._clear_compiled()
 
     @property
-    def fit_token(self):
+    def fit_token(self) -> str | None:
         """A token that changes with every fit and every :meth:`network_changed` (None unfitted).
 
         Caches of a fitted network's outputs key on it.
         """
         return getattr(self, "_fit_token", None)
 
-    def __sklearn_is_fitted__(self):
+    def __sklearn_is_fitted__(self) -> bool:
         return hasattr(self, "model_")
 
-    def __copy__(self):
+    def __copy__(self) -> Self:
         # A shallow copy shares the networks; only pickling (and deepcopy)
         # goes through __getstate__ below.
         new = type(self).__new__(type(self))
         new.__dict__.update(self.__dict__)
         return new
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # Keras networks travel as their saved bytes (scikeras' own format),
         # loaded back without drawing from the global generators.
-        state = dict(super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__)
+        state = dict(
+            # A mixin: super() is scikeras' BaseWrapper, whose __getstate__ returns a dict.
+            super().__getstate__()  # type: ignore[call-overload]
+            if hasattr(super(), "__getstate__")
+            else self.__dict__
+        )
         for name, value in state.items():
             if isinstance(value, keras.Model):
                 state[name] = _PickledNetwork(value)
         return state
 
-    def _check_model_param(self):
-        build = super()._check_model_param()
+    def _check_model_param(self) -> Any:
+        build = super()._check_model_param()  # type: ignore[misc]  # mixin: scikeras' method
         if isinstance(self.model, keras.Model):
             # scikeras would train (and compile) the user's own network: train a copy.
             network = self.model
             return lambda: copy_network(network)
         return build
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+    def _fit_keras_model(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        warm_start: bool,
+        epochs: int,
+        initial_epoch: int,
+        **kwargs: Any,
+    ) -> Any:
         # scikeras resolves ``batch_size=-1`` (all rows in one batch) from
         # ``X.shape``, which a multi-input network's list of arrays lacks.
         # The value in force: a fit argument, else a routed fit__ one, else the parameter.
@@ -126,7 +152,7 @@ class CompiledModelMixin:
         if arguments is not None:
             X, y, sample_weight = (arguments.pop(name) for name in ("x", "y", "sample_weight"))
             kwargs.update(arguments)
-        return super()._fit_keras_model(
+        return super()._fit_keras_model(  # type: ignore[misc]  # mixin: scikeras' method
             X,
             y,
             sample_weight=sample_weight,
@@ -149,10 +175,10 @@ class _PickledNetwork:
     creates without a seed from it).
     """
 
-    def __init__(self, network):
+    def __init__(self, network: keras.Model) -> None:
         self.network = network
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[bytes], keras.Model], tuple[bytes]]:
         kind = type(self.network)  # as scikeras registers it for pickling
         if kind not in keras.saving.get_custom_objects():
             module, _, name = kind.__qualname__.rpartition(".")
@@ -162,18 +188,18 @@ class _PickledNetwork:
         return _load_network, (buffer.getvalue(),)
 
 
-def _load_network(network_bytes):
+def _load_network(network_bytes: bytes) -> keras.Model:
     # The name pickles refer to: keep it, so that files load in every version.
     with nothing_drawn():
         return saving_lib.load_model(io.BytesIO(network_bytes), compile=True)
 
 
-def load_network(network_bytes):
+def load_network(network_bytes: bytes) -> keras.Model:
     """A Keras network from its ``.keras`` bytes, loaded without drawing from global generators."""
     return _load_network(network_bytes)
 
 
-def copy_network(network):
+def copy_network(network: keras.Model) -> keras.Model:
     """A copy of a Keras network (weights, compile settings, optimizer state), nothing drawn."""
     network_bytes = _PickledNetwork(network).__reduce__()[1][0]
     if getattr(getattr(network, "optimizer", None), "built", True):
@@ -184,7 +210,7 @@ def copy_network(network):
         return load_network(network_bytes)
 
 
-def check_fitted(estimator, stage):
+def check_fitted(estimator: Any, stage: str) -> None:
     """``check_is_fitted`` with a message that names the stage."""
     check_is_fitted(
         estimator,
@@ -195,7 +221,7 @@ def check_fitted(estimator, stage):
     )
 
 
-def standard_scaling(scaler, width):
+def standard_scaling(scaler: Any, width: int) -> tuple[np.ndarray, np.ndarray]:
     """``(mean, scale)`` of a fitted standard scaler, honouring ``with_mean``/``with_std``.
 
     The arithmetic of ``StandardScaler.transform`` as constants, for folding
@@ -206,7 +232,7 @@ def standard_scaling(scaler, width):
     return np.asarray(mean, np.float32), np.asarray(scale, np.float32)
 
 
-def without_pandas_output(transformer):
+def without_pandas_output(transformer: Any) -> Any:
     """A shallow copy of a fitted transformer whose ``transform`` returns arrays.
 
     In a ``Pipeline`` only the last step changes (a copy of it: ``set_output``
@@ -227,14 +253,14 @@ def without_pandas_output(transformer):
     return transformer
 
 
-def dense_float32(out):
+def dense_float32(out: Any) -> np.ndarray:
     """A transformer's output as a dense, row-major float32 array."""
     if hasattr(out, "toarray"):
         out = out.toarray()
     return np.ascontiguousarray(out, dtype=np.float32)
 
 
-def as_float32_target(y):
+def as_float32_target(y: ArrayLike) -> np.ndarray:
     """Cast a numeric target to float32 once (Keras trains in float32)."""
     y = np.asarray(y)
     if y.dtype.kind in "fiub":

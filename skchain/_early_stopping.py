@@ -11,9 +11,11 @@ back the weights of the best epoch. Explicit validation rows
 """
 
 import numbers
+from typing import Any
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.model_selection import train_test_split
 
 __all__ = [
@@ -27,25 +29,29 @@ __all__ = [
 ]
 
 
-def check_early_stopping(estimator, stage):
+def check_early_stopping(estimator: Any, stage: str) -> None:
     """Check the four early-stopping parameters of ``estimator`` (any object holding them)."""
     if estimator.early_stopping not in (True, False):
         raise ValueError(
             f"{stage}: early_stopping={estimator.early_stopping!r}; expected True or False"
         )
+    # numbers.Real declares no reflected comparisons (``0 < fraction``) in
+    # typeshed: hence the ignores below.
     fraction = estimator.validation_fraction
-    if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):
+    if not (isinstance(fraction, numbers.Real) and 0 < fraction < 1):  # type: ignore[operator]
         raise ValueError(f"{stage}: validation_fraction={fraction!r}; expected a float in (0, 1)")
     patience = estimator.n_iter_no_change
-    if not (
-        isinstance(patience, numbers.Integral) and not isinstance(patience, bool) and patience > 0
-    ):
+    integral = isinstance(patience, numbers.Integral) and not isinstance(patience, bool)
+    if not (integral and patience > 0):
         raise ValueError(f"{stage}: n_iter_no_change={patience!r}; expected a positive int")
-    if not (isinstance(estimator.tol, numbers.Real) and estimator.tol >= 0):
+    tol = estimator.tol
+    if not (isinstance(tol, numbers.Real) and tol >= 0):  # type: ignore[operator]
         raise ValueError(f"{stage}: tol={estimator.tol!r}; expected a float >= 0")
 
 
-def split_validation_rows(n_rows, fraction, random_state, strata, stage):
+def split_validation_rows(
+    n_rows: int, fraction: float, random_state: Any, strata: ArrayLike | None, stage: str
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices ``(train, validation)``: a shuffled, seeded, optionally stratified split.
 
     Stratification falls back to a plain shuffled split when a class has too
@@ -70,7 +76,7 @@ def split_validation_rows(n_rows, fraction, random_state, strata, stage):
         )
 
 
-def take_rows(data, rows):
+def take_rows(data: Any, rows: ArrayLike) -> Any:
     """``data[rows]`` for an array, each array of a multi-input list, or ``None``."""
     if data is None:
         return None
@@ -79,7 +85,15 @@ def take_rows(data, rows):
     return data[rows]
 
 
-def hold_out_validation(X, y, sample_weight, fraction, random_state, strata, stage):
+def hold_out_validation(
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    fraction: float,
+    random_state: Any,
+    strata: ArrayLike | None,
+    stage: str,
+) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """Draw validation rows from the training rows (see :func:`split_validation_rows`).
 
     Returns
@@ -95,7 +109,7 @@ def hold_out_validation(X, y, sample_weight, fraction, random_state, strata, sta
     return tuple(take_rows(part, train) for part in (X, y, sample_weight)), validation
 
 
-def early_stopper(settings):
+def early_stopper(settings: Any) -> keras.callbacks.EarlyStopping:
     """Keras' ``EarlyStopping`` for ``settings``' ``n_iter_no_change`` and ``tol``.
 
     The best weights are kept.
@@ -108,7 +122,7 @@ def early_stopper(settings):
     )
 
 
-def kept_epoch(stopper):
+def kept_epoch(stopper: keras.callbacks.EarlyStopping) -> int | None:
     """The epoch (from 1) whose weights ``stopper`` kept, or None when it kept none."""
     return None if stopper.best_weights is None else int(stopper.best_epoch) + 1
 
@@ -127,11 +141,35 @@ class EarlyStoppingMixin:
     ``stopped_epoch_`` (the last epoch run).
     """
 
-    def _strata(self, y):
+    # The estimator's parameters and what scikeras sets in ``fit``.
+    early_stopping: bool
+    validation_fraction: float
+    n_iter_no_change: int
+    tol: float
+    validation_split: float
+    feature_encoder_: Any
+    target_encoder_: Any
+    history_: dict[str, list[float]]
+    _random_state: Any
+    _fit_callbacks: list[Any]
+    n_iter_: int
+    best_epoch_: int
+    stopped_epoch_: int
+
+    def _strata(self, y: Any) -> np.ndarray | None:
         """Labels to stratify the validation split by; ``None``: no stratification."""
         return None
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+    def _fit_keras_model(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        warm_start: bool,
+        epochs: int,
+        initial_epoch: int,
+        **kwargs: Any,
+    ) -> Any:
         stage = getattr(self, "_STAGE", type(self).__name__)
         check_early_stopping(self, stage)
         validation = getattr(self, "_validation_rows", None)
@@ -141,13 +179,14 @@ class EarlyStoppingMixin:
                 self.feature_encoder_.transform(X_val),
                 self.target_encoder_.transform(y_val),
             )
-        if self.early_stopping and getattr(self, "validation_split", 0):
+        split = getattr(self, "validation_split", 0)
+        if self.early_stopping and split:
             raise ValueError(
                 f"{stage}: early_stopping=True draws its own validation rows"
                 f" (validation_fraction={self.validation_fraction}); leave"
                 f" validation_split at 0 (got {self.validation_split})"
             )
-        if validation is not None and getattr(self, "validation_split", 0):
+        if validation is not None and split:
             raise ValueError(
                 f"{stage}: validation rows were given (X_val, y_val), which Keras would use"
                 f" in place of validation_split={self.validation_split}; leave it at 0"
@@ -169,7 +208,7 @@ class EarlyStoppingMixin:
             stopper = early_stopper(self)
             self._fit_callbacks = [*self._fit_callbacks, stopper]
         try:
-            result = super()._fit_keras_model(
+            result = super()._fit_keras_model(  # type: ignore[misc]  # mixin: scikeras' method
                 X,
                 y,
                 sample_weight=sample_weight,

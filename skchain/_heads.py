@@ -10,8 +10,11 @@ fine-tuning trains on.
 
 from __future__ import annotations
 
+from typing import Any
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._target import scaled_target, target_affine, unscaled_outputs
 from ._weights import class_sample_weight
@@ -24,10 +27,16 @@ _REGRESSOR = "ChainRegressor (final network)"
 class RegressionHead:
     """A continuous target: linear outputs in the scaled units, unscaled for predictions."""
 
-    def _output_layer(self):
+    # Fitted by the estimator.
+    n_outputs_: int
+    target_scaler_: Any
+
+    def _output_layer(self) -> tuple[int, str | None]:
         return self.n_outputs_, None
 
-    def joint_training_data(self, y, sample_weight=None):
+    def joint_training_data(
+        self, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[np.ndarray, ArrayLike | None]:
         """The target and weights the network trains on, for training outside scikeras.
 
         Fine-tuning trains this network together with network A.
@@ -44,7 +53,7 @@ class RegressionHead:
         target = scaled_target(self.target_scaler_, np.asarray(y, dtype=np.float32))
         return (target[:, None] if target.ndim == 1 else target), sample_weight
 
-    def outputs_to_predictions(self, out):
+    def outputs_to_predictions(self, out: np.ndarray) -> np.ndarray:
         """The network's raw outputs (``Chain``'s compiled graph) as ``predict`` returns them.
 
         Parameters
@@ -61,10 +70,10 @@ class RegressionHead:
             return out[:, 0]
         return out
 
-    def _one_dimensional(self, shape):
+    def _one_dimensional(self, shape: tuple[int | None, ...]) -> bool:
         return getattr(self, "y_ndim_", 2) == 1 and len(shape) == 2 and shape[1] == 1
 
-    def serving_head(self, out):
+    def serving_head(self, out: keras.KerasTensor) -> tuple[keras.KerasTensor, str]:
         """:meth:`outputs_to_predictions` in the served model's graph.
 
         Parameters
@@ -91,7 +100,7 @@ class RegressionHead:
         return out, "predictions"
 
 
-def _is_sparse_categorical(loss):
+def _is_sparse_categorical(loss: Any) -> bool:
     name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
     return "sparse_categorical" in str(name).lower()
 
@@ -99,7 +108,14 @@ def _is_sparse_categorical(loss):
 class ClassificationHead:
     """Class labels: sigmoid or softmax outputs, probabilities in ``classes_`` order."""
 
-    def _output_layer(self):
+    # The estimator's parameters, and what it fits.
+    loss: Any
+    class_weight: Any
+    target_type_: str
+    n_classes_: int
+    target_encoder_: Any
+
+    def _output_layer(self) -> tuple[int, str | None]:
         target = self.target_type_
         if target == "binary":
             return (2, "softmax") if _is_sparse_categorical(self.loss) else (1, "sigmoid")
@@ -107,13 +123,15 @@ class ClassificationHead:
             return self.n_classes_, "sigmoid"
         return self.n_classes_, "softmax"
 
-    def _strata(self, y):
+    def _strata(self, y: Any) -> np.ndarray | None:
         if self.target_type_ == "multilabel-indicator":
             return None
         y = np.asarray(y)
         return y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(-1)
 
-    def joint_training_data(self, y, sample_weight=None):
+    def joint_training_data(
+        self, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         """The target and weights the network trains on, for training outside scikeras.
 
         Fine-tuning trains this network together with network A: it needs
@@ -133,7 +151,7 @@ class ClassificationHead:
         target = np.asarray(self.target_encoder_.transform(y), dtype=np.float32)
         return target, class_sample_weight(self.class_weight, y, sample_weight)
 
-    def outputs_to_proba(self, out):
+    def outputs_to_proba(self, out: np.ndarray) -> np.ndarray:
         """Class probabilities (one column per class) from the network's raw outputs.
 
         Parameters
@@ -149,7 +167,7 @@ class ClassificationHead:
             return np.column_stack([1 - out[:, 0], out[:, 0]])
         return out
 
-    def serving_head(self, out):
+    def serving_head(self, out: keras.KerasTensor) -> tuple[keras.KerasTensor, str]:
         """:meth:`outputs_to_proba` in the served model's graph.
 
         Parameters
@@ -166,7 +184,7 @@ class ClassificationHead:
             out = keras.ops.concatenate([1 - out, out], axis=1)
         return out, "probabilities"
 
-    def outputs_to_predictions(self, out):
+    def outputs_to_predictions(self, out: np.ndarray) -> np.ndarray:
         """Class labels, as ``predict`` returns them, from the network's raw outputs.
 
         Parameters

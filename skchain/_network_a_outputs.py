@@ -10,8 +10,12 @@ compiled forward passes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
+
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._base import check_fitted
 from ._target import unscaled_outputs
@@ -28,7 +32,7 @@ __all__ = [
 _STAGE = "KerasTransformer (network A)"
 
 
-def network_layers(model):
+def network_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The layers of ``model`` other than its ``InputLayer``\\ s, in order.
 
     Parameters
@@ -42,7 +46,9 @@ def network_layers(model):
     return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
-def resolve_output_layer(model, name=None, stage=_STAGE):
+def resolve_output_layer(
+    model: keras.Model, name: str | None = None, stage: str = _STAGE
+) -> keras.layers.Layer:
     """The layer of network A called ``name`` (``None``: the layer before the last).
 
     Parameters
@@ -97,7 +103,7 @@ def resolve_output_layer(model, name=None, stage=_STAGE):
     return layer
 
 
-def output_layers(model):
+def output_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """Every layer of ``model`` a transformer can output (2-D outputs), in order.
 
     Parameters
@@ -118,7 +124,7 @@ def output_layers(model):
     return found
 
 
-def layer_feature_names(layer_name, width):
+def layer_feature_names(layer_name: str, width: int) -> list[str]:
     """``["<layer>0", "<layer>1", ...]``: the names of a layer's output columns.
 
     Parameters
@@ -147,7 +153,23 @@ class LayerOutputsMixin:
     ``NetworkATrainingMixin`` (``folded_scaling``, ``scaled_inputs``).
     """
 
-    def layer(self, output_layer=None):
+    # What the estimator this mixin is part of provides.
+    model_: Any
+    output_layer_: str
+
+    if TYPE_CHECKING:
+
+        def _forward(
+            self, key: Hashable, build_model: Callable[[], keras.Model], **options: Any
+        ) -> Any: ...
+
+        def check_shift(self, *args: Any, **kwargs: Any) -> Any: ...
+
+        def folded_scaling(self, *args: Any, **kwargs: Any) -> Any: ...
+
+        def scaled_inputs(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def layer(self, output_layer: str | None = None) -> keras.layers.Layer:
         """The Keras layer of ``model_`` whose activations are returned.
 
         Parameters
@@ -170,7 +192,7 @@ class LayerOutputsMixin:
             return self.model_.get_layer(self.output_layer_)
         return resolve_output_layer(self.model_, output_layer)
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Activations of ``output_layer_`` for the scaled rows of ``X``.
 
         Parameters
@@ -184,12 +206,12 @@ class LayerOutputsMixin:
         """
         check_fitted(self, _STAGE)
         stage = f"{_STAGE} transform"
-        X = validate_float32(self, X, reset=False, stage=stage)
-        out = self.representation(X)
-        self.check_shift(X, stage, outputs=out, layer=self.output_layer_)
+        rows = validate_float32(self, X, reset=False, stage=stage)
+        out = self.representation(rows)
+        self.check_shift(rows, stage, outputs=out, layer=self.output_layer_)
         return out
 
-    def representation(self, X, output_layer=None):
+    def representation(self, X: np.ndarray, output_layer: str | None = None) -> np.ndarray:
         """Activations of ``output_layer`` for already validated float32 rows.
 
         This is the fast path used by :class:`FrozenTransformer`: it skips
@@ -212,7 +234,7 @@ class LayerOutputsMixin:
         forward = self._forward(("layer", layer.name), lambda: self.layer_model(layer), **folded)
         return forward([X])
 
-    def layer_model(self, layer):
+    def layer_model(self, layer: keras.layers.Layer) -> keras.Model:
         """Network A from its input to ``layer``, as a Keras model.
 
         Parameters
@@ -227,7 +249,7 @@ class LayerOutputsMixin:
         """
         return keras.Model(self.model_.inputs[0], layer.output)
 
-    def _scaled_or_folded(self, X):
+    def _scaled_or_folded(self, X: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
         """Apply the input scaler, or return it as constants for the compiled call.
 
         A :class:`~sklearn.preprocessing.StandardScaler` is folded into the
@@ -239,7 +261,7 @@ class LayerOutputsMixin:
             return self.scaled_inputs(X), {}
         return X, folded
 
-    def representation_width(self, output_layer=None):
+    def representation_width(self, output_layer: str | None = None) -> int:
         """Number of columns ``representation`` returns for ``output_layer``.
 
         Parameters
@@ -253,7 +275,9 @@ class LayerOutputsMixin:
         """
         return int(self.layer(output_layer).output.shape[-1])
 
-    def get_feature_names_out(self, input_features=None, output_layer=None):
+    def get_feature_names_out(
+        self, input_features: ArrayLike | None = None, output_layer: str | None = None
+    ) -> np.ndarray:
         """Names of the output columns: the layer name and a running index.
 
         Parameters
@@ -273,7 +297,7 @@ class LayerOutputsMixin:
             layer_feature_names(layer.name, int(layer.output.shape[-1])), dtype=object
         )
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Network A's own head output for ``X`` (e.g. to check it on A's test set).
 
         Parameters
@@ -288,9 +312,9 @@ class LayerOutputsMixin:
             target's own units (``target_scaler_`` inverted).
         """
         check_fitted(self, _STAGE)
-        X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
-        X, folded = self._scaled_or_folded(X)
-        out = self._forward(("head",), lambda: self.model_, **folded)([X])
+        rows = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
+        rows, folded = self._scaled_or_folded(rows)
+        out = self._forward(("head",), lambda: self.model_, **folded)([rows])
         out = unscaled_outputs(getattr(self, "target_scaler_", None), out)
         if out.ndim == 2 and out.shape[1] == 1 and getattr(self, "y_ndim_", 1) == 1:
             out = out[:, 0]

@@ -11,9 +11,13 @@ keeps two parameters of its own that are safe to search: ``output_layer``
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from numbers import Integral
+from typing import TYPE_CHECKING, Any, Literal, Self
 
+import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
@@ -24,13 +28,19 @@ from ._column_identity import names_for_messages, rows_in_network_order
 from .adaptation import ADAPT_METHODS, adapt_network
 from .preprocessor import KerasTransformer
 
+if TYPE_CHECKING:
+    import keras
+    from sklearn.utils import Tags
+
 __all__ = ["FrozenTransformer", "RepresentationCache"]
 
 _STAGE = "FrozenTransformer (frozen network A)"
 
 # The cache of each wrapper, shared with its clones; outside the wrappers so
 # that it never reaches a pickle and transform leaves ``__dict__`` unchanged.
-_caches = weakref.WeakKeyDictionary()
+_caches: weakref.WeakKeyDictionary[FrozenTransformer, RepresentationCache] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class FrozenTransformer(TransformerMixin, BaseEstimator):
@@ -127,8 +137,8 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         *,
         output_layer: str | None = None,
         cache_size: int = 16,
-        rename: dict | None = None,
-        adapt: str | None = None,
+        rename: dict[str, str] | None = None,
+        adapt: Literal["standardize", "coral", "adabn"] | None = None,
     ) -> None:
         self.estimator = estimator
         self.output_layer = output_layer
@@ -138,7 +148,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
 
     # The frozen network is shared, never deep-copied: clones differ only in
     # their own parameters.
-    def __sklearn_clone__(self):
+    def __sklearn_clone__(self) -> Self:
         clone = type(self)(**self.get_params(deep=False))
         _caches[clone] = self._shared_cache()
         # As sklearn.base.clone does: ``set_output`` survives cloning.
@@ -146,7 +156,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             clone._sklearn_output_config = dict(self._sklearn_output_config)
         return clone
 
-    def get_params(self, deep=True):
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters of this wrapper; the frozen network's are not exposed.
 
         Parameters
@@ -160,7 +170,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """
         return super().get_params(deep=False)
 
-    def set_params(self, **params):
+    def set_params(self, **params: Any) -> Self:
         """Set ``estimator``, ``output_layer``, ``cache_size``, ``rename`` or ``adapt``.
 
         Raises
@@ -178,7 +188,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             )
         return super().set_params(**params)
 
-    def _shared_cache(self):
+    def _shared_cache(self) -> RepresentationCache:
         cache = _caches.get(self)
         if (
             cache is None
@@ -189,7 +199,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             _caches[self] = cache
         return cache
 
-    def cache_info(self):
+    def cache_info(self) -> dict[str, int]:
         """Counters of the representation cache shared with this wrapper's clones.
 
         Returns
@@ -200,14 +210,14 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """
         return self._shared_cache().info()
 
-    def __sklearn_is_fitted__(self):
+    def __sklearn_is_fitted__(self) -> bool:
         try:
             self.network_a()
         except Exception:
             return False
         return True
 
-    def network_a(self):
+    def network_a(self) -> KerasTransformer:
         """The fitted network A this step runs: the estimator, or its copy adapted in ``fit``.
 
         Every reader of the frozen network (``transform``, the compiled
@@ -238,7 +248,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             )
         return adapted
 
-    def _fit_rows(self, X):
+    def _fit_rows(self, X: ArrayLike) -> np.ndarray:
         """``fit``'s work: the rows validated, the leakage check, the adaptation (``adapt``)."""
         self._validate_params()
         check_fitted(self.estimator, _STAGE)
@@ -251,7 +261,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             self.network_a_, self._adapted_from = adapted, self.estimator.fit_token
         return X
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Check the columns against network A's inputs (and with ``adapt``, adapt a copy).
 
         Network A itself is never trained or changed.
@@ -280,11 +290,11 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         self._fit_rows(X)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ArrayLike, y: object = None) -> np.ndarray:
         """Same as ``fit(X).transform(X)`` (an ndarray of float32), validating ``X`` once."""
         return self.representation(self._fit_rows(X))
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Activations of ``output_layer`` of the frozen network A.
 
         Parameters
@@ -300,7 +310,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         check_fitted(self.estimator, _STAGE)
         return self.representation(self._rows(X, reset=False))
 
-    def shift_report(self, X):
+    def shift_report(self, X: ArrayLike) -> pd.DataFrame:
         """Drift tests of ``X`` against network A's training inputs and outputs.
 
         See :meth:`KerasTransformer.shift_report`; columns are matched as in
@@ -312,7 +322,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             self._as_network_input(X), self._own_names(), output_layer=self.layer().name
         )
 
-    def leakage_report(self, X):
+    def leakage_report(self, X: ArrayLike) -> pd.DataFrame:
         """The rows of ``X`` that hold exactly the values of a row network A was trained on.
 
         See :meth:`KerasTransformer.leakage_report`; columns are matched as in
@@ -321,24 +331,24 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         check_fitted(self.estimator, _STAGE)
         return self.estimator.leakage_report(self._as_network_input(X))
 
-    def _as_network_input(self, X):
+    def _as_network_input(self, X: ArrayLike) -> np.ndarray | pd.DataFrame:
         """Rows of ``X`` in network A's column order, under network A's own column names."""
         rows = self._rows(X, reset=False)
         names = getattr(self.estimator, "feature_names_in_", None)
         return rows if names is None else pd.DataFrame(rows, columns=list(names), copy=False)
 
-    def _own_names(self):
+    def _own_names(self) -> list[str] | None:
         """The input columns as messages name them: B's name, and A's when ``rename`` maps it."""
         return names_for_messages(getattr(self, "feature_names_in_", None), self.rename)
 
-    def _rows(self, X, reset):
+    def _rows(self, X: ArrayLike, reset: bool) -> np.ndarray:
         """``X`` validated here, as float32 in network A's column order (see *Column identity*)."""
         return rows_in_network_order(self, X, reset, f"{_STAGE} {'fit' if reset else 'transform'}")
 
-    def _cache_tag(self, layer_name, network):
+    def _cache_tag(self, layer_name: str, network: KerasTransformer) -> tuple[str, str | None]:
         return (layer_name, network.fit_token)
 
-    def layer(self):
+    def layer(self) -> keras.layers.Layer:
         """The Keras layer of network A this step outputs.
 
         Returns
@@ -355,7 +365,9 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """
         return self.network_a().layer(self.output_layer)
 
-    def representation(self, X, compute=None):
+    def representation(
+        self, X: np.ndarray, compute: Callable[[np.ndarray, str], np.ndarray] | None = None
+    ) -> np.ndarray:
         """Network A's outputs for validated rows, from the cache or computed.
 
         Parameters
@@ -377,7 +389,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         layer_name = inner.layer(self.output_layer).name
         compute = compute or inner.representation
 
-        def on_miss():
+        def on_miss() -> np.ndarray:
             # Checked on a cache miss only: the same rows get the same verdict.
             # Both levels: the rows, and network A's outputs for them.
             out = compute(X, layer_name)
@@ -386,7 +398,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
 
         return self._shared_cache().get_or_compute(X, self._cache_tag(layer_name, inner), on_miss)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the output columns: ``"<layer>0"``, ``"<layer>1"``, ...
 
         Parameters
@@ -401,7 +413,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         check_fitted(self.estimator, _STAGE)
         return self.estimator.get_feature_names_out(output_layer=self.output_layer)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
         tags.requires_fit = self.adapt is not None

@@ -6,9 +6,13 @@ All are registered Keras serializables, so a network that uses them saves to
 ``.keras`` and loads with ``safe_mode=True`` (no Python code in the file).
 """
 
+from collections.abc import Iterable, Sequence
+from typing import Any
+
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 __all__ = [
     "CategoryIndex",
@@ -21,7 +25,7 @@ __all__ = [
 ]
 
 
-def standardize(x, shift, scale):
+def standardize(x: Any, shift: Any, scale: Any) -> Any:
     """``(x - shift) / scale``: the one expression of a fitted standard scaler in a graph.
 
     Network A's own compiled call, the chain's fused predict, fine-tuning
@@ -40,18 +44,18 @@ class Standardize(keras.layers.Layer):
         The scaler's ``mean_`` and ``scale_`` (see ``skchain._base.standard_scaling``).
     """
 
-    def __init__(self, shift, scale, **kwargs):
+    def __init__(self, shift: ArrayLike, scale: ArrayLike, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.shift = np.asarray(shift, dtype=np.float32)
         self.scale = np.asarray(scale, dtype=np.float32)
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> Any:
         return standardize(inputs, self.shift, self.scale)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "shift": self.shift.tolist(), "scale": self.scale.tolist()}
 
 
@@ -72,13 +76,14 @@ class InputAlignment(keras.layers.Layer):
         ``(n_features, n_features)``.
     """
 
-    def __init__(self, diagonal=False, **kwargs):
+    def __init__(self, diagonal: bool = False, **kwargs: Any) -> None:
         kwargs["trainable"] = False
         super().__init__(**kwargs)
         self.diagonal = bool(diagonal)
 
-    def build(self, input_shape):
-        width = int(input_shape[-1])
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        # Keras builds the layer for a known feature width (only the batch size is None).
+        width = int(input_shape[-1])  # type: ignore[arg-type]
         shape = (width,) if self.diagonal else (width, width)
         self.kernel = self.add_weight(
             shape=shape,
@@ -90,15 +95,15 @@ class InputAlignment(keras.layers.Layer):
             shape=(width,), initializer="zeros", trainable=False, name="bias"
         )
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> Any:
         if self.diagonal:
             return inputs * self.kernel + self.bias
         return ops.matmul(inputs, self.kernel) + self.bias
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "diagonal": self.diagonal}
 
 
@@ -112,17 +117,17 @@ class FillMissing(keras.layers.Layer):
         The imputer's ``statistics_``.
     """
 
-    def __init__(self, values, **kwargs):
+    def __init__(self, values: ArrayLike, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.values = np.asarray(values, dtype=np.float32)
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> Any:
         return ops.where(ops.isnan(inputs), self.values, inputs)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "values": self.values.tolist()}
 
 
@@ -143,7 +148,7 @@ class LevelTable(keras.layers.Layer):
         the output for ``vocabulary[i]``.
     """
 
-    def __init__(self, vocabulary, table, **kwargs):
+    def __init__(self, vocabulary: Iterable[str], table: ArrayLike, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.vocabulary = [str(v) for v in vocabulary]
         self.table = np.asarray(table, dtype=np.float32)
@@ -156,21 +161,21 @@ class LevelTable(keras.layers.Layer):
             name="levels",
         )
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         self.lookup.build(input_shape)
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> Any:
         index = ops.reshape(self.lookup(inputs), (-1,))
         return ops.take(self.table, index, axis=0)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], self.table.shape[1])
 
-    def compute_output_spec(self, inputs):
+    def compute_output_spec(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
         return keras.KerasTensor((inputs.shape[0], self.table.shape[1]), dtype="float32")
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "vocabulary": self.vocabulary, "table": self.table.tolist()}
 
 
@@ -193,24 +198,26 @@ class CategoryIndex(keras.layers.Layer):
         The row for codes outside ``[0, input_dim)`` after the offset.
     """
 
-    def __init__(self, input_dim, offset=0, unknown_index=0, **kwargs):
+    def __init__(
+        self, input_dim: int, offset: int = 0, unknown_index: int = 0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.input_dim = int(input_dim)
         self.offset = int(offset)
         self.unknown_index = int(unknown_index)
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> Any:
         index = ops.cast(inputs, "int32") + self.offset
         inside = ops.logical_and(index >= 0, index < self.input_dim)
         return ops.where(inside, index, ops.full_like(index, self.unknown_index))
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape
 
-    def compute_output_spec(self, inputs):
+    def compute_output_spec(self, inputs: keras.KerasTensor) -> keras.KerasTensor:
         return keras.KerasTensor(inputs.shape, dtype="int32")
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "input_dim": self.input_dim,
@@ -239,7 +246,13 @@ class EntityEmbedding(keras.layers.Layer):
         Seed of the tables' initializer.
     """
 
-    def __init__(self, input_dims, output_dims, seed=None, **kwargs):
+    def __init__(
+        self,
+        input_dims: Sequence[int],
+        output_dims: Sequence[int],
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if len(input_dims) != len(output_dims):
             raise ValueError("EntityEmbedding: input_dims and output_dims differ in length")
@@ -262,26 +275,26 @@ class EntityEmbedding(keras.layers.Layer):
             for j, (rows, width) in enumerate(zip(self.input_dims, self.output_dims, strict=False))
         ]
 
-    def build(self, input_shape):
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
         for table in self.tables:
             table.build((input_shape[0],))
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs: Any) -> Any:
         parts = [
             table(index(inputs[:, j]))
             for j, (index, table) in enumerate(zip(self.indices, self.tables, strict=False))
         ]
         return parts[0] if len(parts) == 1 else ops.concatenate(parts, axis=-1)
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], sum(self.output_dims))
 
-    def embeddings(self):
+    def embeddings(self) -> list[np.ndarray]:
         """Each column's table as a NumPy array, rows in code order (missing, unknown, levels)."""
         return [keras.ops.convert_to_numpy(table.embeddings) for table in self.tables]
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "input_dims": self.input_dims,

@@ -31,7 +31,7 @@ import zipfile
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import keras
 from sklearn import config_context
@@ -99,7 +99,7 @@ class UntrustedFileError(ValueError):
 class KerasModelReference:
     """Stands for a Keras network stored as ``member`` of the archive."""
 
-    def __init__(self, member):
+    def __init__(self, member: str) -> None:
         self.member = member
 
 
@@ -111,11 +111,11 @@ class RoutingRequests:
     :func:`load` sets the same requests again.
     """
 
-    def __init__(self, requests):
+    def __init__(self, requests: dict[str, dict[str, Any]]) -> None:
         self.requests = requests
 
     @classmethod
-    def of(cls, metadata_request):
+    def of(cls, metadata_request: Any) -> Self:
         """The requests of a ``MetadataRequest``, method by method."""
         return cls(
             {
@@ -126,7 +126,7 @@ class RoutingRequests:
             }
         )
 
-    def apply(self, estimator):
+    def apply(self, estimator: Any) -> None:
         """Set the stored requests on ``estimator`` (as ``set_<method>_request`` would)."""
         del estimator._metadata_request
         with config_context(enable_metadata_routing=True):
@@ -134,8 +134,8 @@ class RoutingRequests:
                 getattr(estimator, f"set_{method}_request")(**requests)
 
 
-def _versions():
-    found = {}
+def _versions() -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
     for name in _LIBRARIES:
         try:
             found[name] = version(name)
@@ -147,7 +147,7 @@ def _versions():
     return found
 
 
-def _estimators(obj):
+def _estimators(obj: Any) -> list[Any]:
     """The estimators in ``obj`` and the scikit-learn objects they hold as attributes.
 
     The latter (such as scikeras' ``target_encoder_``, which keeps the ``loss``)
@@ -171,7 +171,7 @@ def _estimators(obj):
     return list(found.values())
 
 
-def save(estimator: Any, path: str | os.PathLike) -> Path:
+def save(estimator: Any, path: str | os.PathLike) -> None:
     """Write ``estimator`` (any skchain estimator or chain) to ``path`` without pickle.
 
     Parameters
@@ -198,7 +198,9 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
     """
     import skops.io as sio
 
-    members, swapped, objects = {}, [], Encoder()
+    members: dict[int, tuple[str, keras.Model]] = {}
+    swapped: list[tuple[Any, str, Any]] = []
+    objects = Encoder()
     try:
         for est in _estimators(estimator):
             params = est.get_params(deep=False)
@@ -235,11 +237,11 @@ def save(estimator: Any, path: str | os.PathLike) -> Path:
             archive.write(file, member)
 
 
-def _major_minor(text):
+def _major_minor(text: str | None) -> tuple[str, ...] | None:
     return tuple(text.split(".")[:2]) if text else None
 
 
-def _check_versions(saved, path):
+def _check_versions(saved: dict[str, str | None], path: str | os.PathLike) -> None:
     here = _versions()
     changed = [
         f"{name} {saved.get(name)} (saved) vs {here[name]} (here)"
@@ -355,7 +357,9 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
     return estimator
 
 
-def _load_network(archive, member, tmp, path):
+def _load_network(
+    archive: zipfile.ZipFile, member: str, tmp: str, path: str | os.PathLike
+) -> keras.Model:
     if member not in archive.namelist():
         raise UntrustedFileError(f"skchain.load: {path} lacks the network {member}")
     file = Path(tmp) / Path(member).name

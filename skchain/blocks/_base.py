@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import keras
 import numpy as np
@@ -10,22 +12,28 @@ from sklearn.pipeline import Pipeline
 
 from .._base import dense_float32, without_pandas_output
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..frozen import FrozenTransformer
+    from ..sequences import SequencePadder
+
 __all__ = ["Block", "layer_name", "serving_name", "steps_of"]
 
 
-def layer_name(name):
+def layer_name(name: object) -> str:
     """``name`` as a Keras layer name: characters other than letters, digits, ``_`` become ``_``."""
     return re.sub(r"[^0-9a-zA-Z_]", "_", str(name))
 
 
-def serving_name(column):
+def serving_name(column: Hashable) -> str:
     """The served model's input name for ``column``: characters other than letters,
     digits, ``_``, ``.`` and ``-`` become ``_`` (TensorFlow's rule for tensor names)."""
     name = re.sub(r"[^A-Za-z0-9_.\-]", "_", str(column))
     return name if re.match(r"[A-Za-z0-9.]", name) else f"x{name}"
 
 
-def steps_of(transformer):
+def steps_of(transformer: Any) -> list[Any]:
     """The steps of a fitted transformer: a ``Pipeline``'s, else the transformer alone."""
     return (
         [step for _, step in transformer.steps]
@@ -61,48 +69,52 @@ class Block:
     """
 
     #: The name the registry knows the kind by (``block_kinds_`` of the final network).
-    kind = "block"
+    kind: ClassVar[str] = "block"
     #: How ``make_chain(categorical_encoding=...)`` calls a categorical kind's encoding.
-    encoding = None
+    encoding: ClassVar[str | None] = None
     #: A final stage fitted outside a chain recognises the kind by this column-name prefix.
-    standalone_prefix = None
+    standalone_prefix: ClassVar[str | None] = None
     #: The frozen network A (a ``FrozenTransformer``) of a representation block, else None.
-    network = None
+    network: FrozenTransformer | None = None
     #: The fitted ``SequencePadder`` before the block's network or encoder, else None.
-    padder = None
+    padder: SequencePadder | None = None
 
-    def __init__(self, name, columns, transformer, start, stop):
+    def __init__(
+        self, name: str, columns: Iterable[str], transformer: Any, start: int, stop: int
+    ) -> None:
         self.name = name
-        self.columns = list(columns)
+        self.columns: list[str] = list(columns)
         self.transformer = transformer
         self.start, self.stop = int(start), int(stop)
-        self.why_not_served = None
-        self._plain = None
+        self.why_not_served: str | None = None
+        self._plain: Any = None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"{type(self).__name__}({self.name!r}, columns={self.columns}, "
             f"slice=[{self.start}, {self.stop}))"
         )
 
     @property
-    def width(self):
+    def width(self) -> int:
         """Number of the final network's input columns the block makes."""
         return self.stop - self.start
 
     @classmethod
-    def matches(cls, steps):
+    def matches(cls, steps: Sequence[Any]) -> bool:
         """Whether a fitted transformer, as its list of steps, makes a block of this kind."""
         return True
 
     @classmethod
-    def from_fitted(cls, name, transformer, columns, start, stop):
+    def from_fitted(
+        cls, name: str, transformer: Any, columns: Iterable[str], start: int, stop: int
+    ) -> Self:
         """The block of one fitted transformer that :meth:`matches` this kind."""
         block = cls(name, columns, transformer, start, stop)
         block.read_constants(steps_of(transformer))
         return block
 
-    def read_constants(self, steps):
+    def read_constants(self, steps: Sequence[Any]) -> None:
         """Read the fitted constants the block needs off the fitted steps."""
         self.why_not_served = (
             f"block {self.name!r}: {type(self.transformer).__name__} has no served form; the"
@@ -112,22 +124,22 @@ class Block:
 
     # ------------------------------------------------------------ the compiled graph
     @property
-    def in_graph(self):
+    def in_graph(self) -> bool:
         """Whether the graph computes the block from its raw columns (else from the
         transformer's output)."""
         return False
 
     @property
-    def entry_width(self):
+    def entry_width(self) -> int:
         """Width of the rows :meth:`entry` returns."""
         return self.width
 
     @property
-    def fused_width(self):
+    def fused_width(self) -> int:
         """Width of what the compiled predict feeds its graph for this block."""
         return self.entry_width
 
-    def entry(self, frame):
+    def entry(self, frame: pd.DataFrame) -> np.ndarray:
         """The float32 rows this block feeds the graph, for a DataFrame.
 
         Raises ``ValueError``/``TypeError`` for values the graph does not take
@@ -138,16 +150,22 @@ class Block:
             self._plain = without_pandas_output(self.transformer)
         return dense_float32(self._plain.transform(frame[self.columns]))
 
-    def scaling_layers(self):
+    def scaling_layers(self) -> list[keras.layers.Layer]:
         """The Keras layers that turn the block's entry into its input of the final
         network (or of network A): imputing and scaling, in order."""
         return []
 
-    def network_a(self):
+    def network_a(self) -> keras.Model | None:
         """Network A up to the chain's output layer, as a Keras model; None without one."""
         return None
 
-    def features(self, x, layers, network=None, from_rows=True):
+    def features(
+        self,
+        x: Any,
+        layers: Sequence[keras.layers.Layer],
+        network: keras.Model | None = None,
+        from_rows: bool = True,
+    ) -> Any:
         """The block's features (its slice of the final network's input) from its entry.
 
         Parameters
@@ -167,18 +185,18 @@ class Block:
         return x
 
     # ------------------------------------------------------------ the served model
-    def serving_inputs(self):
+    def serving_inputs(self) -> list[tuple[str, Hashable, tuple[int, ...], str]]:
         """``[(input name, column, shape, dtype)]`` of this block's served inputs."""
         if self.why_not_served:
             raise ValueError(self.why_not_served)
         return [(serving_name(c), c, (1,), "float32") for c in self.columns]
 
-    def serving_entry(self, inputs):
+    def serving_entry(self, inputs: Mapping[str, Any]) -> Any:
         """The block's entry (see :meth:`entry`) from the served inputs (Keras tensors)."""
         parts = [inputs[name] for name, _, _, _ in self.serving_inputs()]
         return parts[0] if len(parts) == 1 else keras.ops.concatenate(parts, axis=1)
 
-    def serving_values(self, frame):
+    def serving_values(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         """``{input name: ndarray}`` for the served model, from a DataFrame."""
         return {
             name: frame[[column]].to_numpy(dtype=np.float32).reshape(-1, 1)
@@ -187,7 +205,17 @@ class Block:
 
     # ------------------------------------------------------------ the final network
     @classmethod
-    def plan_branch(cls, estimator, X, name, start, stop, names, integer_columns, stage):
+    def plan_branch(
+        cls,
+        estimator: Any,
+        X: np.ndarray,
+        name: str,
+        start: int,
+        stop: int,
+        names: Any,
+        integer_columns: Collection[str],
+        stage: str,
+    ) -> dict[str, dict[str, Any]]:
         """What the final network's branch of such a block needs to know from the training rows.
 
         Returns
@@ -199,7 +227,16 @@ class Block:
         return {}
 
     @classmethod
-    def branch(cls, estimator, name, inputs, start, stop, seed, dense):
+    def branch(
+        cls,
+        estimator: Any,
+        name: str,
+        inputs: Any,
+        start: int,
+        stop: int,
+        seed: Callable[[], int | None],
+        dense: Callable[..., Any],
+    ) -> Any:
         """The final network's branch for such a block: a Dense layer of ``branch_units``
         (none when ``branch_units`` is None).
 
@@ -224,12 +261,12 @@ class Block:
             inputs
         )
 
-    def embedding_tables(self, tables):
+    def embedding_tables(self, tables: Mapping[str, np.ndarray]) -> dict[str, pd.DataFrame]:
         """``{column: DataFrame}`` of the learned embeddings of this block's columns, with
         level labels, from the final network's ``{feature: table}``; empty here."""
         return {}
 
     # ------------------------------------------------------------ plots
-    def histories(self):
+    def histories(self) -> list[tuple[str, dict[str, list[float]]]]:
         """``[(title, history dict)]`` of the networks inside the block, for the plots."""
         return []
