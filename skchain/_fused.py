@@ -114,6 +114,7 @@ class FusedPredictor:
             raise Unsupported(str(exc)) from None
         self.layout = layout
         self.columns = layout.columns
+        self._columns_seen = None
 
         def forward(*entries):
             # Network A's outputs come in (from its cache, or computed).
@@ -121,8 +122,12 @@ class FusedPredictor:
                 [graph.features(i, x, from_rows=False) for i, x in enumerate(entries)]
             )
 
+        # Concrete functions, traced once here: calling one skips tf.function's per-call
+        # dispatch on its arguments (a sizeable part of a one-row prediction).
         specs = [tf.TensorSpec((None, block.fused_width), tf.float32) for block in layout]
-        self._function = tf.function(forward, input_signature=specs, autograph=False)
+        self._function = tf.function(
+            forward, input_signature=specs, autograph=False
+        ).get_concrete_function()
         self._with_networks_a = None
         self._networks_a = [i for i, _ in layout.representations()]
         if self._networks_a and all(layout[i].in_graph for i in self._networks_a):
@@ -136,7 +141,7 @@ class FusedPredictor:
                 specs[i] = tf.TensorSpec((None, layout[i].entry_width), tf.float32)
             self._with_networks_a = tf.function(
                 forward_with_networks_a, input_signature=specs, autograph=False
-            )
+            ).get_concrete_function()
 
     def outputs(self, frame):
         """The final network's raw outputs for a DataFrame (the final stage turns them
@@ -150,7 +155,7 @@ class FusedPredictor:
         """
         if not isinstance(frame, pd.DataFrame) or len(frame) == 0:
             raise FallBack
-        if frame.columns.has_duplicates or not set(self.columns) <= set(frame.columns):
+        if not self._reads(frame.columns):
             raise FallBack
         n_rows = len(frame)
         if n_rows <= CHUNK_ROWS:
@@ -162,6 +167,18 @@ class FusedPredictor:
                 out = np.empty((n_rows, *part.shape[1:]), dtype=np.float32)
             out[start : start + len(part)] = part
         return out
+
+    def _reads(self, columns):
+        """Whether a frame with these columns has every column the chain reads, once each.
+        Remembered for the last columns that passed (a ``set`` of a pandas index of
+        strings costs most of a millisecond; ``Index.equals`` microseconds)."""
+        last = self._columns_seen
+        if last is not None and (last is columns or last.equals(columns)):
+            return True
+        if columns.has_duplicates or not set(self.columns) <= set(columns):
+            return False
+        self._columns_seen = columns
+        return True
 
     def _predict_chunk(self, frame):
         try:

@@ -326,14 +326,9 @@ def check_shift(
     levels = [(statistics, X)] + ([(output_statistics, outputs)] if outputs is not None else [])
     smallest = 1.0
     for summary, rows in levels:
-        result = drift.judge_batch(
-            summary, np.asarray(rows, dtype=np.float32), share, effects=False
-        )
         smallest = min(
             smallest,
-            float(result["adjusted_p"].min()),
-            result["all"][2],
-            result["rows"][2] if result["rows"] else 1.0,
+            drift.judge_batch(summary, np.asarray(rows, dtype=np.float32), share, verdict=True),
         )
     if smallest > alpha:
         return

@@ -142,10 +142,17 @@ def placements(grid, X):
     return u
 
 
-def row_scores(grid, X):
-    """Mean squared normal score of each row: about 1 for rows like A's."""
-    u = placements(grid, X).astype(np.float64)
-    z = special.ndtri(np.clip(u, special.ndtr(-Z_CLIP), special.ndtr(Z_CLIP)))
+_U_CLIP = (float(special.ndtr(-Z_CLIP)), float(special.ndtr(Z_CLIP)))
+
+
+def row_scores(grid, X, u=None):
+    """Mean squared normal score of each row: about 1 for rows like A's.
+
+    ``u``: the rows' :func:`placements`, when the caller has them already.
+    """
+    if u is None:
+        u = placements(grid, X)
+    z = special.ndtri(np.clip(u.astype(np.float64), *_U_CLIP))
     return np.mean(z * z, axis=1)
 
 
@@ -165,7 +172,7 @@ def calibration_scores(X, rng):
     return np.sort(np.concatenate(scores))
 
 
-def judge_batch(summary, X, share, effects=True):
+def judge_batch(summary, X, share, effects=True, verdict=False):
     """Every test of one level on a batch; see :func:`skchain.diagnostics.shift_report`.
 
     Returns a dict of per-feature arrays (``test``, ``statistic``,
@@ -174,6 +181,10 @@ def judge_batch(summary, X, share, effects=True):
     ``(statistic, p_value, adjusted_p)`` or None. ``adjusted_p`` is the
     Bonferroni-adjusted p-value over all tests of the batch, given this
     level's ``share`` of alpha.
+
+    ``verdict=True``: only the smallest adjusted p-value of every test of the
+    batch, as a float (the same number the full result gives; the per-feature
+    report is not built).
     """
     m = X.shape[0]
     d = X.shape[1]
@@ -234,6 +245,11 @@ def judge_batch(summary, X, share, effects=True):
             p_extreme / (unit * weights["extreme"]),
         ]
     )
+    row_test = _row_test(summary, X, u if sample is X else None, m, small, share, weights)
+    all_test = _all_features_test(summary, u, factor, share, weights)
+    if verdict:
+        smallest = min(float(candidates.min()), all_test[2], row_test[2] if row_test else 1.0)
+        return min(1.0, smallest)
     names = np.array(["location", "spread", "dominant value", "extreme value"])
     raw = np.stack([p_location, p_spread, p_dominant, p_extreme])
     statistic = np.stack([z_location, z_spread, count_share, far])
@@ -246,25 +262,37 @@ def judge_batch(summary, X, share, effects=True):
         "adjusted_p": np.minimum(1.0, candidates[worst, cols]),
         "rows": None,
     }
-    # All features together: the mean over the batch of each row's sum of u,
-    # which a shift spread thinly over many features moves a lot.
+    result["all"] = all_test
+    result["rows"] = row_test
+    if effects:
+        result.update(_effects(summary, sample))
+    return result
+
+
+def _all_features_test(summary, u, factor, share, weights):
+    """All features together: the mean over the batch of each row's sum of u, which a
+    shift spread thinly over many features moves a lot. ``(z, p, adjusted p)``."""
     total = u.sum(axis=1, dtype=np.float64)
     z_all = 0.0
     if summary.sum_var > 0:
         z_all = (total.mean() - summary.sum_mean) / np.sqrt(summary.sum_var * factor)
     p_all = float(2 * special.ndtr(-abs(z_all)))
-    result["all"] = (float(z_all), p_all, min(1.0, p_all * margin / (share * weights["all"])))
-    if effects:
-        result.update(_effects(summary, sample))
+    adjusted = min(1.0, p_all * APPROXIMATION_MARGIN / (share * weights["all"]))
+    return (float(z_all), p_all, adjusted)
+
+
+def _row_test(summary, X, u, m, small, share, weights):
+    """Small batches: each row's score against the calibration scores, combined with
+    Fisher's method. ``(mean score, p, adjusted p)``, or None."""
     calibration = summary.calibration
-    if small and calibration.size:
-        scores = row_scores(summary.grid, X)
-        exceed = calibration.size - np.searchsorted(calibration, scores, side="left")
-        p_rows = (1.0 + exceed) / (calibration.size + 1.0)
-        fisher = -2.0 * np.log(p_rows).sum()
-        p = float(stats.chi2.sf(fisher, 2 * m))
-        result["rows"] = (float(scores.mean()), p, min(1.0, p / (share * weights["rows"])))
-    return result
+    if not (small and calibration.size):
+        return None
+    scores = row_scores(summary.grid, X, u)
+    exceed = calibration.size - np.searchsorted(calibration, scores, side="left")
+    p_rows = (1.0 + exceed) / (calibration.size + 1.0)
+    fisher = -2.0 * np.log(p_rows).sum()
+    p = float(special.chdtrc(2 * m, fisher))  # stats.chi2.sf, without its overhead
+    return (float(scores.mean()), p, min(1.0, p / (share * weights["rows"])))
 
 
 def _effects(summary, sample):

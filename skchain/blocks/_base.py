@@ -8,17 +8,63 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import keras
 import numpy as np
+import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from .._base import dense_float32, without_pandas_output
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from ..frozen import FrozenTransformer
     from ..sequences import SequencePadder
 
-__all__ = ["Block", "layer_name", "serving_name", "steps_of"]
+__all__ = ["Block", "float32_columns", "layer_name", "serving_name", "steps_of"]
+
+#: Frames with at most this many rows are read through one NumPy array of the whole frame:
+#: pandas' column selection costs about a millisecond whatever the number of rows (most of
+#: a one-row prediction), a NumPy slice a few microseconds.
+SMALL_FRAME_ROWS = 256
+
+
+def _positions(
+    frame_columns: pd.Index,
+    columns: pd.Index,
+    lookup: list[tuple[pd.Index, np.ndarray] | None],
+) -> np.ndarray:
+    """``frame_columns.get_indexer(columns)``, reused while the frames' columns are equal."""
+    last = lookup[0]
+    if last is not None and (last[0] is frame_columns or last[0].equals(frame_columns)):
+        return last[1]
+    positions = frame_columns.get_indexer(columns)
+    lookup[0] = (frame_columns, positions)
+    return positions
+
+
+def float32_columns(
+    frame: pd.DataFrame,
+    columns: pd.Index,
+    lookup: list[tuple[pd.Index, np.ndarray] | None] | None = None,
+) -> np.ndarray:
+    """``frame[columns]`` as a float32 array of shape ``(n_rows, len(columns))``.
+
+    ``columns`` is a ``pandas.Index`` (built once by the caller); ``lookup``, a
+    one-element list the caller keeps, remembers the positions of ``columns`` in the
+    last frame's columns (pandas builds a new column index, and a new hash table, for
+    every frame, even one row taken from another frame). Raises what
+    ``DataFrame.to_numpy(dtype=np.float32)`` raises for values that are not
+    numbers (``ValueError``/``TypeError``), and ``KeyError`` for a missing column.
+    Frames of up to :data:`SMALL_FRAME_ROWS` rows whose selected columns all have
+    NumPy or nullable numeric/boolean dtypes are read through ``frame.to_numpy()``
+    and a NumPy take (the same float32 values); any other frame through pandas.
+    """
+    if len(frame) <= SMALL_FRAME_ROWS and not frame.columns.has_duplicates:
+        positions = _positions(frame.columns, columns, [None] if lookup is None else lookup)
+        if positions.size and positions.min() >= 0:
+            values = frame.to_numpy()
+            if values.dtype.kind in "biuf" or all(
+                dtype.kind in "biuf" for dtype in frame.dtypes.to_numpy()[positions]
+            ):
+                return np.asarray(values[:, positions], dtype=np.float32)
+    return frame[columns].to_numpy(dtype=np.float32)
 
 
 def layer_name(name: object) -> str:
@@ -88,6 +134,8 @@ class Block:
         self.start, self.stop = int(start), int(stop)
         self.why_not_served: str | None = None
         self._plain: Any = None
+        self._columns_index = pd.Index(self.columns)
+        self._columns_lookup: list[tuple[pd.Index, np.ndarray] | None] = [None]
 
     def __repr__(self) -> str:
         return (
@@ -138,6 +186,10 @@ class Block:
     def fused_width(self) -> int:
         """Width of what the compiled predict feeds its graph for this block."""
         return self.entry_width
+
+    def float32_rows(self, frame: pd.DataFrame) -> np.ndarray:
+        """The block's raw columns of ``frame`` as float32 (:func:`float32_columns`)."""
+        return float32_columns(frame, self._columns_index, self._columns_lookup)
 
     def entry(self, frame: pd.DataFrame) -> np.ndarray:
         """The float32 rows this block feeds the graph, for a DataFrame.

@@ -54,7 +54,7 @@ class NetworkAInputsBlock(Block):
         """The raw columns as float32 (scaled in the graph), else the transformer's output."""
         if not self.in_graph:
             return super().entry(frame)
-        rows = frame[self.columns].to_numpy(dtype=np.float32)
+        rows = self.float32_rows(frame)
         bad = np.isinf(rows).any() if self.fill is not None else not np.isfinite(rows.sum())
         if bad:
             raise ValueError(f"{self.name}: values the graph does not take")

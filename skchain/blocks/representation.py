@@ -85,7 +85,7 @@ class RepresentationBlock(Block):
         """Network A's input rows (padded when it reads sequences), as float32."""
         if self.padder is not None:
             return dense_float32(self.padder.transform(frame[self.columns]))
-        rows = frame[self.columns].to_numpy(dtype=np.float32)
+        rows = self.float32_rows(frame)
         if not np.isfinite(rows.sum()):
             raise ValueError(f"{self.name}: values the graph does not take")
         return rows
