@@ -32,8 +32,17 @@ evenly strided sample of ``SAMPLE_ROWS``) in these variances: differences of
 the size two samples of dataset A's size show between them are not alarms.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special, stats
+
+if TYPE_CHECKING:
+    from .diagnostics import InputStatistics
 
 #: Cells of the per-feature grid on which A's distribution function is kept.
 GRID = 1024
@@ -63,7 +72,7 @@ WEIGHTS = {
 }
 
 
-def build_grid(X):
+def build_grid(X: ArrayLike) -> dict[str, np.ndarray]:
     """Per-feature distribution functions of ``X`` on ``GRID`` cells.
 
     Returns a dict with ``low``, ``inverse_width`` (per feature) and the
@@ -112,13 +121,13 @@ def build_grid(X):
     }
 
 
-def runs(column):
+def runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values of a sorted column and how often each occurs."""
     starts = np.flatnonzero(np.concatenate([[True], column[1:] != column[:-1]]))
     return column[starts], np.diff(np.append(starts, len(column)))
 
 
-def cell_of(values, low, inverse):
+def cell_of(values: ArrayLike, low: float, inverse: float) -> np.ndarray:
     """Grid cell (0 .. GRID + 1) and the position inside it, for values of one feature."""
     position = np.clip(
         (np.asarray(values, dtype=np.float64) - low) * inverse + 1.0, 0.0, GRID + 1.0
@@ -126,7 +135,7 @@ def cell_of(values, low, inverse):
     return np.minimum(position.astype(np.int64), GRID + 1)
 
 
-def placements(grid, X):
+def placements(grid: Mapping[str, np.ndarray], X: ArrayLike) -> np.ndarray:
     """``u = F_A(x)`` for every value of ``X`` (n_rows, d), float32, in [0, 1]."""
     X = np.asarray(X, dtype=np.float32)
     d = X.shape[1]
@@ -142,14 +151,14 @@ def placements(grid, X):
     return u
 
 
-def row_scores(grid, X):
+def row_scores(grid: Mapping[str, np.ndarray], X: ArrayLike) -> np.ndarray:
     """Mean squared normal score of each row: about 1 for rows like A's."""
     u = placements(grid, X).astype(np.float64)
     z = special.ndtri(np.clip(u, special.ndtr(-Z_CLIP), special.ndtr(Z_CLIP)))
     return np.mean(z * z, axis=1)
 
 
-def calibration_scores(X, rng):
+def calibration_scores(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Row scores of up to ``MAX_CALIBRATION_ROWS`` rows of ``X``, each scored
     by a grid built without it (two folds), sorted."""
     n = X.shape[0]
@@ -157,7 +166,7 @@ def calibration_scores(X, rng):
         return np.zeros(0)
     chosen = rng.permutation(n)[: min(n, MAX_CALIBRATION_ROWS)]
     folds = np.array_split(chosen, 2)
-    scores = []
+    scores: list[np.ndarray] = []
     for fold in folds:
         keep = np.ones(n, dtype=bool)
         keep[fold] = False
@@ -165,7 +174,9 @@ def calibration_scores(X, rng):
     return np.sort(np.concatenate(scores))
 
 
-def judge_batch(summary, X, share, effects=True):
+def judge_batch(
+    summary: InputStatistics, X: np.ndarray, share: float, effects: bool = True
+) -> dict[str, Any]:
     """Every test of one level on a batch; see :func:`skchain.diagnostics.shift_report`.
 
     Returns a dict of per-feature arrays (``test``, ``statistic``,
@@ -239,7 +250,7 @@ def judge_batch(summary, X, share, effects=True):
     statistic = np.stack([z_location, z_spread, count_share, far])
     worst = np.argmin(candidates, axis=0)
     cols = np.arange(d)
-    result = {
+    result: dict[str, Any] = {
         "test": names[worst],
         "statistic": statistic[worst, cols],
         "p_value": raw[worst, cols],
@@ -267,7 +278,7 @@ def judge_batch(summary, X, share, effects=True):
     return result
 
 
-def _effects(summary, sample):
+def _effects(summary: InputStatistics, sample: np.ndarray) -> dict[str, np.ndarray]:
     """Effect sizes a person can read: mean shift, scale ratio, share out of range."""
     m_s, d = sample.shape
     mean = sample.mean(axis=0, dtype=np.float64)
@@ -283,7 +294,7 @@ def _effects(summary, sample):
     }
 
 
-def fisher_two_sided(a, n, b, m):
+def fisher_two_sided(a: ArrayLike, n: int, b: ArrayLike, m: int) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided p-value (twice the smaller tail) of Fisher's exact test of
     ``a`` of ``n`` against ``b`` of ``m``; the normal approximation (with
     continuity correction) where every expected cell count is at least 20.
@@ -308,14 +319,14 @@ def fisher_two_sided(a, n, b, m):
     return np.minimum(p, 1.0), large
 
 
-def summarise(X, seed=0):
+def summarise(X: ArrayLike, seed: int | None = 0) -> dict[str, Any]:
     """Fields of an :class:`~skchain.diagnostics.InputStatistics` for rows ``X``."""
     X = np.asarray(X, dtype=np.float64)
     n, d = X.shape
     rng = np.random.default_rng(seed)
     sub = X if n <= MAX_SUMMARY_ROWS else X[np.sort(rng.choice(n, MAX_SUMMARY_ROWS, replace=False))]
     grid = build_grid(sub) if n else None
-    fields = {
+    fields: dict[str, Any] = {
         "n_samples": n,
         "n_reference": sub.shape[0],
         "mean": X.mean(axis=0),
@@ -329,6 +340,7 @@ def summarise(X, seed=0):
     fields["scale"] = np.maximum.reduce(
         [fields["std"], (fields["max"] - fields["min"]) / 2, np.full(d, fields["floor"])]
     )
+    assert grid is not None  # n > 0: X.min above raises for no rows
     u = placements(grid, sub).astype(np.float64)
     v = (u - 0.5) ** 2
     fields["u_mean"], fields["u_var"] = u.mean(axis=0), u.var(axis=0)

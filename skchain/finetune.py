@@ -15,6 +15,8 @@ for ``transform`` and ``predict``.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import keras
 import numpy as np
@@ -34,6 +36,14 @@ from ._seeding import random_state_kept
 from .blocks import Layout, layer_name, replace_network
 from .layers import InputAlignment
 from .preprocessor import KerasTransformer
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
+    from .blocks import Block
+    from .classifier import ChainClassifier
+    from .regressor import ChainRegressor
 
 __all__ = ["FineTune", "fine_tune_chain"]
 
@@ -87,7 +97,7 @@ class FineTune(BaseEstimator):
     FineTune(epochs=3, layers='top:1')
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
         "epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "layers": [str, list, tuple],
@@ -126,7 +136,7 @@ class FineTune(BaseEstimator):
         self.networks = networks
 
 
-def _check(settings):
+def _check(settings: object) -> None:
     if not isinstance(settings, FineTune):
         raise TypeError(
             f"{_STAGE}: fine_tune must be a FineTune or None; got {type(settings).__name__}"
@@ -134,7 +144,9 @@ def _check(settings):
     settings._validate_params()
 
 
-def _trainable_layers(submodel, spec, network="network A"):
+def _trainable_layers(
+    submodel: keras.Model, spec: str | Sequence[str], network: str = "network A"
+) -> list[str]:
     # An adapted network A's input alignment stays as it was fitted.
     layers = [
         layer
@@ -164,8 +176,15 @@ def _trainable_layers(submodel, spec, network="network A"):
 
 
 def fine_tune_chain(
-    features, regressor, settings, X, y, sample_weight=None, validation=None, layout=None
-):
+    features: Any,
+    regressor: ChainRegressor | ChainClassifier,
+    settings: FineTune,
+    X: pd.DataFrame,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    validation: tuple[pd.DataFrame, ArrayLike] | None = None,
+    layout: Layout | None = None,
+) -> dict[str, Any]:
     """Fine-tune a fitted chain's networks A with the final loss, in place.
 
     Parameters
@@ -221,7 +240,8 @@ def fine_tune_chain(
     # Copies of every network A: the user's networks (and other folds') stay as
     # they are; those not tuned are copied too, frozen, or the joint training
     # would move their weights.
-    copies, trained = {}, {}
+    copies: dict[int, tuple[keras.Model, keras.Model]] = {}
+    trained: dict[str, list[str]] = {}
     for index, block in enumerate(plan):
         if block.network is not None:
             layers = settings.layers if index in tuned else []
@@ -252,7 +272,7 @@ def fine_tune_chain(
         (arrays, target, sample_weight) = (
             take_rows(part, keep) for part in (arrays, target, sample_weight)
         )
-    fit_options = {}
+    fit_options: dict[str, Any] = {}
     if validation is not None:
         X_val, y_val = validation
         fit_options["validation_data"] = (
@@ -307,7 +327,7 @@ def fine_tune_chain(
         }
         for i in tuned
     }
-    done = {
+    done: dict[str, Any] = {
         "rows": int(len(X)),
         "epochs": len(history.get("loss", [])),
         "networks": networks,
@@ -320,7 +340,7 @@ def fine_tune_chain(
     return done
 
 
-def _networks_to_tune(plan, names):
+def _networks_to_tune(plan: Layout, names: Iterable[str] | None) -> list[int]:
     """The plan indices of the networks A to fine-tune (``FineTune.networks``)."""
     frozen = {block.name: i for i, block in enumerate(plan) if block.network is not None}
     if not frozen:
@@ -336,7 +356,9 @@ def _networks_to_tune(plan, names):
     return [frozen[name] for name in dict.fromkeys(names)]
 
 
-def _trainable_copy(block, layers, random_state):
+def _trainable_copy(
+    block: Block, layers: str | Sequence[str], random_state: int | None
+) -> tuple[tuple[keras.Model, keras.Model], list[str]]:
     """A copy of ``block``'s network A (the user's stays as it is) with the layers to
     train marked trainable: ``(copy, copy up to the chain's output layer)``, and the
     names of the trained layers."""
@@ -356,7 +378,9 @@ def _trainable_copy(block, layers, random_state):
     return (network_a, upto), trained
 
 
-def _replace_with_copy(features, block, network_a, X, rows):
+def _replace_with_copy(
+    features: Any, block: Block, network_a: keras.Model, X: pd.DataFrame, rows: np.ndarray
+) -> None:
     """Put the fine-tuned copy of ``block``'s network A into the fitted features step."""
     inner = block.network.network_a()
     tuned = KerasTransformer.from_model(
