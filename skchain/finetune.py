@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import ArrayLike
 
-    from .blocks import Block
+    from .blocks import RepresentationBlock
     from .classifier import ChainClassifier
     from .regressor import ChainRegressor
 
@@ -357,7 +357,7 @@ def _networks_to_tune(plan: Layout, names: Iterable[str] | None) -> list[int]:
 
 
 def _trainable_copy(
-    block: Block, layers: str | Sequence[str], random_state: int | None
+    block: RepresentationBlock, layers: str | Sequence[str], random_state: int | None
 ) -> tuple[tuple[keras.Model, keras.Model], list[str]]:
     """A copy of ``block``'s network A (the user's stays as it is) with the layers to
     train marked trainable: ``(copy, copy up to the chain's output layer)``, and the
@@ -379,7 +379,11 @@ def _trainable_copy(
 
 
 def _replace_with_copy(
-    features: Any, block: Block, network_a: keras.Model, X: pd.DataFrame, rows: np.ndarray
+    features: Any,
+    block: RepresentationBlock,
+    network_a: keras.Model,
+    X: pd.DataFrame,
+    rows: np.ndarray,
 ) -> None:
     """Put the fine-tuned copy of ``block``'s network A into the fitted features step."""
     inner = block.network.network_a()

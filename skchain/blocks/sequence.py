@@ -51,9 +51,7 @@ class SequenceBlock(Block):
     def serving_inputs(self) -> list[tuple[str, Any, tuple[int, ...], str]]:
         if self.why_not_served:
             raise ValueError(self.why_not_served)
-        padder = self.padder
-        assert padder is not None  # served: read_constants found the padder
-        return [(serving_name(c), c, (padder.maxlen_,), "float32") for c in self.columns]
+        return [(serving_name(c), c, (self.padder.maxlen_,), "float32") for c in self.columns]
 
     def serving_values(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         return {
