@@ -89,7 +89,9 @@ def _distinct_networks(layout: Layout) -> dict[int, keras.Model]:
     networks: dict[int, keras.Model] = {}
     seen: set[int] = set()
     for i, block in layout.representations():
-        model, owner = block.network_a(), id(block.network.network_a().model_)
+        frozen, model = block.network, block.network_a()
+        assert frozen is not None and model is not None  # a block with a network A
+        owner = id(frozen.network_a().model_)
         if owner in seen:
             with random_state_kept(0):  # the copy's initial draws are overwritten
                 copy = keras.models.clone_model(model)

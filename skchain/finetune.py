@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import ArrayLike
 
-    from .blocks import RepresentationBlock
+    from .blocks import Block
     from .classifier import ChainClassifier
     from .regressor import ChainRegressor
 
@@ -180,7 +180,7 @@ def fine_tune_chain(
     regressor: ChainRegressor | ChainClassifier,
     settings: FineTune,
     X: pd.DataFrame,
-    y: ArrayLike,
+    y: ArrayLike | None,
     sample_weight: ArrayLike | None = None,
     validation: tuple[pd.DataFrame, ArrayLike] | None = None,
     layout: Layout | None = None,
@@ -320,13 +320,14 @@ def fine_tune_chain(
             layer.trainable = True
         _replace_with_copy(features, plan[index], network_a, X, entries[index])
     regressor.network_changed()
-    networks = {
-        plan[i].name: {
+    networks: dict[str, dict[str, Any]] = {}
+    for i in tuned:
+        frozen = plan[i].network
+        assert frozen is not None  # tuned: blocks with a network A
+        networks[plan[i].name] = {
             "layers": trained[plan[i].name],
-            "output_layer": plan[i].network.layer().name,
+            "output_layer": frozen.layer().name,
         }
-        for i in tuned
-    }
     done: dict[str, Any] = {
         "rows": int(len(X)),
         "epochs": len(history.get("loss", [])),
@@ -357,12 +358,14 @@ def _networks_to_tune(plan: Layout, names: Iterable[str] | None) -> list[int]:
 
 
 def _trainable_copy(
-    block: RepresentationBlock, layers: str | Sequence[str], random_state: int | None
+    block: Block, layers: str | Sequence[str], random_state: int | None
 ) -> tuple[tuple[keras.Model, keras.Model], list[str]]:
     """A copy of ``block``'s network A (the user's stays as it is) with the layers to
     train marked trainable: ``(copy, copy up to the chain's output layer)``, and the
     names of the trained layers."""
-    inner = block.network.network_a()
+    frozen = block.network
+    assert frozen is not None  # a block with a network A
+    inner = frozen.network_a()
     if not block.in_graph:
         raise ValueError(
             f"{_STAGE}: network A {block.name!r}: its scaler must be a StandardScaler (or None)"
@@ -371,7 +374,7 @@ def _trainable_copy(
     with random_state_kept(random_state):  # new layers draw seeds
         network_a = keras.models.clone_model(inner.model_)
     network_a.set_weights(inner.model_.get_weights())
-    upto = keras.Model(network_a.inputs[0], network_a.get_layer(block.network.layer().name).output)
+    upto = keras.Model(network_a.inputs[0], network_a.get_layer(frozen.layer().name).output)
     trained = _trainable_layers(upto, layers, f"network A {block.name!r}")
     for layer in network_a.layers:
         layer.trainable = layer.name in trained
@@ -380,16 +383,18 @@ def _trainable_copy(
 
 def _replace_with_copy(
     features: Any,
-    block: RepresentationBlock,
+    block: Block,
     network_a: keras.Model,
     X: pd.DataFrame,
     rows: np.ndarray,
 ) -> None:
     """Put the fine-tuned copy of ``block``'s network A into the fitted features step."""
-    inner = block.network.network_a()
+    frozen = block.network
+    assert frozen is not None  # a block with a network A
+    inner = frozen.network_a()
     tuned = KerasTransformer.from_model(
         network_a,
-        output_layer=block.network.layer().name,
+        output_layer=frozen.layer().name,
         scaler=inner.scaler_,
         shift_check=inner.shift_check,
         shift_alpha=inner.shift_alpha,
@@ -418,6 +423,6 @@ def _replace_with_copy(
             setattr(tuned, name, getattr(inner, name))
     # The tuned copy started from the adapted network A (adaptation included):
     # it is used as it is, not adapted again.
-    step = type(block.network)(**{**block.network.get_params(), "estimator": tuned, "adapt": None})
+    step = type(frozen)(**{**frozen.get_params(), "estimator": tuned, "adapt": None})
     step.fit(X[block.columns] if block.padder is None else rows)
     replace_network(features, block, step)

@@ -51,12 +51,17 @@ class SequenceBlock(Block):
     def serving_inputs(self) -> list[tuple[str, Any, tuple[int, ...], str]]:
         if self.why_not_served:
             raise ValueError(self.why_not_served)
-        return [(serving_name(c), c, (self.padder.maxlen_,), "float32") for c in self.columns]
+        padder = self.padder
+        assert padder is not None  # served: the block is a SequencePadder alone
+        return [(serving_name(c), c, (padder.maxlen_,), "float32") for c in self.columns]
 
     def serving_values(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        inputs = self.serving_inputs()  # raises for a block with no served form
+        padder = self.padder
+        assert padder is not None  # served: the block is a SequencePadder alone
         return {
-            name: dense_float32(one_column_padder(self.padder, column).transform(frame[[column]]))
-            for name, column, _, _ in self.serving_inputs()
+            name: dense_float32(one_column_padder(padder, column).transform(frame[[column]]))
+            for name, column, _, _ in inputs
         }
 
     @classmethod
@@ -98,7 +103,7 @@ class SequenceBlock(Block):
         inputs: Any,
         start: int,
         stop: int,
-        seed: Callable[[], int],
+        seed: Callable[[], int | None],
         dense: Callable[..., Any],
     ) -> Any:
         """Padded steps masked out, then a GRU over the sequence."""
