@@ -180,7 +180,7 @@ def fine_tune_chain(
     regressor: ChainRegressor | ChainClassifier,
     settings: FineTune,
     X: pd.DataFrame,
-    y: ArrayLike | None,
+    y: ArrayLike,
     sample_weight: ArrayLike | None = None,
     validation: tuple[pd.DataFrame, ArrayLike] | None = None,
     layout: Layout | None = None,
