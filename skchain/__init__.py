@@ -7,7 +7,7 @@ target from all blocks. :func:`make_chain` assembles the ``Pipeline``.
 """
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -70,7 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sequences import SequencePadder as SequencePadder
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name in _PUBLIC:
         value = getattr(importlib.import_module(f".{_PUBLIC[name]}", __name__), name)
         globals()[name] = value
@@ -78,5 +78,5 @@ def __getattr__(name):
     raise AttributeError(f"module 'skchain' has no attribute {name!r}")
 
 
-def __dir__():
+def __dir__() -> list[str]:
     return sorted(__all__)

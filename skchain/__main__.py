@@ -9,10 +9,11 @@ file) and writes it as a servable model (see :meth:`skchain.Chain.export`).
 import contextlib
 import os
 import sys
+from collections.abc import Iterator, Sequence
 
 
 @contextlib.contextmanager
-def _quiet_stderr():
+def _quiet_stderr() -> Iterator[None]:
     """Send file descriptor 2 to the null device for the block.
 
     TensorFlow's C++ start-up lines (``All log messages before
@@ -33,7 +34,7 @@ def _quiet_stderr():
         os.close(null)
 
 
-def export_main(argv):
+def export_main(argv: Sequence[str]) -> int:
     """``skchain export MODEL OUT [--format ...] [--trusted NAME ...]``."""
     import argparse
 
@@ -65,7 +66,7 @@ def export_main(argv):
     return 0
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line (``skchain demo ...`` or ``skchain export ...``)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _quiet_stderr():

@@ -137,7 +137,7 @@ class CompiledModelMixin:
         # Keras' own pipeline for arrays makes TensorFlow log a NodeDef error
         # under op determinism (see _input_pipeline); the same batches, fed as a
         # dataset, do not.
-        setting = {
+        setting: dict[str, Any] = {
             name: kwargs.get(name, getattr(self, f"fit__{name}", getattr(self, name, default)))
             for name, default in (
                 ("batch_size", None),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 
 import numpy as np
 import xxhash
@@ -17,6 +18,9 @@ __all__ = ["MAX_CACHE_BYTES", "RepresentationCache"]
 
 #: Most memory the cached outputs of one frozen network may hold, together.
 MAX_CACHE_BYTES = 256 * 2**20
+
+#: A cache key: the rows' digest, shape and memory order, and the tag.
+_Key = tuple[str, tuple[int, ...], str, Hashable]
 
 
 class RepresentationCache:
@@ -40,26 +44,28 @@ class RepresentationCache:
         The fitted estimator whose outputs are cached.
     """
 
-    def __init__(self, max_entries, owner=None):
+    def __init__(self, max_entries: int, owner: object = None) -> None:
         self.max_entries = max_entries
         self.owner = owner
-        self._entries = OrderedDict()
+        self._entries: OrderedDict[_Key, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
         self.rows_computed = 0
 
     @staticmethod
-    def key(X, tag):
+    def key(X: np.ndarray, tag: Hashable) -> _Key:
         # The bytes are hashed in memory order, so the order is part of the key.
         order = "C" if X.flags.c_contiguous else "F"
         data = X if order == "C" else X.T
         if not data.flags.c_contiguous:
             data = np.ascontiguousarray(data)
-        digest = xxhash.xxh3_128_hexdigest(memoryview(data).cast("B"))
+        # numpy declares ndarray.__buffer__ (the Buffer protocol) only for Python >= 3.12.
+        view = memoryview(data)  # type: ignore[arg-type]
+        digest = xxhash.xxh3_128_hexdigest(view.cast("B"))
         return (digest, X.shape, order, tag)
 
-    def lookup(self, X, tag):
+    def lookup(self, X: np.ndarray, tag: Hashable) -> tuple[_Key | None, np.ndarray | None]:
         """Return ``(key, cached output or None)`` for ``(X, tag)``.
 
         ``tag`` tells apart outputs of different layers or fits for the same
@@ -75,7 +81,7 @@ class RepresentationCache:
                 self.hits += 1
         return key, out
 
-    def store(self, key, out, n_rows):
+    def store(self, key: _Key | None, out: np.ndarray, n_rows: int) -> None:
         """Count ``n_rows`` computed rows and keep ``out`` under ``key``.
 
         Arrays larger than the byte budget are counted but not kept.
@@ -90,7 +96,9 @@ class RepresentationCache:
             while len(self._entries) > self.max_entries or self.nbytes > MAX_CACHE_BYTES:
                 self._entries.popitem(last=False)
 
-    def get_or_compute(self, X, tag, compute):
+    def get_or_compute(
+        self, X: np.ndarray, tag: Hashable, compute: Callable[[], np.ndarray]
+    ) -> np.ndarray:
         """Return the cached output for ``(X, tag)``, computing it on a miss."""
         key, out = self.lookup(X, tag)
         if out is None:
@@ -99,11 +107,11 @@ class RepresentationCache:
         return out
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         """Memory held by the cached arrays."""
         return sum(out.nbytes for out in self._entries.values())
 
-    def info(self):
+    def info(self) -> dict[str, int]:
         """Counters since creation: ``hits``, ``misses``, ``rows_computed``, ``entries``."""
         return {
             "hits": self.hits,

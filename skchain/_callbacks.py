@@ -8,6 +8,9 @@ epoch begins and closes it when it ends, and stops training when a
 scikit-learn callback asks for it.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 from sklearn.callback import CallbackSupportMixin
 
@@ -19,16 +22,16 @@ class _EpochTasks(keras.callbacks.Callback):
     # (a callback without this flag makes Keras wait on every batch, ~7% of a fit).
     async_safe = True
 
-    def __init__(self, estimator, context, X, y):
+    def __init__(self, estimator: Any, context: Any, X: Any, y: Any) -> None:
         super().__init__()
         self.estimator, self.context, self.X, self.y = estimator, context, X, y
-        self.task = None
+        self.task: Any = None
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.task = self.context.subcontext(task_name=f"epoch {epoch + 1}")
         self.task.call_on_fit_task_begin(estimator=self.estimator, X=self.X, y=self.y)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         stop = self.task.call_on_fit_task_end(
             estimator=self.estimator,
             X=self.X,
@@ -46,7 +49,7 @@ class EpochCallbacksMixin(CallbackSupportMixin):
     callbacks=[...])``, which scikeras would drop) with the constructor's.
     """
 
-    def _fit_with_callbacks(self, fit, X, y):
+    def _fit_with_callbacks(self, fit: Callable[[], object], X: Any, y: Any) -> None:
         # The task begins in _fit_keras_model, where the number of epochs of
         # this call (a fit argument, fit__epochs or epochs) is known.
         self._epoch_tasks = (X, y)
@@ -58,7 +61,16 @@ class EpochCallbacksMixin(CallbackSupportMixin):
         if context is not None:
             context.call_on_fit_task_end(estimator=self, X=X, y=y)
 
-    def _fit_keras_model(self, X, y, sample_weight, warm_start, epochs, initial_epoch, **kwargs):
+    def _fit_keras_model(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        warm_start: bool,
+        epochs: int,
+        initial_epoch: int,
+        **kwargs: Any,
+    ) -> Any:
         added = list(kwargs.pop("callbacks", None) or [])
         pending = self.__dict__.pop("_epoch_tasks", None)
         if pending is not None:

@@ -10,12 +10,19 @@ errors that name both lists.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
 from ._validation import as_pandas, validate_float32
 
 __all__ = ["columns_in_network_order", "names_for_messages", "rows_in_network_order"]
 
 
-def columns_in_network_order(X, inner_names, rename, stage):
+def columns_in_network_order(
+    X: Any, inner_names: Iterable[Any] | None, rename: Mapping[Any, Any] | None, stage: str
+) -> list[Any] | None:
     """``X``'s columns in network A's input order (by name), or None: match by position.
 
     Parameters
@@ -68,10 +75,10 @@ def columns_in_network_order(X, inner_names, rename, stage):
     twice = sorted({a for a in as_a if as_a.count(a) > 1})
     if unknown or absent or twice:
 
-        def told(c):
+        def told(c: Any) -> str:
             return repr(c) if rename.get(c, c) == c else f"{rename[c]!r} (B's {c!r})"
 
-        problems = []
+        problems: list[str] = []
         if unknown:
             problems.append(f"network A never saw [{', '.join(told(c) for c in unknown)}]")
         if absent:
@@ -91,7 +98,7 @@ def columns_in_network_order(X, inner_names, rename, stage):
     return [position[a] for a in a_names]
 
 
-def rows_in_network_order(step, X, reset, stage):
+def rows_in_network_order(step: Any, X: Any, reset: bool, stage: str) -> np.ndarray:
     """``X`` validated by the frozen ``step``, as float32 in network A's column order.
 
     In ``fit`` (``reset=True``), a DataFrame's columns are matched to network
@@ -126,7 +133,7 @@ def rows_in_network_order(step, X, reset, stage):
         )
     else:
         order = getattr(step, "feature_names_in_", None)
-    missing = []
+    missing: list[str] = []
     if hasattr(X, "columns") and order is not None:
         missing = [str(c) for c in order if c not in X.columns]
         if not missing:
@@ -141,7 +148,9 @@ def rows_in_network_order(step, X, reset, stage):
     return X
 
 
-def names_for_messages(names, rename):
+def names_for_messages(
+    names: Iterable[Any] | None, rename: Mapping[Any, Any] | None
+) -> list[str] | None:
     """B's column names as messages quote them, with network A's name where ``rename`` maps one.
 
     Parameters

@@ -9,7 +9,9 @@ to scikit-learn's message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from numbers import Integral, Real
+from typing import Any
 
 from sklearn.utils._param_validation import Interval, InvalidParameterError, Options
 
@@ -19,44 +21,44 @@ __all__ = ["FINAL_NETWORK_CONSTRAINTS", "named_error"]
 class _IntNotBool(Interval):
     """An interval of ints that refuses booleans."""
 
-    def is_satisfied_by(self, val):
+    def is_satisfied_by(self, val: object) -> bool:
         return not isinstance(val, bool) and super().is_satisfied_by(val)
 
 
 class _PositiveInts(Options):
     """A tuple (or list) of positive ints."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(tuple, set())
 
-    def is_satisfied_by(self, val):
+    def is_satisfied_by(self, val: object) -> bool:
         return isinstance(val, (tuple, list)) and all(
-            isinstance(v, Integral) and v > 0 for v in val
+            isinstance(v, Integral) and int(v) > 0 for v in val
         )
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "a tuple of positive ints"
 
 
 class _PositiveIntsByName(Options):
     """A dict of positive ints."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(dict, set())
 
-    def is_satisfied_by(self, val):
+    def is_satisfied_by(self, val: object) -> bool:
         return isinstance(val, dict) and all(
-            isinstance(v, Integral) and v > 0 for v in val.values()
+            isinstance(v, Integral) and int(v) > 0 for v in val.values()
         )
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "a dict of positive ints"
 
 
 _POSITIVE = Interval(Integral, 1, None, closed="left")
 
 #: The checked parameters of ChainRegressor and ChainClassifier.
-FINAL_NETWORK_CONSTRAINTS = {
+FINAL_NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
     "hidden_units": [_POSITIVE, _PositiveInts()],
     "branch_units": [_POSITIVE, None],
     "embedding_dim": [_POSITIVE, _PositiveIntsByName(), None],
@@ -71,12 +73,12 @@ FINAL_NETWORK_CONSTRAINTS = {
 }
 
 
-def named_error(exc, params, stage):
+def named_error(exc: Exception, params: Mapping[str, Any], stage: str) -> InvalidParameterError:
     """scikit-learn's ``InvalidParameterError`` ``exc`` for ``params``, its message
     prefixed by the stage and ``name=value``, e.g. ``"ChainRegressor (final
     network): dropout=1.0; The 'dropout' parameter of ChainRegressor must be a
     float in the range [0.0, 1.0). Got 1.0 instead."`` (a ``ValueError`` and a
     ``TypeError``)."""
     name = next((n for n in FINAL_NETWORK_CONSTRAINTS if f"'{n}' parameter" in str(exc)), None)
-    told = f"{name}={params[name]!r}; " if name in params else ""
+    told = f"{name}={params[name]!r}; " if name is not None and name in params else ""
     return InvalidParameterError(f"{stage}: {told}{exc}")

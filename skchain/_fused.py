@@ -25,12 +25,20 @@ Anything it does not handle raises :class:`Unsupported` while it is built or
 ``Pipeline.predict``, which also gives the ordinary, named error messages.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 import tensorflow as tf
 
 from ._graph import ChainGraph
 from ._network import BlockNetworkMixin
+
+if TYPE_CHECKING:
+    from .blocks import Layout
 
 __all__ = ["FallBack", "FusedPredictor", "Unsupported"]
 
@@ -44,7 +52,7 @@ CHUNK_ROWS = 65536
 _ALIGNMENT = 64
 
 
-def _aligned_copy(values):
+def _aligned_copy(values: np.ndarray) -> np.ndarray:
     """A C-contiguous, 64-byte aligned float32 copy of ``values`` (one pass)."""
     nbytes = values.size * 4
     raw = np.empty(nbytes + _ALIGNMENT, dtype=np.uint8)
@@ -54,7 +62,7 @@ def _aligned_copy(values):
     return out
 
 
-def _row_major(values):
+def _row_major(values: np.ndarray) -> np.ndarray:
     """``values`` as C-contiguous float32: as they are when they already are (the
     encoders' outputs), else one aligned copy (pandas hands out column-major
     arrays; the graph reads rows)."""
@@ -63,7 +71,7 @@ def _row_major(values):
     return _aligned_copy(values)
 
 
-def _as_tensor(x):
+def _as_tensor(x: Any) -> tf.Tensor:
     """``x`` as a tensor; without a copy when it is an aligned, writable C array."""
     if (
         isinstance(x, np.ndarray)
@@ -105,7 +113,7 @@ class FusedPredictor:
         When the pipeline has no fused form; use ``Pipeline.predict``.
     """
 
-    def __init__(self, layout, final):
+    def __init__(self, layout: Layout, final: Any) -> None:
         if not isinstance(final, BlockNetworkMixin):
             raise Unsupported("not followed by a ChainRegressor or ChainClassifier")
         try:
@@ -114,9 +122,9 @@ class FusedPredictor:
             raise Unsupported(str(exc)) from None
         self.layout = layout
         self.columns = layout.columns
-        self._columns_seen = None
+        self._columns_seen: pd.Index | None = None
 
-        def forward(*entries):
+        def forward(*entries: Any) -> Any:
             # Network A's outputs come in (from its cache, or computed).
             return graph.outputs(
                 [graph.features(i, x, from_rows=False) for i, x in enumerate(entries)]
@@ -128,12 +136,12 @@ class FusedPredictor:
         self._function = tf.function(
             forward, input_signature=specs, autograph=False
         ).get_concrete_function()
-        self._with_networks_a = None
+        self._with_networks_a: Callable[..., Any] | None = None
         self._networks_a = [i for i, _ in layout.representations()]
         if self._networks_a and all(layout[i].in_graph for i in self._networks_a):
             index = self._networks_a
 
-            def forward_with_networks_a(*entries):
+            def forward_with_networks_a(*entries: Any) -> tuple[list[Any], Any]:
                 features = [graph.features(i, x) for i, x in enumerate(entries)]
                 return [features[i] for i in index], graph.outputs(features)
 
@@ -143,7 +151,7 @@ class FusedPredictor:
                 forward_with_networks_a, input_signature=specs, autograph=False
             ).get_concrete_function()
 
-    def outputs(self, frame):
+    def outputs(self, frame: Any) -> np.ndarray:
         """The final network's raw outputs for a DataFrame (the final stage turns them
         into predictions, probabilities or labels).
 
@@ -160,15 +168,16 @@ class FusedPredictor:
         n_rows = len(frame)
         if n_rows <= CHUNK_ROWS:
             return self._predict_chunk(frame)
-        out = None
+        out: np.ndarray | None = None
         for start in range(0, n_rows, CHUNK_ROWS):
             part = self._predict_chunk(frame.iloc[start : start + CHUNK_ROWS])
             if out is None:
                 out = np.empty((n_rows, *part.shape[1:]), dtype=np.float32)
             out[start : start + len(part)] = part
+        assert out is not None  # n_rows > CHUNK_ROWS: the loop ran
         return out
 
-    def _reads(self, columns):
+    def _reads(self, columns: pd.Index) -> bool:
         """Whether a frame with these columns has every column the chain reads, once each.
         Remembered for the last columns that passed (a ``set`` of a pandas index of
         strings costs most of a millisecond; ``Index.equals`` microseconds)."""
@@ -180,19 +189,20 @@ class FusedPredictor:
         self._columns_seen = columns
         return True
 
-    def _predict_chunk(self, frame):
+    def _predict_chunk(self, frame: pd.DataFrame) -> np.ndarray:
         try:
             arrays = [_row_major(block.entry(frame)) for block in self.layout]
         except (TypeError, ValueError):
             raise FallBack from None
         tensors = [_as_tensor(a) for a in arrays]
-        computed = {}
+        computed: dict[int | str, Any] = {}
 
-        def in_graph(i):
-            def compute(rows, layer_name):
+        def in_graph(i: int) -> Callable[[Any, Any], Any]:
+            def compute(rows: Any, layer_name: Any) -> Any:
                 # The first network A whose outputs are not cached runs the whole
                 # graph (every network A and the final network) once.
                 if not computed:
+                    assert self._with_networks_a is not None  # in_graph is used only then
                     representations, predictions = self._with_networks_a(*tensors)
                     computed.update(
                         zip(self._networks_a, map(np.asarray, representations), strict=False)

@@ -12,7 +12,13 @@ with the encoders as lookup layers).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
 import keras
+
+if TYPE_CHECKING:
+    from .blocks import Layout
 
 __all__ = ["ChainGraph", "serving_model"]
 
@@ -36,7 +42,9 @@ class ChainGraph:
         When the blocks' widths do not add up to the final network's input.
     """
 
-    def __init__(self, layout, final, networks_a=None):
+    def __init__(
+        self, layout: Layout, final: Any, networks_a: Mapping[int, keras.Model] | None = None
+    ) -> None:
         self.layout = layout
         self.final = final
         widths = [block.width for block in layout]
@@ -54,7 +62,7 @@ class ChainGraph:
         self.bounds = [(start, stop) for _, start, stop in final.input_blocks_]
         self.per_block = [(block.start, block.stop) for block in layout] == self.bounds
 
-    def features(self, i, x, from_rows=True):
+    def features(self, i: int, x: Any, from_rows: bool = True) -> Any:
         """Block ``i``'s features from its entry ``x`` (see ``Block.entry``).
 
         ``from_rows=False``: ``x`` is already network A's output for a
@@ -62,7 +70,7 @@ class ChainGraph:
         """
         return self.layout[i].features(x, self.scaling[i], self.networks_a[i], from_rows=from_rows)
 
-    def outputs(self, features):
+    def outputs(self, features: Sequence[Any]) -> Any:
         """The final network's raw outputs for the blocks' features, in layout order."""
         if self.per_block:
             inputs = list(features)
@@ -73,14 +81,17 @@ class ChainGraph:
         return network(inputs[0] if len(inputs) == 1 else inputs, training=False)
 
 
-def _distinct_networks(layout):
+def _distinct_networks(layout: Layout) -> dict[int, keras.Model]:
     """``{block index: network A}``, a copy where an earlier block uses the same Keras model
     (one network wrapped twice): Keras' format saves a model once inside another."""
     from ._seeding import random_state_kept
 
-    networks, seen = {}, set()
+    networks: dict[int, keras.Model] = {}
+    seen: set[int] = set()
     for i, block in layout.representations():
-        model, owner = block.network_a(), id(block.network.network_a().model_)
+        frozen, model = block.network, block.network_a()
+        assert frozen is not None and model is not None  # a block with a network A
+        owner = id(frozen.network_a().model_)
         if owner in seen:
             with random_state_kept(0):  # the copy's initial draws are overwritten
                 copy = keras.models.clone_model(model)
@@ -91,7 +102,7 @@ def _distinct_networks(layout):
     return networks
 
 
-def serving_model(layout, final):
+def serving_model(layout: Layout, final: Any) -> keras.Model:
     """The whole fitted chain as a ``keras.Model`` of its raw columns.
 
     One input per column, named :func:`~skchain.blocks.serving_name`
@@ -100,7 +111,8 @@ def serving_model(layout, final):
     (predictions, or class probabilities).
     """
     graph = ChainGraph(layout, final, networks_a=_distinct_networks(layout))
-    inputs, seen = {}, {}
+    inputs: dict[str, Any] = {}
+    seen: dict[str, tuple[Any, Any, Any]] = {}
     for block in layout:
         for name, column, shape, dtype in block.serving_inputs():
             if name in seen and seen[name] != (column, shape, dtype):

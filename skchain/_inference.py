@@ -8,12 +8,20 @@ are already in memory, so skchain calls it directly instead: one
 fed in large chunks whose results are written into one preallocated output.
 """
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import tensorflow as tf
+from numpy.typing import ArrayLike
 
 from .layers import standardize
+
+if TYPE_CHECKING:
+    import keras
 
 __all__ = ["CompiledForward", "call_scaled", "forward_in_chunks"]
 
@@ -26,7 +34,7 @@ class _OwnTracingFilter(logging.Filter):
     fits (for example during a grid search), although nothing is retraced.
     """
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         return "CompiledForward" not in message and "FusedPredictor" not in message
 
@@ -34,7 +42,9 @@ class _OwnTracingFilter(logging.Filter):
 tf.get_logger().addFilter(_OwnTracingFilter())
 
 
-def call_scaled(model, x, input_shift=None, input_scale=None):
+def call_scaled(
+    model: keras.Model, x: Any, input_shift: Any = None, input_scale: Any = None
+) -> Any:
     """``model((x - input_shift) / input_scale)`` in inference mode, inside a traced graph.
 
     The one expression of a network called with its standard scaler folded
@@ -46,7 +56,9 @@ def call_scaled(model, x, input_shift=None, input_scale=None):
     return model(x, training=False)
 
 
-def forward_in_chunks(function, inputs, chunk_rows):
+def forward_in_chunks(
+    function: Callable[..., Any], inputs: Sequence[np.ndarray], chunk_rows: int
+) -> np.ndarray | list[np.ndarray]:
     """``function(*inputs)`` on at most ``chunk_rows`` rows at a time, as float32 arrays.
 
     The one loop over row chunks of a forward pass: each chunk's outputs are
@@ -73,7 +85,8 @@ def forward_in_chunks(function, inputs, chunk_rows):
         if isinstance(result, (list, tuple)):
             return [np.asarray(part, dtype=np.float32) for part in result]
         return np.asarray(result, dtype=np.float32)
-    outs = many = None
+    outs: list[np.ndarray] | None = None
+    many = False
     for start in range(0, n_rows, chunk_rows):
         stop = min(start + chunk_rows, n_rows)
         result = function(*(x[start:stop] for x in inputs))
@@ -83,6 +96,7 @@ def forward_in_chunks(function, inputs, chunk_rows):
             outs = [np.empty((n_rows, *tuple(part.shape[1:])), dtype=np.float32) for part in parts]
         for out, part in zip(outs, parts, strict=False):
             out[start:stop] = part
+    assert outs is not None  # n_rows > chunk_rows: the loop ran
     return outs if many else outs[0]
 
 
@@ -113,7 +127,13 @@ class CompiledForward:
     they drop when pickled and rebuild on first use.
     """
 
-    def __init__(self, model, chunk_rows=DEFAULT_CHUNK_ROWS, input_shift=None, input_scale=None):
+    def __init__(
+        self,
+        model: keras.Model,
+        chunk_rows: int = DEFAULT_CHUNK_ROWS,
+        input_shift: ArrayLike | None = None,
+        input_scale: ArrayLike | None = None,
+    ) -> None:
         self.model = model
         self.chunk_rows = int(chunk_rows)
         specs = [
@@ -121,17 +141,18 @@ class CompiledForward:
         ]
         self.input_dtypes = [np.dtype(spec.dtype.as_numpy_dtype) for spec in specs]
         single = len(specs) == 1
+        forward: Callable[..., Any]
 
         if input_shift is not None:
             shift = np.asarray(input_shift, dtype=np.float32)
             scale = np.asarray(input_scale, dtype=np.float32)
 
-            def forward(x):
+            def forward(x: Any) -> Any:
                 return call_scaled(model, x, shift, scale)
 
         else:
 
-            def forward(*inputs):
+            def forward(*inputs: Any) -> Any:
                 return model(inputs[0] if single else list(inputs), training=False)
 
         self._function = tf.function(forward, input_signature=specs, autograph=False)
@@ -143,15 +164,15 @@ class CompiledForward:
             )
         self.output_shape = tuple(output.shape[1:])
 
-    def __call__(self, inputs):
+    def __call__(self, inputs: Sequence[ArrayLike]) -> Any:
         """Run the network on ``inputs`` (a list of arrays with equal row counts).
 
         Returns
         -------
         ndarray of shape (n_rows, *output_shape), dtype float32
         """
-        inputs = [
+        arrays = [
             np.ascontiguousarray(x, dtype=dtype)
             for x, dtype in zip(inputs, self.input_dtypes, strict=False)
         ]
-        return forward_in_chunks(self._function, inputs, self.chunk_rows)
+        return forward_in_chunks(self._function, arrays, self.chunk_rows)

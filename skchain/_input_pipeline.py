@@ -18,6 +18,7 @@ cuts the batches from a ``range`` of start rows, which the rewrite leaves alone.
 """
 
 import math
+from typing import Any, Literal
 
 import tensorflow as tf
 
@@ -34,13 +35,20 @@ except ImportError:  # pragma: no cover - depends on the installed Keras
 __all__ = ["array_dataset", "dataset_fit_arguments"]
 
 
-def array_dataset(x, y=None, sample_weight=None, *, batch_size=None, shuffle=False):
+def array_dataset(
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
+    *,
+    batch_size: int | None = None,
+    shuffle: bool | Literal["batch"] = False,
+) -> tf.data.Dataset:
     """Keras' ``ArrayDataAdapter(...).get_tf_dataset()``, without the rewritten ``from_tensors``."""
     # Keras' own checks and packing (one sample_weight per output, ...).
     adapter = ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle)
     num_samples, batch_size = adapter._num_samples, adapter._batch_size
 
-    def permutation(_):
+    def permutation(_: Any) -> tf.Tensor:
         # As Keras writes it: the same ops, so tf.random.shuffle gets the same seed.
         indices = tf.range(num_samples, dtype=tf.int64)
         if shuffle and shuffle != "batch":
@@ -49,7 +57,7 @@ def array_dataset(x, y=None, sample_weight=None, *, batch_size=None, shuffle=Fal
 
     indices_dataset = tf.data.Dataset.range(1).map(permutation).prefetch(1)
 
-    def batch_indices(indices):
+    def batch_indices(indices: tf.Tensor) -> tf.data.Dataset:
         # Keras: from_tensor_slices(full batches).concatenate(from_tensors(last one)).
         starts = tf.data.Dataset.range(0, num_samples, batch_size)
         return starts.map(lambda start: indices[start : start + batch_size])
@@ -62,8 +70,8 @@ def array_dataset(x, y=None, sample_weight=None, *, batch_size=None, shuffle=Fal
     inputs = tree.lists_to_tuples(inputs)
     dataset = tf.data.Dataset.zip((indices_dataset, tf.data.Dataset.from_tensors(inputs).repeat()))
 
-    def grab_batch(i, data):
-        def grab_one(x):
+    def grab_batch(i: tf.Tensor, data: Any) -> Any:
+        def grab_one(x: Any) -> Any:
             if isinstance(x, array_slicing.TensorflowSparseWrapper):
                 return array_slicing.slice_tensorflow_sparse_wrapper(x, i)
             if isinstance(x, (list, tuple, dict)):
@@ -89,16 +97,16 @@ def array_dataset(x, y=None, sample_weight=None, *, batch_size=None, shuffle=Fal
 
 
 def dataset_fit_arguments(
-    x,
-    y=None,
-    sample_weight=None,
+    x: Any,
+    y: Any = None,
+    sample_weight: Any = None,
     *,
-    batch_size=None,
-    shuffle=True,
-    validation_data=None,
-    validation_batch_size=None,
-    validation_split=0.0,
-):
+    batch_size: int | None = None,
+    shuffle: bool | Literal["batch"] = True,
+    validation_data: Any = None,
+    validation_batch_size: int | None = None,
+    validation_split: float = 0.0,
+) -> dict[str, Any] | None:
     """``Model.fit`` arguments that feed in-memory arrays through :func:`array_dataset`.
 
     Splits ``validation_split`` off and batches ``validation_data`` as
@@ -124,23 +132,23 @@ def dataset_fit_arguments(
 
 
 def _dataset_fit_arguments(
-    x,
-    y,
-    sample_weight,
+    x: Any,
+    y: Any,
+    sample_weight: Any,
     *,
-    batch_size,
-    shuffle,
-    validation_data,
-    validation_batch_size,
-    validation_split,
-):
+    batch_size: int | None,
+    shuffle: bool | Literal["batch"],
+    validation_data: Any,
+    validation_batch_size: int | None,
+    validation_split: float,
+) -> dict[str, Any] | None:
     if not can_convert_arrays((x, y, sample_weight)):
         return None
     if validation_split and validation_data is None:
         (x, y, sample_weight), validation_data = array_slicing.train_validation_split(
             (x, y, sample_weight), validation_split=validation_split
         )
-    arguments = {
+    arguments: dict[str, Any] = {
         "x": None,
         "y": None,
         "sample_weight": None,

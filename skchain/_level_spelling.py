@@ -21,7 +21,7 @@ __all__ = ["MISSING", "level_strings", "level_texts"]
 MISSING = "<missing>"
 
 
-def _spell_cell(value):
+def _spell_cell(value: object) -> str:
     """One spelling per level for a single (non-missing) cell."""
     if isinstance(value, (bool, np.bool_)):
         return "True" if value else "False"

@@ -8,6 +8,9 @@ step's ``ColumnTransformer``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.impute import SimpleImputer
@@ -23,7 +26,7 @@ __all__ = ["ENCODER_NAMES", "categorical_blocks", "numeric_block"]
 ENCODER_NAMES = block_names_by_encoding()
 
 
-def _unweighted(scaler):
+def _unweighted(scaler: Any) -> Any:
     """A scaler ``make_chain`` made, declared not to take ``sample_weight`` under metadata routing.
 
     Sample weights weight the networks' training; the chain's own scalers
@@ -35,7 +38,7 @@ def _unweighted(scaler):
         return scaler.set_fit_request(sample_weight=False)
 
 
-def numeric_block(numeric_imputer):
+def numeric_block(numeric_imputer: Any) -> Any:
     """The numeric block's transformer: ``numeric_imputer`` (if any), then a ``StandardScaler``."""
     if numeric_imputer is None:
         return _unweighted(StandardScaler())
@@ -53,17 +56,18 @@ def numeric_block(numeric_imputer):
 
 
 def categorical_blocks(
-    columns,
-    encoding,
+    columns: Iterable[str | int],
+    encoding: str | Mapping[str, str],
     *,
-    hash_features,
-    min_frequency,
-    max_categories,
-    max_onehot_levels,
-    high_cardinality,
-):
+    hash_features: int,
+    min_frequency: int | float | None,
+    max_categories: int | None,
+    max_onehot_levels: int,
+    high_cardinality: str,
+) -> list[tuple[str, Any, Any]]:
     """``(name, transformer, columns)`` of each categorical encoding in use."""
     columns = list(columns)
+    per_column: dict[Any, object]
     if isinstance(encoding, dict):
         if not columns:
             columns = list(encoding)
@@ -89,13 +93,13 @@ def categorical_blocks(
             f"make_chain: high_cardinality={high_cardinality!r}; expected 'embed' or 'hash'"
         )
     auto = [c for c in columns if per_column[c] == "auto"]
-    blocks = []
+    blocks: list[tuple[str, Any, Any]] = []
     for choice in CATEGORICAL_ENCODINGS:
         fixed = [c for c in columns if per_column[c] == choice]
         candidates = auto if choice in ("onehot", high_cardinality) else []
         if not fixed and not candidates:
             continue
-        selected = (
+        selected: EncodingColumns | list[str | int] = (
             EncodingColumns(choice, fixed, candidates, max_onehot_levels, high_cardinality)
             if candidates
             else fixed

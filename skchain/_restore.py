@@ -6,18 +6,21 @@ nested in it; :func:`restore` puts them back.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .blocks import fitted_transformers
 
 __all__ = ["estimators_in", "restore", "snapshot"]
 
 
-def estimators_in(estimator):
+def estimators_in(estimator: Any) -> list[Any]:
     """The estimator and every estimator nested in it (parameters and fitted parts).
 
     Follows parameters (also inside lists and tuples, as in ``steps`` and
     ``transformers``) and a ``ColumnTransformer``'s fitted ``transformers_``.
     """
-    found, stack = {}, [estimator]
+    found: dict[int, Any] = {}
+    stack: list[Any] = [estimator]
     while stack:
         current = stack.pop()
         if isinstance(current, (list, tuple)):
@@ -35,12 +38,12 @@ def estimators_in(estimator):
     return list(found.values())
 
 
-def snapshot(estimator):
+def snapshot(estimator: Any) -> list[tuple[Any, dict[str, Any]]]:
     """The state of ``estimator`` and of every estimator nested in it (see :func:`restore`)."""
     return [(est, dict(est.__dict__)) for est in estimators_in(estimator)]
 
 
-def restore(saved):
+def restore(saved: list[tuple[Any, dict[str, Any]]]) -> None:
     """Put back the state :func:`snapshot` kept."""
     for est, state in saved:
         est.__dict__.clear()

@@ -14,6 +14,7 @@ that makes, fits, applies and inverts it.
 from __future__ import annotations
 
 import inspect
+from typing import Any
 
 import numpy as np
 from sklearn.base import clone
@@ -42,14 +43,14 @@ REGRESSION_LOSSES = {
 }
 
 
-def _is_regression_loss(loss):
+def _is_regression_loss(loss: Any) -> bool:
     if loss is None:
         return False
     name = loss if isinstance(loss, str) else getattr(loss, "__name__", type(loss).__name__)
     return str(name).lower() in REGRESSION_LOSSES
 
 
-def _make(spec, y, stage, loss=None):
+def _make(spec: Any, y: Any, stage: str, loss: Any = None) -> Any:
     if spec is None:
         return None
     if isinstance(spec, str):
@@ -72,7 +73,7 @@ def _make(spec, y, stage, loss=None):
     )
 
 
-def fit_target_scaler(spec, y, sample_weight, stage, loss=None):
+def fit_target_scaler(spec: Any, y: Any, sample_weight: Any, stage: str, loss: Any = None) -> Any:
     """The target scaler ``spec`` asks for, fitted on ``y``; None for no scaling.
 
     Parameters
@@ -108,7 +109,7 @@ def fit_target_scaler(spec, y, sample_weight, stage, loss=None):
     return scaler.fit(rows[weights > 0])
 
 
-def scaled_target(scaler, y):
+def scaled_target(scaler: Any, y: Any) -> Any:
     """``y`` in the scaler's units, float32, with ``y``'s shape (``y`` itself without one)."""
     if scaler is None:
         return y
@@ -117,7 +118,7 @@ def scaled_target(scaler, y):
     return out.reshape(y.shape) if y.ndim == 1 else out
 
 
-def target_affine(scaler):
+def target_affine(scaler: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """``(scale, shift)`` float32 arrays with ``target = scale * output + shift``, or None.
 
     Only for a ``StandardScaler`` (or no scaler: ``None`` too, check the
@@ -130,7 +131,7 @@ def target_affine(scaler):
     return scale, shift
 
 
-def unscaled_outputs(scaler, out):
+def unscaled_outputs(scaler: Any, out: Any) -> Any:
     """A network's raw outputs ``(n_samples, n_outputs)`` back in the target's units, float32."""
     if scaler is None:
         return out

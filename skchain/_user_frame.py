@@ -11,9 +11,10 @@ scikit-learn, scikeras, Keras, TensorFlow and joblib (Python 3.12's
 import os
 import sys
 import warnings
+from types import FrameType
 
 
-def _library_prefixes():
+def _library_prefixes() -> tuple[str, ...]:
     prefixes = [os.path.dirname(os.path.abspath(__file__))]
     for name in ("sklearn", "scikeras", "keras", "tensorflow", "joblib"):
         module = sys.modules.get(name)
@@ -23,10 +24,10 @@ def _library_prefixes():
     return tuple(p + os.sep for p in prefixes)
 
 
-def user_stacklevel():
+def user_stacklevel() -> int:
     """``stacklevel`` for a ``warnings.warn`` called by the caller of this function."""
     prefixes = _library_prefixes()
-    frame = sys._getframe(1)  # the function that will call warnings.warn
+    frame: FrameType | None = sys._getframe(1)  # the function that will call warnings.warn
     level = 1
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
@@ -37,6 +38,6 @@ def user_stacklevel():
     return 1
 
 
-def warn_at_user(message, category):
+def warn_at_user(message: str | Warning, category: type[Warning]) -> None:
     """``warnings.warn(message, category)`` located at the user's line."""
     warnings.warn(message, category, stacklevel=user_stacklevel())

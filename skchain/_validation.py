@@ -6,6 +6,8 @@ which block of the chain to look at.
 """
 
 import numbers
+from collections.abc import Mapping
+from typing import Any
 
 import keras
 import narwhals.stable.v2 as nw
@@ -26,7 +28,7 @@ __all__ = [
 ]
 
 
-def as_pandas(X, stage):
+def as_pandas(X: Any, stage: str) -> Any:
     """Rows as scikit-learn users pass them, with other DataFrame libraries' frames as pandas.
 
     A polars (or any narwhals-supported eager) DataFrame becomes a pandas
@@ -71,7 +73,7 @@ def as_pandas(X, stage):
     return X
 
 
-def column_labels(estimator, n_columns):
+def column_labels(estimator: Any, n_columns: int) -> list[str]:
     """Names to quote in messages: the fitted feature names, else positions."""
     names = getattr(estimator, "feature_names_in_", None)
     if names is not None and len(names) == n_columns:
@@ -79,7 +81,7 @@ def column_labels(estimator, n_columns):
     return [f"column {i}" for i in range(n_columns)]
 
 
-def input_names(estimator):
+def input_names(estimator: Any) -> list[str]:
     """The column names seen in ``fit``, else ``x0, x1, ...`` (scikit-learn's default)."""
     names = getattr(estimator, "feature_names_in_", None)
     if names is None:
@@ -87,7 +89,7 @@ def input_names(estimator):
     return [str(name) for name in names]
 
 
-def checked_frame(estimator, X, reset):
+def checked_frame(estimator: Any, X: Any, reset: bool) -> pd.DataFrame:
     """Check ``X`` as scikit-learn would and return it as a DataFrame.
 
     For transformers of non-numeric cells (categorical levels, sequences): a
@@ -107,7 +109,7 @@ def checked_frame(estimator, X, reset):
     return pd.DataFrame(values)
 
 
-def _numeric_dataframe(X, stage):
+def _numeric_dataframe(X: Any, stage: str) -> Any:
     """Check a DataFrame's columns are numeric; convert object columns of numbers.
 
     Raises ``ValueError`` for duplicated column names and ``TypeError`` naming
@@ -121,7 +123,8 @@ def _numeric_dataframe(X, stage):
             f"{stage}: duplicated column names {[str(c) for c in duplicated]};"
             " expected each column once"
         )
-    bad, converted = [], {}
+    bad: list[str] = []
+    converted: dict[Any, Any] = {}
     for name, dtype in X.dtypes.items():
         if getattr(dtype, "kind", "O") in "iufb":
             continue
@@ -141,7 +144,7 @@ def _numeric_dataframe(X, stage):
     return X
 
 
-def validate_float32(estimator, X, *, reset, stage):
+def validate_float32(estimator: Any, X: Any, *, reset: bool, stage: str) -> np.ndarray:
     """Validate ``X`` as a finite 2-D float32 array and record or check its width.
 
     Parameters
@@ -191,7 +194,7 @@ def validate_float32(estimator, X, *, reset, stage):
     return X
 
 
-def check_sample_weight_length(sample_weight, X, stage):
+def check_sample_weight_length(sample_weight: Any, X: Any, stage: str) -> None:
     """A ``ValueError`` naming ``sample_weight`` unless it has one weight >= 0 per row of ``X``."""
     weights = np.asarray(sample_weight)
     shape = np.shape(weights)
@@ -237,7 +240,9 @@ _PARTIAL_FIT_INSTEAD = {
 }
 
 
-def check_fit_arguments(estimator, kwargs, stage, *, partial=False):
+def check_fit_arguments(
+    estimator: Any, kwargs: Mapping[str, Any], stage: str, *, partial: bool = False
+) -> dict[str, Any]:
     """The keyword arguments of a ``fit`` (or ``partial_fit``) call, checked for ``Model.fit``.
 
     Those of :data:`FIT_ARGUMENTS` pass (``callbacks`` as a list); any other
@@ -262,9 +267,9 @@ def check_fit_arguments(estimator, kwargs, stage, *, partial=False):
             f"{stage}: got unexpected keyword argument(s) {unknown}; the keyword arguments"
             f" of fit are keras.Model.fit's {list(FIT_ARGUMENTS)}"
         )
-    kwargs = dict(kwargs)
-    for name in {"epochs", "batch_size", "validation_batch_size"} & set(kwargs):
-        value = kwargs[name]
+    checked = dict(kwargs)
+    for name in {"epochs", "batch_size", "validation_batch_size"} & set(checked):
+        value = checked[name]
         integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
         # As the constructor's: a batch size may also be None (Keras' default) or -1 (all rows).
         batch = name != "epochs" and (value is None or integer and value == -1)
@@ -273,8 +278,8 @@ def check_fit_arguments(estimator, kwargs, stage, *, partial=False):
                 f"{stage}: {name}={value!r}; expected a positive int"
                 + ("" if name == "epochs" else ", None, or -1 (all rows in one batch)")
             )
-    if "callbacks" in kwargs:
-        callbacks = kwargs["callbacks"]
+    if "callbacks" in checked:
+        callbacks = checked["callbacks"]
         callbacks = (
             []
             if callbacks is None
@@ -284,26 +289,28 @@ def check_fit_arguments(estimator, kwargs, stage, *, partial=False):
             isinstance(c, keras.callbacks.Callback) for c in callbacks
         ):
             raise TypeError(
-                f"{stage}: callbacks={kwargs['callbacks']!r}; expected a keras.callbacks.Callback"
+                f"{stage}: callbacks={checked['callbacks']!r}; expected a keras.callbacks.Callback"
                 " or a list of them"
             )
-        kwargs["callbacks"] = list(callbacks)
-    return kwargs
+        checked["callbacks"] = list(callbacks)
+    return checked
 
 
-def check_training_params(estimator, stage):
+def check_training_params(estimator: Any, stage: str) -> None:
     """``epochs`` and ``batch_size`` of a Keras-backed estimator, checked before any training.
 
     ``batch_size`` may be ``None`` (Keras' default) or ``-1`` (scikeras: all
     rows in one batch).
     """
     epochs, batch_size = estimator.epochs, estimator.batch_size
-    if not (isinstance(epochs, numbers.Integral) and not isinstance(epochs, bool) and epochs > 0):
+    if not (
+        isinstance(epochs, numbers.Integral) and not isinstance(epochs, bool) and int(epochs) > 0
+    ):
         raise ValueError(f"{stage}: epochs={epochs!r}; expected a positive int")
     if batch_size is not None and not (
         isinstance(batch_size, numbers.Integral)
         and not isinstance(batch_size, bool)
-        and (batch_size > 0 or batch_size == -1)
+        and (int(batch_size) > 0 or batch_size == -1)
     ):
         raise ValueError(
             f"{stage}: batch_size={batch_size!r}; expected a positive int, None, or -1"

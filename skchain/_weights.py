@@ -7,6 +7,9 @@ rows of weight 0 before any step is fitted; :func:`class_sample_weight` folds
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
@@ -14,7 +17,9 @@ from sklearn.utils.class_weight import compute_class_weight, compute_sample_weig
 __all__ = ["class_sample_weight", "rows_of_positive_weight"]
 
 
-def rows_of_positive_weight(X, y, params, sample_weight):
+def rows_of_positive_weight(
+    X: pd.DataFrame, y: Any, params: dict[str, Any], sample_weight: Any
+) -> tuple[pd.DataFrame, Any, dict[str, Any], Any]:
     """``X``, ``y``, the fit parameters and the weights without the rows of weight 0.
 
     A row of weight 0 is the row left out, for every step: the scalers,
@@ -35,7 +40,7 @@ def rows_of_positive_weight(X, y, params, sample_weight):
         )
     n_rows = len(keep)
 
-    def rows(value, name=""):
+    def rows(value: Any, name: str = "") -> Any:
         if name == "sample_weight" or name.endswith("__sample_weight"):
             return np.asarray(value)[keep]
         if isinstance(value, (pd.DataFrame, pd.Series)) and len(value) == n_rows:
@@ -49,7 +54,11 @@ def rows_of_positive_weight(X, y, params, sample_weight):
     return X.iloc[keep], y, params, weights[keep]
 
 
-def class_sample_weight(class_weight, y, sample_weight=None):
+def class_sample_weight(
+    class_weight: str | Mapping[Any, float] | Sequence[Mapping[Any, float]] | None,
+    y: Any,
+    sample_weight: Any = None,
+) -> np.ndarray | None:
     """Per-row weights: ``class_weight``'s times ``sample_weight``'s, in a new array.
 
     As scikit-learn's ``compute_sample_weight``, except that ``"balanced"``

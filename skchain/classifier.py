@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 from scikeras.wrappers import BaseWrapper, KerasClassifier
@@ -18,6 +20,12 @@ from ._heads import ClassificationHead
 from ._network import BlockNetworkMixin
 from ._validation import check_fit_arguments, validate_float32
 from ._weights import class_sample_weight
+
+if TYPE_CHECKING:
+    import keras
+    from numpy.typing import ArrayLike
+
+    from .blocks import Layout
 
 __all__ = ["ChainClassifier"]
 
@@ -103,10 +111,12 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
     """
 
     _STAGE = _STAGE
+    #: The classes seen in fit (set by scikeras' fit, or partial_fit's ``classes``).
+    classes_: Any
 
     def __init__(
         self,
-        model=None,
+        model: keras.Model | Callable[..., keras.Model] | None = None,
         *,
         hidden_units: int | tuple[int, ...] = (64,),
         branch_units: int | None = 64,
@@ -116,27 +126,27 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         branch_per_block: bool = True,
         embedding_dim: int | dict[str, int] | None = None,
         token_embedding_dim: int = 16,
-        class_weight: str | dict | None = None,
+        class_weight: Literal["balanced"] | Mapping[Any, float] | None = None,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
-        build_fn=None,
-        warm_start=False,
-        random_state=None,
-        optimizer="adam",
-        loss=None,
-        metrics=None,
-        batch_size=32,
-        validation_batch_size=None,
-        verbose=0,
-        callbacks=None,
-        validation_split=0.0,
-        shuffle=True,
-        run_eagerly=False,
-        epochs=20,
-        **kwargs,
-    ):
+        build_fn: Callable[..., keras.Model] | None = None,
+        warm_start: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+        optimizer: str | keras.optimizers.Optimizer | type[keras.optimizers.Optimizer] = "adam",
+        loss: str | keras.losses.Loss | Callable[..., Any] | None = None,
+        metrics: Any = None,
+        batch_size: int | None = 32,
+        validation_batch_size: int | None = None,
+        verbose: int = 0,
+        callbacks: keras.callbacks.Callback | Sequence[keras.callbacks.Callback] | None = None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        run_eagerly: bool = False,
+        epochs: int = 20,
+        **kwargs: Any,
+    ) -> None:
         self.hidden_units = hidden_units
         self.branch_units = branch_units
         self.activation = activation
@@ -171,7 +181,16 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
 
     # ------------------------------------------------------------------ fit
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, layout=None, **kwargs):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None,
+        layout: Layout | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """Train the final network on the chain's features and class labels.
 
         Parameters
@@ -203,14 +222,23 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         stage = f"{_STAGE} fit"
         kwargs = check_fit_arguments(self, kwargs, stage)
 
-        def fit(X, y, w):  # KerasClassifier.fit, weighing a copy of w (it weighs w in place)
+        def fit(
+            X: Any, y: Any, w: Any
+        ) -> None:  # KerasClassifier.fit, weighing a copy of w (it weighs w in place)
             self.classes_ = None
             w = class_sample_weight(self.class_weight, y, w)
             BaseWrapper.fit(self, X, y, sample_weight=w, **kwargs)
 
         return self._fit_network(fit, X, y, sample_weight, X_val, y_val, stage, layout)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None, **kwargs):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        classes: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """Train for one epoch, starting from the current weights.
 
         The first call builds the network as ``fit`` would (give ``classes``
@@ -241,7 +269,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         BaseWrapper.partial_fit(self, X, y, sample_weight=weights, **kwargs)
         return self
 
-    def _validate_target(self, X, y, stage):
+    def _validate_target(self, X: Any, y: Any, stage: str) -> np.ndarray:
         try:
             y = check_array(y, ensure_2d=False, dtype=None, input_name="y")
             check_consistent_length(X, y)
@@ -264,7 +292,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
             )
         return y
 
-    def _get_compile_kwargs(self):
+    def _get_compile_kwargs(self) -> dict[str, Any]:
         kwargs = super()._get_compile_kwargs()
         if kwargs.get("loss") is None:
             kwargs["loss"] = (
@@ -277,7 +305,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         return kwargs
 
     # -------------------------------------------------------------- predict
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Class probabilities for ``X``, one column per class in ``classes_`` order.
 
         Parameters
@@ -293,7 +321,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict_proba")
         return self.outputs_to_proba(self._network_outputs(X))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Class labels for ``X`` (the most probable class; labels above 0.5 for multilabel).
 
         Parameters
@@ -309,7 +337,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
         return self.outputs_to_predictions(self._network_outputs(X))
 
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Log-odds of the positive class (binary), else log-probabilities per class.
 
         Parameters
@@ -327,7 +355,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
             return np.log(proba) - np.log1p(-proba)
         return np.log(proba)
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Accuracy of ``predict(X)`` against ``y``, as for any scikit-learn classifier.
 
         Parameters
@@ -342,7 +370,7 @@ n_iter_, best_epoch_, stopped_epoch_, n_features_in_, feature_names_in_
         """
         return ClassifierMixin.score(self, X, y, sample_weight=sample_weight)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         # As for ChainRegressor: scikeras' base order hides ClassifierMixin's tags.
         tags.estimator_type = "classifier"

@@ -9,8 +9,14 @@
   false-alarm rate (:mod:`skchain.leakage`; its names are re-exported here).
 """
 
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any, Literal
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from . import drift
 from ._user_frame import warn_at_user
@@ -83,19 +89,47 @@ class InputStatistics:
     ('x2', 'location')
     """
 
-    def __init__(self, X, seed=0):
+    # The summary's fields (set from skchain.drift.summarise).
+    n_samples: int
+    n_reference: int
+    mean: np.ndarray
+    std: np.ndarray
+    min: np.ndarray
+    max: np.ndarray
+    grid: dict[str, np.ndarray]
+    floor: float
+    scale: np.ndarray
+    u_mean: np.ndarray
+    u_var: np.ndarray
+    sum_mean: float
+    sum_var: float
+    v_mean: np.ndarray
+    v_var: np.ndarray
+    dominant_value: np.ndarray
+    dominant_share: np.ndarray
+    calibration: np.ndarray
+    quantiles: np.ndarray | None
+
+    def __init__(self, X: ArrayLike, seed: int | None = 0) -> None:
         X = np.asarray(X, dtype=np.float64)
         self.__dict__.update(drift.summarise(X, seed))
         self.quantiles = np.quantile(X, QUANTILES, axis=0) if len(X) else None
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         """Memory held by the summary's arrays."""
         arrays = [v for v in self.__dict__.values() if isinstance(v, np.ndarray)]
         arrays += [v for v in (self.grid or {}).values() if isinstance(v, np.ndarray)]
         return sum(a.nbytes for a in arrays)
 
-    def report(self, X, feature_names=None, *, level="input", share=1.0):
+    def report(
+        self,
+        X: ArrayLike,
+        feature_names: Sequence[str] | None = None,
+        *,
+        level: str = "input",
+        share: float = 1.0,
+    ) -> pd.DataFrame:
         """Every test of a batch against this summary, worst first (see :func:`shift_report`).
 
         Parameters
@@ -139,7 +173,7 @@ class InputStatistics:
         return _order(frame)
 
 
-def _order(report):
+def _order(report: pd.DataFrame) -> pd.DataFrame:
     key = -np.abs(report["mean_shift"].fillna(np.inf).to_numpy())
     report = report.assign(_key=key)
     report = report.sort_values(["adjusted_p", "_key"], kind="stable").drop(columns="_key")
@@ -147,8 +181,14 @@ def _order(report):
 
 
 def shift_report(
-    statistics, X, feature_names=None, *, outputs=None, output_statistics=None, layer=None
-):
+    statistics: InputStatistics,
+    X: ArrayLike,
+    feature_names: Sequence[str] | None = None,
+    *,
+    outputs: ArrayLike | None = None,
+    output_statistics: InputStatistics | None = None,
+    layer: str | None = None,
+) -> pd.DataFrame:
     """Tests of a batch against network A's training data, per feature, worst first.
 
     A batch is flagged when some ``adjusted_p`` is at most the chosen alpha
@@ -207,7 +247,7 @@ def shift_report(
     two = outputs is not None and output_statistics is not None
     share = 0.5 if two else 1.0
     parts = [statistics.report(X, feature_names, level="input", share=share)]
-    if two:
+    if outputs is not None and output_statistics is not None:  # two
         from ._network_a_outputs import layer_feature_names  # imports Keras: only here
 
         outputs = np.asarray(outputs, dtype=np.float32)
@@ -216,7 +256,7 @@ def shift_report(
     return _order(pd.concat(parts, ignore_index=True))
 
 
-def _describe(row):
+def _describe(row: pd.Series) -> str:
     name = row["feature"]
     if row["level"] == "representation":
         name = f"output {name}"
@@ -238,7 +278,14 @@ def _describe(row):
     return f"{name} (a value {row['statistic']:.0f} standard deviations from A's mean)"
 
 
-def _named_inputs(statistics, X, report, names, flagged, top=3):
+def _named_inputs(
+    statistics: InputStatistics,
+    X: np.ndarray,
+    report: pd.DataFrame,
+    names: Sequence[str],
+    flagged: Collection[str],
+    top: int = 3,
+) -> list[str]:
     """The input features furthest from A, by their own evidence, in words.
 
     The flagged features (``flagged``: names), or when none is flagged on its
@@ -262,7 +309,7 @@ def _named_inputs(statistics, X, report, names, flagged, top=3):
     deviation = values - mean
     furthest = deviation[np.argmax(np.abs(deviation), axis=0), np.arange(len(column))]
     outside_rows = (values < low) | (values > high)
-    order = np.lexsort(
+    order: np.ndarray | list[Any] = np.lexsort(
         (-np.abs(furthest) / spread, inputs["p_value"].to_numpy(), ~outside_rows.any(axis=0))
     )
     if not inputs["feature"].isin(flagged).any():
@@ -275,7 +322,7 @@ def _named_inputs(statistics, X, report, names, flagged, top=3):
         )
         order = [k for k in order if remarkable[k]] or list(order[:1])
     order = order[:top]
-    named = []
+    named: list[str] = []
     for k in order:
         row = inputs.iloc[k]
         z = furthest[k] / spread[k]
@@ -300,18 +347,18 @@ def _named_inputs(statistics, X, report, names, flagged, top=3):
 
 
 def check_shift(
-    statistics,
-    X,
+    statistics: InputStatistics | None,
+    X: np.ndarray,
     *,
-    mode,
-    alpha,
-    feature_names,
-    stage,
-    outputs=None,
-    output_statistics=None,
-    layer=None,
-    adapted=False,
-):
+    mode: Literal["warn", "raise", "off"],
+    alpha: float,
+    feature_names: Sequence[str] | None,
+    stage: str,
+    outputs: np.ndarray | None = None,
+    output_statistics: InputStatistics | None = None,
+    layer: str | None = None,
+    adapted: bool = False,
+) -> None:
     """Warn (or raise) when the batch's drift test rejects at level ``alpha``.
 
     ``adapted=True``: ``statistics`` summarise the rows an adapted network A
@@ -323,7 +370,11 @@ def check_shift(
         outputs = None
     # The verdict first, without effect sizes or a DataFrame: most batches pass.
     share = 0.5 if outputs is not None else 1.0
-    levels = [(statistics, X)] + ([(output_statistics, outputs)] if outputs is not None else [])
+    levels = [(statistics, X)] + (
+        [(output_statistics, outputs)]
+        if outputs is not None and output_statistics is not None
+        else []
+    )
     smallest = 1.0
     for summary, rows in levels:
         smallest = min(
@@ -343,7 +394,7 @@ def check_shift(
     flagged = report[report["adjusted_p"] <= alpha]
     if flagged.empty:
         return
-    counts = []
+    counts: list[str] = []
     for level, width, what in (
         ("input", X.shape[1], "input features"),
         (
@@ -408,7 +459,9 @@ def check_shift(
     warn_at_user(message, DataShiftWarning)
 
 
-def representation_statistics(estimator, X, seed=0):
+def representation_statistics(
+    estimator: Any, X: np.ndarray, seed: int | None = 0
+) -> dict[str, InputStatistics]:
     """Summaries of network A's outputs on its training rows, per candidate layer.
 
     One forward pass (a multi-output model) over at most 20,000 rows of

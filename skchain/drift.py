@@ -32,8 +32,17 @@ evenly strided sample of ``SAMPLE_ROWS``) in these variances: differences of
 the size two samples of dataset A's size show between them are not alarms.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, overload
+
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special, stats
+
+if TYPE_CHECKING:
+    from .diagnostics import InputStatistics
 
 #: Cells of the per-feature grid on which A's distribution function is kept.
 GRID = 1024
@@ -63,7 +72,7 @@ WEIGHTS = {
 }
 
 
-def build_grid(X):
+def build_grid(X: ArrayLike) -> dict[str, np.ndarray]:
     """Per-feature distribution functions of ``X`` on ``GRID`` cells.
 
     Returns a dict with ``low``, ``inverse_width`` (per feature) and the
@@ -112,13 +121,13 @@ def build_grid(X):
     }
 
 
-def runs(column):
+def runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values of a sorted column and how often each occurs."""
     starts = np.flatnonzero(np.concatenate([[True], column[1:] != column[:-1]]))
     return column[starts], np.diff(np.append(starts, len(column)))
 
 
-def cell_of(values, low, inverse):
+def cell_of(values: ArrayLike, low: float, inverse: float) -> np.ndarray:
     """Grid cell (0 .. GRID + 1) and the position inside it, for values of one feature."""
     position = np.clip(
         (np.asarray(values, dtype=np.float64) - low) * inverse + 1.0, 0.0, GRID + 1.0
@@ -126,7 +135,7 @@ def cell_of(values, low, inverse):
     return np.minimum(position.astype(np.int64), GRID + 1)
 
 
-def placements(grid, X):
+def placements(grid: Mapping[str, np.ndarray], X: ArrayLike) -> np.ndarray:
     """``u = F_A(x)`` for every value of ``X`` (n_rows, d), float32, in [0, 1]."""
     X = np.asarray(X, dtype=np.float32)
     d = X.shape[1]
@@ -145,7 +154,9 @@ def placements(grid, X):
 _U_CLIP = (float(special.ndtr(-Z_CLIP)), float(special.ndtr(Z_CLIP)))
 
 
-def row_scores(grid, X, u=None):
+def row_scores(
+    grid: Mapping[str, np.ndarray], X: ArrayLike, u: np.ndarray | None = None
+) -> np.ndarray:
     """Mean squared normal score of each row: about 1 for rows like A's.
 
     ``u``: the rows' :func:`placements`, when the caller has them already.
@@ -156,7 +167,7 @@ def row_scores(grid, X, u=None):
     return np.mean(z * z, axis=1)
 
 
-def calibration_scores(X, rng):
+def calibration_scores(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Row scores of up to ``MAX_CALIBRATION_ROWS`` rows of ``X``, each scored
     by a grid built without it (two folds), sorted."""
     n = X.shape[0]
@@ -164,7 +175,7 @@ def calibration_scores(X, rng):
         return np.zeros(0)
     chosen = rng.permutation(n)[: min(n, MAX_CALIBRATION_ROWS)]
     folds = np.array_split(chosen, 2)
-    scores = []
+    scores: list[np.ndarray] = []
     for fold in folds:
         keep = np.ones(n, dtype=bool)
         keep[fold] = False
@@ -172,7 +183,34 @@ def calibration_scores(X, rng):
     return np.sort(np.concatenate(scores))
 
 
-def judge_batch(summary, X, share, effects=True, verdict=False):
+@overload
+def judge_batch(
+    summary: InputStatistics,
+    X: np.ndarray,
+    share: float,
+    effects: bool = ...,
+    verdict: Literal[False] = ...,
+) -> dict[str, Any]: ...
+
+
+@overload
+def judge_batch(
+    summary: InputStatistics,
+    X: np.ndarray,
+    share: float,
+    effects: bool = ...,
+    *,
+    verdict: Literal[True],
+) -> float: ...
+
+
+def judge_batch(
+    summary: InputStatistics,
+    X: np.ndarray,
+    share: float,
+    effects: bool = True,
+    verdict: bool = False,
+) -> dict[str, Any] | float:
     """Every test of one level on a batch; see :func:`skchain.diagnostics.shift_report`.
 
     Returns a dict of per-feature arrays (``test``, ``statistic``,
@@ -255,7 +293,7 @@ def judge_batch(summary, X, share, effects=True, verdict=False):
     statistic = np.stack([z_location, z_spread, count_share, far])
     worst = np.argmin(candidates, axis=0)
     cols = np.arange(d)
-    result = {
+    result: dict[str, Any] = {
         "test": names[worst],
         "statistic": statistic[worst, cols],
         "p_value": raw[worst, cols],
@@ -269,7 +307,13 @@ def judge_batch(summary, X, share, effects=True, verdict=False):
     return result
 
 
-def _all_features_test(summary, u, factor, share, weights):
+def _all_features_test(
+    summary: InputStatistics,
+    u: np.ndarray,
+    factor: float,
+    share: float,
+    weights: Mapping[str, float],
+) -> tuple[float, float, float]:
     """All features together: the mean over the batch of each row's sum of u, which a
     shift spread thinly over many features moves a lot. ``(z, p, adjusted p)``."""
     total = u.sum(axis=1, dtype=np.float64)
@@ -281,7 +325,15 @@ def _all_features_test(summary, u, factor, share, weights):
     return (float(z_all), p_all, adjusted)
 
 
-def _row_test(summary, X, u, m, small, share, weights):
+def _row_test(
+    summary: InputStatistics,
+    X: np.ndarray,
+    u: np.ndarray | None,
+    m: int,
+    small: bool,
+    share: float,
+    weights: Mapping[str, float],
+) -> tuple[float, float, float] | None:
     """Small batches: each row's score against the calibration scores, combined with
     Fisher's method. ``(mean score, p, adjusted p)``, or None."""
     calibration = summary.calibration
@@ -295,7 +347,7 @@ def _row_test(summary, X, u, m, small, share, weights):
     return (float(scores.mean()), p, min(1.0, p / (share * weights["rows"])))
 
 
-def _effects(summary, sample):
+def _effects(summary: InputStatistics, sample: np.ndarray) -> dict[str, np.ndarray]:
     """Effect sizes a person can read: mean shift, scale ratio, share out of range."""
     m_s, d = sample.shape
     mean = sample.mean(axis=0, dtype=np.float64)
@@ -311,7 +363,7 @@ def _effects(summary, sample):
     }
 
 
-def fisher_two_sided(a, n, b, m):
+def fisher_two_sided(a: ArrayLike, n: int, b: ArrayLike, m: int) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided p-value (twice the smaller tail) of Fisher's exact test of
     ``a`` of ``n`` against ``b`` of ``m``; the normal approximation (with
     continuity correction) where every expected cell count is at least 20.
@@ -336,14 +388,14 @@ def fisher_two_sided(a, n, b, m):
     return np.minimum(p, 1.0), large
 
 
-def summarise(X, seed=0):
+def summarise(X: ArrayLike, seed: int | None = 0) -> dict[str, Any]:
     """Fields of an :class:`~skchain.diagnostics.InputStatistics` for rows ``X``."""
     X = np.asarray(X, dtype=np.float64)
     n, d = X.shape
     rng = np.random.default_rng(seed)
     sub = X if n <= MAX_SUMMARY_ROWS else X[np.sort(rng.choice(n, MAX_SUMMARY_ROWS, replace=False))]
     grid = build_grid(sub) if n else None
-    fields = {
+    fields: dict[str, Any] = {
         "n_samples": n,
         "n_reference": sub.shape[0],
         "mean": X.mean(axis=0),
@@ -357,6 +409,7 @@ def summarise(X, seed=0):
     fields["scale"] = np.maximum.reduce(
         [fields["std"], (fields["max"] - fields["min"]) / 2, np.full(d, fields["floor"])]
     )
+    assert grid is not None  # n > 0: X.min above raises for no rows
     u = placements(grid, sub).astype(np.float64)
     v = (u - 0.5) ** 2
     fields["u_mean"], fields["u_var"] = u.mean(axis=0), u.var(axis=0)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
@@ -17,6 +17,11 @@ from .passthrough import NetworkAInputs
 from .preprocessor import KerasTransformer
 from .regressor import ChainRegressor
 from .sequences import SequencePadder
+
+if TYPE_CHECKING:
+    from sklearn.base import BaseEstimator
+
+    from .finetune import FineTune
 
 __all__ = ["make_chain"]
 
@@ -36,8 +41,14 @@ _RESERVED = (
     "force_int_remainder_cols",
 )
 
+#: One network A of a chain: (block name, frozen step, columns or None, padder or None).
+_NetworkA = tuple[str, FrozenTransformer, Any, SequencePadder | None]
 
-def _frozen(preprocessor, where):
+_Encoding = Literal["auto", "onehot", "hash", "embed"]
+_Adapt = Literal["standardize", "coral", "adabn"]
+
+
+def _frozen(preprocessor: object, where: str) -> FrozenTransformer:
     """``preprocessor`` as a ``FrozenTransformer`` (a ``KerasTransformer`` is wrapped)."""
     if isinstance(preprocessor, KerasTransformer):
         return FrozenTransformer(preprocessor)
@@ -49,7 +60,12 @@ def _frozen(preprocessor, where):
     return preprocessor
 
 
-def _networks_a(preprocessor, representations, representation_columns, representation_padder):
+def _networks_a(
+    preprocessor: KerasTransformer | FrozenTransformer | None,
+    representations: Mapping[str, Any] | None,
+    representation_columns: Any,
+    representation_padder: SequencePadder | None,
+) -> list[_NetworkA]:
     """``[(block name, FrozenTransformer, columns or None, padder or None)]``, one per network A."""
     if representations is None:
         if preprocessor is None:
@@ -73,7 +89,7 @@ def _networks_a(preprocessor, representations, representation_columns, represent
             "make_chain: representations must be a non-empty dict {name: network A or"
             f" (network A, columns[, padder])}}; got {representations!r:.80}"
         )
-    networks = []
+    networks: list[_NetworkA] = []
     for name, entry in representations.items():
         where = f"representations[{name!r}]"
         if not isinstance(name, str) or not name or "__" in name:
@@ -92,7 +108,9 @@ def _networks_a(preprocessor, representations, representation_columns, represent
     return networks
 
 
-def _adapted(networks, adapt):
+def _adapted(
+    networks: Sequence[_NetworkA], adapt: str | Mapping[str, str | None] | None
+) -> list[_NetworkA]:
     """``networks`` with ``adapt`` set on their frozen steps (one value, or one per name)."""
     names = [name for name, _, _, _ in networks]
     if isinstance(adapt, Mapping):
@@ -101,10 +119,10 @@ def _adapted(networks, adapt):
             raise ValueError(
                 f"make_chain: adapt names {unknown}, not networks A of the chain: {names}"
             )
-        choices = dict(adapt)
+        choices: dict[str, str | None] = dict(adapt)
     else:
         choices = {name: adapt for name in names} if adapt is not None else {}
-    adapted = []
+    adapted: list[_NetworkA] = []
     for name, frozen, columns, padder in networks:
         if name in choices:
             choice = choices[name]
@@ -130,7 +148,13 @@ def _adapted(networks, adapt):
     return adapted
 
 
-def _representation_blocks(name, frozen, columns, padder, passthrough):
+def _representation_blocks(
+    name: str,
+    frozen: FrozenTransformer,
+    columns: Any,
+    padder: SequencePadder | None,
+    passthrough: bool | str,
+) -> list[tuple[str, Any, list[Any]]]:
     """The ``(name, transformer, columns)`` of one network A and, with ``passthrough``,
     of its scaled inputs (``"<name>_inputs"``)."""
     if columns is None:
@@ -174,7 +198,9 @@ def _representation_blocks(name, frozen, columns, padder, passthrough):
     return blocks
 
 
-def _check_block_names(blocks, sequence_columns):
+def _check_block_names(
+    blocks: Sequence[tuple[str, Any, Any]], sequence_columns: Iterable[str]
+) -> None:
     """Refuse a network A's name that another block already has."""
     names = [name for name, _, _ in blocks]
     taken = {*_RESERVED, *(f"sequence_{c}" for c in sequence_columns)}
@@ -194,20 +220,20 @@ def make_chain(
     categorical_columns: Sequence[str | int] = (),
     numeric_columns: Sequence[str | int] = (),
     sequence_columns: Sequence[str] = (),
-    categorical_encoding: str | Mapping[str, str] = "auto",
+    categorical_encoding: _Encoding | Mapping[str, _Encoding] = "auto",
     max_onehot_levels: int = 16,
-    high_cardinality: str = "embed",
+    high_cardinality: Literal["embed", "hash"] = "embed",
     hash_features: int = 64,
     min_frequency: int | float | None = None,
     max_categories: int | None = None,
     numeric_imputer: str | Any | None = None,
     sequence_padder: SequencePadder | None = None,
     representation_padder: SequencePadder | None = None,
-    representation_passthrough: bool | str = "auto",
-    adapt: str | Mapping[str, str | None] | None = None,
-    regressor: Any = None,
-    classifier: Any = None,
-    fine_tune: Any = None,
+    representation_passthrough: bool | Literal["auto"] = "auto",
+    adapt: _Adapt | Mapping[str, _Adapt | None] | None = None,
+    regressor: BaseEstimator | None = None,
+    classifier: BaseEstimator | None = None,
+    fine_tune: FineTune | None = None,
 ) -> Chain:
     """Build the chain: frozen network A and B's own columns, then a regressor.
 
@@ -353,7 +379,7 @@ def make_chain(
             f"make_chain: representation_passthrough={representation_passthrough!r}; expected"
             " True, False or 'auto'"
         )
-    blocks = []
+    blocks: list[tuple[str, Any, Any]] = []
     for name, network, columns, padder in _adapted(
         _networks_a(preprocessor, representations, representation_columns, representation_padder),
         adapt,

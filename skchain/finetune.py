@@ -15,6 +15,8 @@ for ``transform`` and ``predict``.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import keras
 import numpy as np
@@ -34,6 +36,14 @@ from ._seeding import random_state_kept
 from .blocks import Layout, layer_name, replace_network
 from .layers import InputAlignment
 from .preprocessor import KerasTransformer
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
+    from .blocks import Block
+    from .classifier import ChainClassifier
+    from .regressor import ChainRegressor
 
 __all__ = ["FineTune", "fine_tune_chain"]
 
@@ -87,7 +97,7 @@ class FineTune(BaseEstimator):
     FineTune(epochs=3, layers='top:1')
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
         "epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "layers": [str, list, tuple],
@@ -126,7 +136,7 @@ class FineTune(BaseEstimator):
         self.networks = networks
 
 
-def _check(settings):
+def _check(settings: object) -> None:
     if not isinstance(settings, FineTune):
         raise TypeError(
             f"{_STAGE}: fine_tune must be a FineTune or None; got {type(settings).__name__}"
@@ -134,7 +144,9 @@ def _check(settings):
     settings._validate_params()
 
 
-def _trainable_layers(submodel, spec, network="network A"):
+def _trainable_layers(
+    submodel: keras.Model, spec: str | Sequence[str], network: str = "network A"
+) -> list[str]:
     # An adapted network A's input alignment stays as it was fitted.
     layers = [
         layer
@@ -164,8 +176,15 @@ def _trainable_layers(submodel, spec, network="network A"):
 
 
 def fine_tune_chain(
-    features, regressor, settings, X, y, sample_weight=None, validation=None, layout=None
-):
+    features: Any,
+    regressor: ChainRegressor | ChainClassifier,
+    settings: FineTune,
+    X: pd.DataFrame,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    validation: tuple[pd.DataFrame, ArrayLike] | None = None,
+    layout: Layout | None = None,
+) -> dict[str, Any]:
     """Fine-tune a fitted chain's networks A with the final loss, in place.
 
     Parameters
@@ -221,7 +240,8 @@ def fine_tune_chain(
     # Copies of every network A: the user's networks (and other folds') stay as
     # they are; those not tuned are copied too, frozen, or the joint training
     # would move their weights.
-    copies, trained = {}, {}
+    copies: dict[int, tuple[keras.Model, keras.Model]] = {}
+    trained: dict[str, list[str]] = {}
     for index, block in enumerate(plan):
         if block.network is not None:
             layers = settings.layers if index in tuned else []
@@ -252,7 +272,7 @@ def fine_tune_chain(
         (arrays, target, sample_weight) = (
             take_rows(part, keep) for part in (arrays, target, sample_weight)
         )
-    fit_options = {}
+    fit_options: dict[str, Any] = {}
     if validation is not None:
         X_val, y_val = validation
         fit_options["validation_data"] = (
@@ -300,14 +320,15 @@ def fine_tune_chain(
             layer.trainable = True
         _replace_with_copy(features, plan[index], network_a, X, entries[index])
     regressor.network_changed()
-    networks = {
-        plan[i].name: {
+    networks: dict[str, dict[str, Any]] = {}
+    for i in tuned:
+        frozen = plan[i].network
+        assert frozen is not None  # tuned: blocks with a network A
+        networks[plan[i].name] = {
             "layers": trained[plan[i].name],
-            "output_layer": plan[i].network.layer().name,
+            "output_layer": frozen.layer().name,
         }
-        for i in tuned
-    }
-    done = {
+    done: dict[str, Any] = {
         "rows": int(len(X)),
         "epochs": len(history.get("loss", [])),
         "networks": networks,
@@ -320,7 +341,7 @@ def fine_tune_chain(
     return done
 
 
-def _networks_to_tune(plan, names):
+def _networks_to_tune(plan: Layout, names: Iterable[str] | None) -> list[int]:
     """The plan indices of the networks A to fine-tune (``FineTune.networks``)."""
     frozen = {block.name: i for i, block in enumerate(plan) if block.network is not None}
     if not frozen:
@@ -336,11 +357,15 @@ def _networks_to_tune(plan, names):
     return [frozen[name] for name in dict.fromkeys(names)]
 
 
-def _trainable_copy(block, layers, random_state):
+def _trainable_copy(
+    block: Block, layers: str | Sequence[str], random_state: int | None
+) -> tuple[tuple[keras.Model, keras.Model], list[str]]:
     """A copy of ``block``'s network A (the user's stays as it is) with the layers to
     train marked trainable: ``(copy, copy up to the chain's output layer)``, and the
     names of the trained layers."""
-    inner = block.network.network_a()
+    frozen = block.network
+    assert frozen is not None  # a block with a network A
+    inner = frozen.network_a()
     if not block.in_graph:
         raise ValueError(
             f"{_STAGE}: network A {block.name!r}: its scaler must be a StandardScaler (or None)"
@@ -349,19 +374,27 @@ def _trainable_copy(block, layers, random_state):
     with random_state_kept(random_state):  # new layers draw seeds
         network_a = keras.models.clone_model(inner.model_)
     network_a.set_weights(inner.model_.get_weights())
-    upto = keras.Model(network_a.inputs[0], network_a.get_layer(block.network.layer().name).output)
+    upto = keras.Model(network_a.inputs[0], network_a.get_layer(frozen.layer().name).output)
     trained = _trainable_layers(upto, layers, f"network A {block.name!r}")
     for layer in network_a.layers:
         layer.trainable = layer.name in trained
     return (network_a, upto), trained
 
 
-def _replace_with_copy(features, block, network_a, X, rows):
+def _replace_with_copy(
+    features: Any,
+    block: Block,
+    network_a: keras.Model,
+    X: pd.DataFrame,
+    rows: np.ndarray,
+) -> None:
     """Put the fine-tuned copy of ``block``'s network A into the fitted features step."""
-    inner = block.network.network_a()
+    frozen = block.network
+    assert frozen is not None  # a block with a network A
+    inner = frozen.network_a()
     tuned = KerasTransformer.from_model(
         network_a,
-        output_layer=block.network.layer().name,
+        output_layer=frozen.layer().name,
         scaler=inner.scaler_,
         shift_check=inner.shift_check,
         shift_alpha=inner.shift_alpha,
@@ -390,6 +423,6 @@ def _replace_with_copy(features, block, network_a, X, rows):
             setattr(tuned, name, getattr(inner, name))
     # The tuned copy started from the adapted network A (adaptation included):
     # it is used as it is, not adapted again.
-    step = type(block.network)(**{**block.network.get_params(), "estimator": tuned, "adapt": None})
+    step = type(frozen)(**{**frozen.get_params(), "estimator": tuned, "adapt": None})
     step.fit(X[block.columns] if block.padder is None else rows)
     replace_network(features, block, step)

@@ -9,7 +9,7 @@ the whole frame with pandas.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -21,7 +21,7 @@ __all__ = ["predict_partitions"]
 _METHODS = ("predict", "predict_proba", "transform")
 
 
-def _meta(estimator, method):
+def _meta(estimator: Any, method: str) -> pd.DataFrame | pd.Series:
     """An empty pandas object shaped like ``method``'s output for one partition."""
     if method == "predict_proba":
         return pd.DataFrame({str(c): pd.Series(dtype=np.float32) for c in estimator.classes_})
@@ -37,7 +37,9 @@ def _meta(estimator, method):
     return pd.DataFrame({f"prediction{i}": pd.Series(dtype=np.float32) for i in range(outputs)})
 
 
-def _score_partition(partition, estimator, method, meta):
+def _score_partition(
+    partition: pd.DataFrame, estimator: Any, method: str, meta: pd.DataFrame | pd.Series
+) -> pd.DataFrame | pd.Series:
     if len(partition) == 0:
         return meta.copy()
     out = np.asarray(getattr(estimator, method)(partition))
@@ -48,7 +50,11 @@ def _score_partition(partition, estimator, method, meta):
     )
 
 
-def predict_partitions(estimator: Any, frame: Any, method: str = "predict") -> Any:
+def predict_partitions(
+    estimator: Any,
+    frame: Any,
+    method: Literal["predict", "predict_proba", "transform"] = "predict",
+) -> Any:
     """Score a Dask DataFrame with a fitted chain (or any fitted estimator), lazily.
 
     Parameters

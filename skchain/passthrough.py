@@ -8,7 +8,10 @@ representation lost, and the chain can do no worse than ignoring network A.
 
 from __future__ import annotations
 
+from typing import ClassVar, Self
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._base import check_fitted
 from .frozen import FrozenTransformer
@@ -51,9 +54,9 @@ class NetworkAInputs(FrozenTransformer):
     array([1., 1., 1.], dtype=float32)
     """
 
-    _STAGE = "NetworkAInputs (network A's scaled inputs)"
+    _STAGE: ClassVar[str] = "NetworkAInputs (network A's scaled inputs)"
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Match the columns to network A's inputs; train nothing.
 
         Parameters
@@ -72,7 +75,7 @@ class NetworkAInputs(FrozenTransformer):
         self._rows(X, reset=True)
         return self
 
-    def fit_transform(self, X, y=None):
+    def fit_transform(self, X: ArrayLike, y: object = None) -> np.ndarray:
         """Same as ``fit(X).transform(X)``.
 
         Returns
@@ -83,7 +86,7 @@ class NetworkAInputs(FrozenTransformer):
         check_fitted(self.estimator, self._STAGE)
         return self.estimator.scaled_inputs(self._rows(X, reset=True))
 
-    def representation(self, X, compute=None):
+    def representation(self, X: np.ndarray, compute: object = None) -> np.ndarray:
         """The rows scaled with network A's input scaler (``compute`` is ignored).
 
         Parameters
@@ -99,7 +102,7 @@ class NetworkAInputs(FrozenTransformer):
         """
         return self.estimator.scaled_inputs(X)
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         """Network A's input names (``x0``, ``x1``, ... when it has none), in its order."""
         check_fitted(self.estimator, self._STAGE)
         names = getattr(self.estimator, "feature_names_in_", None)

@@ -10,19 +10,24 @@ picture; the layout of a figure whose axes are passed in is left to its owner.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.pipeline import Pipeline
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.text import Annotation
+
+    from .blocks import Layout
 
 __all__ = ["plot_embeddings", "plot_history", "plot_shift"]
 
 
-def _pyplot():
+def _pyplot() -> Any:
     try:
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - depends on the environment
@@ -30,7 +35,9 @@ def _pyplot():
     return plt
 
 
-def _panels(plt, n_panels, axes, width, height):
+def _panels(
+    plt: Any, n_panels: int, axes: Any, width: float, height: float
+) -> tuple[Figure, list[Axes]]:
     """``(figure, list of n_panels axes)``: the given axes, or a new row of them."""
     if axes is None:
         figure, axes = plt.subplots(1, n_panels, figsize=(width * n_panels, height), squeeze=False)
@@ -39,7 +46,7 @@ def _panels(plt, n_panels, axes, width, height):
     return axes[0].figure, axes
 
 
-def _networks(estimator):
+def _networks(estimator: Any) -> list[tuple[str, Mapping[str, Any]]]:
     """``[(title, history dict), ...]`` of the networks inside ``estimator``."""
     from ._network import BlockNetworkMixin
     from .blocks import Layout
@@ -54,6 +61,7 @@ def _networks(estimator):
             f" ChainRegressor; got {type(estimator).__name__}"
         )
     features, final = estimator.steps[0][1], estimator.steps[-1][1]
+    layout: Layout | list[Any]
     try:
         layout = Layout.of(features)
     except TypeError:  # not a chain's features step: no network A to show
@@ -67,9 +75,11 @@ def _networks(estimator):
     return found
 
 
-def _quantities(history):
+def _quantities(
+    history: Mapping[str, Any],
+) -> list[tuple[str, list[tuple[str, Any]]]]:
     """``[(quantity, [(key, values), ...]), ...]``: the loss first, each with its ``val_`` twin."""
-    groups = {"loss": []}
+    groups: dict[str, list[tuple[str, Any]]] = {"loss": []}
     for key, values in history.items():
         base = key[len("val_") :] if key.startswith("val_") else key
         groups.setdefault(base, []).append((key, values))
@@ -78,7 +88,9 @@ def _quantities(history):
     return [(quantity, lines) for quantity, lines in groups.items() if lines or not history]
 
 
-def _history_panels(estimator):
+def _history_panels(
+    estimator: Any,
+) -> list[tuple[str, str, list[tuple[str, Any]]]]:
     """``[(network title, quantity, lines), ...]``: one panel per network and quantity."""
     return [
         (title, quantity, lines)
@@ -295,11 +307,15 @@ def plot_shift(
     return ax
 
 
-def _fit_notes(ax, notes, lengths):
+def _fit_notes(ax: Axes, notes: Sequence[Annotation], lengths: Iterable[float]) -> None:
     """Move a bar's label that runs past the axes into the bar, or else clip it there."""
     for note in notes:
         note.set_in_layout(False)  # the layout makes room for the tick labels, not these
-    ax.figure.draw_without_rendering()  # lays the figure out: the texts' rendered widths
+    # Lays the figure out (the texts' rendered widths); the root figure, as an Axes of a
+    # SubFigure has a SubFigure as its .figure, which cannot draw.
+    root = ax.get_figure(root=True)
+    if root is not None:
+        root.draw_without_rendering()
     box = ax.get_window_extent()
     zero = ax.transData.transform((0.0, 0.0))[0]
     for note, length in zip(notes, lengths, strict=False):
@@ -313,7 +329,7 @@ def _fit_notes(ax, notes, lengths):
             note.set_clip_path(ax.patch)
 
 
-def _effect(row):
+def _effect(row: pd.Series) -> str:
     """A short label: the test and its effect size."""
     test = row["test"]
     if test == "dominant value" and np.isnan(row["statistic"]):

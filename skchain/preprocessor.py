@@ -17,8 +17,11 @@ scikeras.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+import numpy as np
 from scikeras.wrappers import BaseWrapper
 from sklearn.base import TransformerMixin
 from sklearn.utils._available_if import available_if
@@ -33,6 +36,10 @@ from ._network_a_outputs import LayerOutputsMixin
 from ._network_a_training import NetworkATrainingMixin
 from ._seeding import KeptRandomStateMixin
 
+if TYPE_CHECKING:
+    import keras
+    from numpy.typing import ArrayLike
+
 __all__ = ["KerasTransformer"]
 
 _STAGE = "KerasTransformer (network A)"
@@ -41,7 +48,7 @@ _CHECK_MODES = [StrOptions({"warn", "raise", "off"})]
 _BATCH_SIZE = [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None]
 
 
-def _never(_):
+def _never(_: object) -> bool:
     return False
 
 
@@ -191,7 +198,7 @@ validation_batch_size, build_fn
     """
 
     _STAGE = _STAGE
-    _FIT_INSTEAD = {
+    _FIT_INSTEAD: ClassVar[dict[str, str]] = {
         **dict.fromkeys(
             ["validation_data", "X_val", "y_val"],
             "network A takes no validation"
@@ -203,7 +210,7 @@ validation_batch_size, build_fn
     #: Every constructor parameter and the values it takes, checked by
     #: ``fit`` (scikit-learn's ``_validate_params``). Routed parameters
     #: (``model__*``, ``fit__*``, ...) are scikeras' to check.
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
         "model": [callable, None],
         "output_layer": [str, None],
         "scaler": [StrOptions({"standard"}), None, HasMethods(["fit", "transform"])],
@@ -239,36 +246,36 @@ validation_batch_size, build_fn
 
     def __init__(
         self,
-        model=None,
+        model: keras.Model | Callable[..., keras.Model] | None = None,
         *,
         output_layer: str | None = None,
-        scaler="standard",
-        target_scaler="auto",
-        shift_check: str = "warn",
+        scaler: Literal["standard"] | TransformerMixin | None = "standard",
+        target_scaler: Literal["auto", "standard"] | TransformerMixin | None = "auto",
+        shift_check: Literal["warn", "raise", "off"] = "warn",
         shift_alpha: float = 0.01,
-        leakage_check: str = "warn",
+        leakage_check: Literal["warn", "raise", "off"] = "warn",
         leakage_alpha: float = 0.01,
         leakage_threshold: float = 0.0,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
-        build_fn=None,
-        warm_start=False,
-        random_state=None,
-        optimizer="adam",
-        loss=None,
-        metrics=None,
-        batch_size=None,
-        validation_batch_size=None,
-        verbose=0,
-        callbacks=None,
-        validation_split=0.0,
-        shuffle=True,
-        run_eagerly=False,
-        epochs=1,
-        **kwargs,
-    ):
+        build_fn: Callable[..., keras.Model] | None = None,
+        warm_start: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+        optimizer: str | keras.optimizers.Optimizer | type[keras.optimizers.Optimizer] = "adam",
+        loss: str | keras.losses.Loss | Callable[..., Any] | None = None,
+        metrics: Any = None,
+        batch_size: int | None = None,
+        validation_batch_size: int | None = None,
+        verbose: int | Literal["auto"] = 0,
+        callbacks: keras.callbacks.Callback | Sequence[keras.callbacks.Callback] | None = None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        run_eagerly: bool = False,
+        epochs: int = 1,
+        **kwargs: Any,
+    ) -> None:
         self.output_layer = output_layer
         self.scaler = scaler
         self.target_scaler = target_scaler
@@ -307,18 +314,22 @@ validation_batch_size, build_fn
     # scikeras methods that would bypass the input scaler, or that have no
     # meaning without knowing network A's task, are not offered.
     @available_if(_never)
-    def partial_fit(self, X, y, sample_weight=None, **kwargs):  # pragma: no cover
+    def partial_fit(  # pragma: no cover
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, **kwargs: Any
+    ) -> None:
         """Not available: it would train network A without its scaler."""
 
     @available_if(_never)
-    def initialize(self, X, y=None):  # pragma: no cover
+    def initialize(self, X: ArrayLike, y: ArrayLike | None = None) -> None:  # pragma: no cover
         """Not available: use :meth:`from_model` to wrap a trained network."""
 
     @available_if(_never)
-    def score(self, X, y, sample_weight=None):  # pragma: no cover
+    def score(  # pragma: no cover
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> None:
         """Not available: network A's task (and so its score) is the user's."""
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
         tags.transformer_tags.preserves_dtype = ["float32"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
+
 import numpy as np
 from scikeras.wrappers import KerasRegressor
 from sklearn.base import RegressorMixin
@@ -14,6 +17,13 @@ from ._heads import RegressionHead
 from ._network import BlockNetworkMixin, _split_columns, input_blocks  # noqa: F401 (saved files)
 from ._target import fit_target_scaler, scaled_target
 from ._validation import check_fit_arguments, validate_float32
+
+if TYPE_CHECKING:
+    import keras
+    from numpy.typing import ArrayLike
+    from sklearn.base import TransformerMixin
+
+    from .blocks import Layout
 
 __all__ = ["ChainRegressor"]
 
@@ -155,7 +165,7 @@ validation_batch_size, build_fn
 
     def __init__(
         self,
-        model=None,
+        model: keras.Model | Callable[..., keras.Model] | None = None,
         *,
         hidden_units: int | tuple[int, ...] = (64,),
         branch_units: int | None = 64,
@@ -169,23 +179,23 @@ validation_batch_size, build_fn
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
-        target_scaler="standard",
-        build_fn=None,
-        warm_start=False,
-        random_state=None,
-        optimizer="adam",
-        loss="mse",
-        metrics=None,
-        batch_size=32,
-        validation_batch_size=None,
-        verbose=0,
-        callbacks=None,
-        validation_split=0.0,
-        shuffle=True,
-        run_eagerly=False,
-        epochs=20,
-        **kwargs,
-    ):
+        target_scaler: Literal["standard", "auto"] | TransformerMixin | None = "standard",
+        build_fn: Callable[..., keras.Model] | None = None,
+        warm_start: bool = False,
+        random_state: int | np.random.RandomState | None = None,
+        optimizer: str | keras.optimizers.Optimizer | type[keras.optimizers.Optimizer] = "adam",
+        loss: str | keras.losses.Loss | Callable[..., Any] = "mse",
+        metrics: Any = None,
+        batch_size: int | None = 32,
+        validation_batch_size: int | None = None,
+        verbose: int = 0,
+        callbacks: keras.callbacks.Callback | Sequence[keras.callbacks.Callback] | None = None,
+        validation_split: float = 0.0,
+        shuffle: bool = True,
+        run_eagerly: bool = False,
+        epochs: int = 20,
+        **kwargs: Any,
+    ) -> None:
         self.hidden_units = hidden_units
         self.branch_units = branch_units
         self.activation = activation
@@ -219,13 +229,22 @@ validation_batch_size, build_fn
         )
 
     _STAGE = _STAGE
-    _FIT_INSTEAD = {
+    _FIT_INSTEAD: ClassVar[dict[str, str]] = {
         "class_weight": "a regressor has no classes; weigh the rows with sample_weight=",
     }
 
     # ------------------------------------------------------------------ fit
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, X_val=None, y_val=None, layout=None, **kwargs):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None,
+        layout: Layout | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """Train the final network on the chain's features.
 
         Callbacks set with ``set_callbacks`` (scikit-learn's callback API,
@@ -280,7 +299,9 @@ validation_batch_size, build_fn
             layout,
         )
 
-    def partial_fit(self, X, y, sample_weight=None, **kwargs):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, **kwargs: Any
+    ) -> Self:
         """Train for one epoch, starting from the current weights.
 
         The first call builds the network as ``fit`` would; later calls must
@@ -306,7 +327,7 @@ validation_batch_size, build_fn
         super().partial_fit(X, y, sample_weight=sample_weight, **kwargs)
         return self
 
-    def _validate_target(self, X, y, stage):
+    def _validate_target(self, X: Any, y: Any, stage: str) -> np.ndarray:
         try:
             y = check_array(y, ensure_2d=False, dtype=np.float32, input_name="y", order="C")
             check_consistent_length(X, y)
@@ -316,14 +337,14 @@ validation_batch_size, build_fn
             raise ValueError(f"{stage}: y has no columns; expected at least one target")
         return y
 
-    def _fit_target_scaling(self, y, sample_weight, stage):
+    def _fit_target_scaling(self, y: Any, sample_weight: Any, stage: str) -> None:
         self.target_scaler_ = fit_target_scaler(self.target_scaler, y, sample_weight, stage)
 
-    def _training_target(self, y):
+    def _training_target(self, y: Any) -> Any:
         return scaled_target(self.target_scaler_, y)
 
     # -------------------------------------------------------------- predict
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict the target for ``X`` with one compiled call per chunk of rows.
 
         Parameters
@@ -339,7 +360,7 @@ validation_batch_size, build_fn
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} predict")
         return self.outputs_to_predictions(self._network_outputs(X))
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """R² of ``predict(X)`` against ``y``, as for any scikit-learn regressor.
 
         Parameters
@@ -354,7 +375,7 @@ validation_batch_size, build_fn
         """
         return RegressorMixin.score(self, X, y, sample_weight=sample_weight)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         # scikeras puts RegressorMixin after BaseEstimator in its bases, so
         # scikit-learn >= 1.6 never sees the regressor tags: set them here.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from numbers import Integral, Real
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 from keras.utils import pad_sequences
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -63,7 +66,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     """
 
     #: The parameters and the values each takes, checked by ``fit``.
-    _parameter_constraints: dict = {
+    _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "maxlen": [Interval(Integral, 1, None, closed="left"), None],
         "padding": [StrOptions({"pre", "post"})],
         "truncating": [StrOptions({"pre", "post"})],
@@ -74,10 +77,10 @@ class SequencePadder(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         maxlen: int | None = None,
-        padding: str = "pre",
-        truncating: str = "pre",
+        padding: Literal["pre", "post"] = "pre",
+        truncating: Literal["pre", "post"] = "pre",
         value: float = 0.0,
-        dtype: str = "int32",
+        dtype: Literal["int32", "float32"] = "int32",
     ) -> None:
         self.maxlen = maxlen
         self.padding = padding
@@ -85,7 +88,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         self.value = value
         self.dtype = dtype
 
-    def _columns(self, X, reset):
+    def _columns(self, X: Any, reset: bool) -> list[list[np.ndarray]]:
         """The sequences of each column as lists of 1-D arrays, checked."""
         frame = checked_frame(self, X, reset)
         return [
@@ -93,8 +96,8 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             for j, name in enumerate(input_names(self))
         ]
 
-    def _sequences(self, column, name):
-        sequences = []
+    def _sequences(self, column: np.ndarray, name: str) -> list[np.ndarray]:
+        sequences: list[np.ndarray] = []
         for i, cell in enumerate(column):
             if cell is None or (isinstance(cell, float) and np.isnan(cell)):
                 sequences.append(np.empty(0, dtype=self.dtype))
@@ -137,7 +140,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             sequences.append(seq.astype(self.dtype))
         return sequences
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Check the sequences and fix ``maxlen_``.
 
         Parameters
@@ -160,7 +163,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             self.maxlen_ = int(self.maxlen)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Pad and truncate every sequence to ``maxlen_`` steps.
 
         Parameters
@@ -186,7 +189,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
         ]
         return np.ascontiguousarray(np.concatenate(blocks, axis=1))
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: Iterable[str] | None = None) -> np.ndarray:
         """``"<column>_<step>"`` for each step of each column.
 
         Parameters
@@ -204,7 +207,7 @@ class SequencePadder(TransformerMixin, BaseEstimator):
             [f"{name}_{t}" for name in names for t in range(self.maxlen_)], dtype=object
         )
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.allow_nan = True

@@ -35,7 +35,9 @@ import contextlib
 import io
 import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from sklearn.utils.validation import check_is_fitted
 
@@ -43,6 +45,13 @@ from ._base import load_network
 from ._graph import serving_model
 from ._network import BlockNetworkMixin
 from ._validation import as_pandas
+
+if TYPE_CHECKING:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from .blocks import Layout
 
 __all__ = ["FORMATS", "ServedChainMixin", "export", "serving_inputs", "to_keras"]
 
@@ -54,7 +63,7 @@ FORMATS = ("tf_saved_model", "onnx")
 ONNX_OPSET = 17
 
 
-def _plan(chain, method):
+def _plan(chain: Any, method: str) -> tuple[Layout, BlockNetworkMixin]:
     check_is_fitted(chain)
     if len(chain.steps) != 2:
         raise ValueError(f"Chain.{method}: expected a features step and a final stage")
@@ -73,7 +82,7 @@ def _plan(chain, method):
         ) from None
 
 
-def _served(chain, method):
+def _served(chain: Any, method: str) -> tuple[keras.Model, Layout]:
     """``(keras.Model sharing the chain's layers, layout)``.
 
     Named errors for what cannot be served.
@@ -85,7 +94,7 @@ def _served(chain, method):
         raise ValueError(f"Chain.{method}: {exc}") from None
 
 
-def to_keras(chain):
+def to_keras(chain: Any) -> keras.Model:
     """See :meth:`skchain.Chain.to_keras`."""
     model, _ = _served(chain, "to_keras")
     # An independent copy through Keras' own format (which also proves the
@@ -97,14 +106,14 @@ def to_keras(chain):
     return load_network(buffer.getvalue())
 
 
-def serving_inputs(chain, X):
+def serving_inputs(chain: Any, X: Any) -> dict[str, np.ndarray]:
     """See :meth:`skchain.Chain.serving_inputs`."""
     plan, _ = _plan(chain, "serving_inputs")
     frame = as_pandas(X, "Chain serving_inputs")
     missing = [c for block in plan for c in block.columns if c not in frame.columns]
     if missing:
         raise ValueError(f"Chain serving_inputs: column(s) {missing} missing from X")
-    values = {}
+    values: dict[str, np.ndarray] = {}
     for block in plan:
         try:
             values.update(block.serving_values(frame))
@@ -113,7 +122,7 @@ def serving_inputs(chain, X):
     return values
 
 
-def _input_signature(model):
+def _input_signature(model: keras.Model) -> list[dict[str, tf.TensorSpec]]:
     import tensorflow as tf
 
     return [
@@ -127,7 +136,7 @@ def _input_signature(model):
 
 
 @contextlib.contextmanager
-def _quiet_converters():
+def _quiet_converters() -> Iterator[None]:
     """TensorFlow's and tf2onnx's logging at ERROR while exporting, restored after.
 
     Both log warnings about lookup tables that are expected and harmless
@@ -145,7 +154,11 @@ def _quiet_converters():
             logger.setLevel(level)
 
 
-def export(chain, path, format="tf_saved_model"):
+def export(
+    chain: Any,
+    path: str | os.PathLike[str],
+    format: Literal["tf_saved_model", "onnx"] = "tf_saved_model",
+) -> Path:
     """See :meth:`skchain.Chain.export`."""
     if format not in FORMATS:
         raise ValueError(f"Chain.export: format={format!r}; expected one of {list(FORMATS)}")
@@ -186,7 +199,7 @@ def export(chain, path, format="tf_saved_model"):
 class ServedChainMixin:
     """:class:`~skchain.Chain`'s served forms: ``to_keras``, ``export``, ``serving_inputs``."""
 
-    def to_keras(self):
+    def to_keras(self) -> keras.Model:
         """The whole fitted chain as one ``keras.Model`` of the raw columns.
 
         One input per column of the features step (see
@@ -219,7 +232,11 @@ class ServedChainMixin:
         """
         return to_keras(self)
 
-    def export(self, path, format="tf_saved_model"):
+    def export(
+        self,
+        path: str | os.PathLike[str],
+        format: Literal["tf_saved_model", "onnx"] = "tf_saved_model",
+    ) -> Path:
         """Write the fitted chain as one servable model (see :meth:`to_keras`).
 
         Parameters
@@ -240,7 +257,7 @@ class ServedChainMixin:
         """
         return export(self, path, format=format)
 
-    def serving_inputs(self, X):
+    def serving_inputs(self, X: Any) -> dict[str, np.ndarray]:
         """The served model's inputs for a DataFrame: ``{input name: ndarray}``.
 
         Network A's and numeric columns as float32 ``(n, 1)`` (NaN for a

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -17,6 +20,9 @@ from ._base import Block, layer_name
 from .registry import register_block
 from .representation import unserved_scaler
 
+if TYPE_CHECKING:
+    import keras
+
 __all__ = ["NetworkAInputsBlock", "NumericBlock", "check_numeric_columns"]
 
 
@@ -28,14 +34,14 @@ class NetworkAInputsBlock(Block):
     kind = "network_a_inputs"
 
     @classmethod
-    def matches(cls, steps):
+    def matches(cls, steps: Sequence[Any]) -> bool:
         return isinstance(steps[-1], NetworkAInputs) and len(steps) == 1
 
-    def read_constants(self, steps):
+    def read_constants(self, steps: Sequence[Any]) -> None:
         last = steps[-1]
         self.columns = [str(c) for c in getattr(last, "feature_names_in_", self.columns)]
-        self.fill = None
-        self.scaling = None
+        self.fill: np.ndarray | None = None
+        self.scaling: tuple[Any, Any] | None = None
         folded = last.estimator.folded_scaling()
         self.why_not_served = unserved_scaler(self.name, last.estimator)
         if folded is not None:
@@ -43,14 +49,14 @@ class NetworkAInputsBlock(Block):
             self.scaling = (folded.get("input_shift", 0 * ones), folded.get("input_scale", ones))
 
     @property
-    def in_graph(self):
+    def in_graph(self) -> bool:
         return self.scaling is not None
 
     @property
-    def entry_width(self):
+    def entry_width(self) -> int:
         return len(self.columns) if self.in_graph else self.width
 
-    def entry(self, frame):
+    def entry(self, frame: pd.DataFrame) -> np.ndarray:
         """The raw columns as float32 (scaled in the graph), else the transformer's output."""
         if not self.in_graph:
             return super().entry(frame)
@@ -60,8 +66,8 @@ class NetworkAInputsBlock(Block):
             raise ValueError(f"{self.name}: values the graph does not take")
         return rows
 
-    def scaling_layers(self):
-        layers = []
+    def scaling_layers(self) -> list[keras.layers.Layer]:
+        layers: list[keras.layers.Layer] = []
         if self.fill is not None:
             layers.append(FillMissing(self.fill, name=f"{layer_name(self.name)}_imputer"))
         if self.scaling is not None:
@@ -78,10 +84,10 @@ class NumericBlock(NetworkAInputsBlock):
     kind = "numeric"
 
     @classmethod
-    def matches(cls, steps):
+    def matches(cls, steps: Sequence[Any]) -> bool:
         return type(steps[-1]) is StandardScaler
 
-    def read_constants(self, steps):
+    def read_constants(self, steps: Sequence[Any]) -> None:
         last, before = steps[-1], steps[:-1]
         self.fill = self.scaling = None
         if all(type(s) is SimpleImputer and not s.add_indicator for s in before):
@@ -100,7 +106,7 @@ class NumericBlock(NetworkAInputsBlock):
             )
 
 
-def check_numeric_columns(features, X, stage):
+def check_numeric_columns(features: Any, X: Any, stage: str) -> None:
     """Name the block and the column when a column is missing, or a numeric one holds
     text, infinity, or missing values without an imputer."""
     if not hasattr(X, "dtypes") or not isinstance(features, ColumnTransformer):
@@ -124,7 +130,9 @@ def check_numeric_columns(features, X, stage):
             _check_numbers(X, name, columns, scaler_only, stage)
 
 
-def _check_numbers(X, name, columns, scaler_only, stage):
+def _check_numbers(
+    X: pd.DataFrame, name: str, columns: Sequence[Any], scaler_only: bool, stage: str
+) -> None:
     for column in columns:
         values = X[column]
         if values.dtype.kind not in "iufb":

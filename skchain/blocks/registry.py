@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, overload
+
 from ._base import Block
 
 __all__ = [
@@ -15,12 +18,22 @@ __all__ = [
 
 # Kinds tried in order on a fitted transformer (the first whose ``matches`` says
 # yes makes the block); the fallback takes what none of them claims.
-_ORDER = []
-_BY_KIND = {}
-_FALLBACK = [Block]
+_ORDER: list[type[Block]] = []
+_BY_KIND: dict[str, type[Block]] = {}
+_FALLBACK: list[type[Block]] = [Block]
+
+_B = TypeVar("_B", bound=type[Block])
 
 
-def register_block(cls=None, *, fallback=False):
+@overload
+def register_block(cls: _B, *, fallback: bool = False) -> _B: ...
+
+
+@overload
+def register_block(cls: None = None, *, fallback: bool = False) -> Callable[[_B], _B]: ...
+
+
+def register_block(cls: _B | None = None, *, fallback: bool = False) -> _B | Callable[[_B], _B]:
     """Register a :class:`Block` subclass (usable as a class decorator).
 
     Kinds are tried in registration order on each fitted transformer of a
@@ -40,7 +53,7 @@ def register_block(cls=None, *, fallback=False):
         ``cls``.
     """
 
-    def register(cls):
+    def register(cls: _B) -> _B:
         if not (isinstance(cls, type) and issubclass(cls, Block)):
             raise TypeError(f"register_block: expected a Block subclass; got {cls!r}")
         if cls.kind in _BY_KIND and _BY_KIND[cls.kind] is not cls:
@@ -57,7 +70,7 @@ def register_block(cls=None, *, fallback=False):
     return register if cls is None else register(cls)
 
 
-def unregister_block(kind):
+def unregister_block(kind: str) -> None:
     """Forget the class registered for ``kind`` (a kind registered for a while, as in a test).
 
     Parameters
@@ -74,17 +87,17 @@ def unregister_block(kind):
         _ORDER.remove(cls)
 
 
-def registered_blocks():
+def registered_blocks() -> list[type[Block]]:
     """The registered kinds, in the order they are tried, then the fallback."""
     return [*_ORDER, _FALLBACK[0]]
 
 
-def block_class(kind):
+def block_class(kind: str | None) -> type[Block]:
     """The class registered for ``kind``; the plain :class:`Block` for None or an unknown one."""
-    return _BY_KIND.get(kind, Block)
+    return Block if kind is None else _BY_KIND.get(kind, Block)
 
 
-def block_for(name, transformer, columns, start, stop):
+def block_for(name: str, transformer: Any, columns: Sequence[Any], start: int, stop: int) -> Block:
     """The block of one fitted transformer of a features step."""
     from ._base import steps_of
 
@@ -93,7 +106,7 @@ def block_for(name, transformer, columns, start, stop):
     return cls.from_fitted(name, transformer, columns, start, stop)
 
 
-def block_names_by_encoding():
+def block_names_by_encoding() -> dict[str, str]:
     """``{encoding: block name}``: the block ``make_chain`` makes for each categorical encoding
     (the registered kinds that have an ``encoding``)."""
     return {cls.encoding: cls.kind for cls in registered_blocks() if cls.encoding}

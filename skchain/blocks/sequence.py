@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Container, Hashable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 
 from .._base import dense_float32
 from ..layers import CategoryIndex
@@ -16,7 +19,7 @@ from .registry import register_block
 __all__ = ["SequenceBlock", "one_column_padder"]
 
 
-def one_column_padder(padder, column):
+def one_column_padder(padder: SequencePadder, column: Hashable) -> SequencePadder:
     """The fitted padder restricted to one of its columns (it pads each column alike)."""
     one = copy.copy(padder)
     one.n_features_in_ = 1
@@ -37,27 +40,42 @@ class SequenceBlock(Block):
     standalone_prefix = "sequence"
 
     @classmethod
-    def matches(cls, steps):
+    def matches(cls, steps: Sequence[Any]) -> bool:
         return type(steps[-1]) is SequencePadder
 
-    def read_constants(self, steps):
+    def read_constants(self, steps: Sequence[Any]) -> None:
         self.padder = steps[-1] if len(steps) == 1 else None
         if self.padder is None:
             self.why_not_served = f"block {self.name!r}: only a SequencePadder alone can be served"
 
-    def serving_inputs(self):
+    def serving_inputs(self) -> list[tuple[str, Any, tuple[int, ...], str]]:
         if self.why_not_served:
             raise ValueError(self.why_not_served)
-        return [(serving_name(c), c, (self.padder.maxlen_,), "float32") for c in self.columns]
+        padder = self.padder
+        assert padder is not None  # served: the block is a SequencePadder alone
+        return [(serving_name(c), c, (padder.maxlen_,), "float32") for c in self.columns]
 
-    def serving_values(self, frame):
+    def serving_values(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        inputs = self.serving_inputs()  # raises for a block with no served form
+        padder = self.padder
+        assert padder is not None  # served: the block is a SequencePadder alone
         return {
-            name: dense_float32(one_column_padder(self.padder, column).transform(frame[[column]]))
-            for name, column, _, _ in self.serving_inputs()
+            name: dense_float32(one_column_padder(padder, column).transform(frame[[column]]))
+            for name, column, _, _ in inputs
         }
 
     @classmethod
-    def plan_branch(cls, estimator, X, name, start, stop, names, integer_columns, stage):
+    def plan_branch(
+        cls,
+        estimator: Any,
+        X: np.ndarray,
+        name: str,
+        start: int,
+        stop: int,
+        names: Sequence[Any] | None,
+        integer_columns: Container[str],
+        stage: str,
+    ) -> dict[str, dict[str, Any]]:
         tokens = all(
             names is not None and str(names[j]) in integer_columns for j in range(start, stop)
         )
@@ -78,7 +96,16 @@ class SequenceBlock(Block):
         }
 
     @classmethod
-    def branch(cls, estimator, name, inputs, start, stop, seed, dense):
+    def branch(
+        cls,
+        estimator: Any,
+        name: str,
+        inputs: Any,
+        start: int,
+        stop: int,
+        seed: Callable[[], int | None],
+        dense: Callable[..., Any],
+    ) -> Any:
         """Padded steps masked out, then a GRU over the sequence."""
         info = estimator.sequence_blocks_[name]
         prefix = layer_name(name)
