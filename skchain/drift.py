@@ -34,6 +34,7 @@ the size two samples of dataset A's size show between them are not alarms.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -262,7 +263,7 @@ def judge_batch(
         b = np.rint(hits * scale)
         m_round = np.rint(m_s * scale)
         a = np.rint(summary.dominant_share[idx] * np.rint(n_a))
-        p_dominant[idx], approximate = fisher_two_sided(a, np.rint(n_a), b, m_round)
+        p_dominant[idx], approximate = _dominant_fisher(summary, a, np.rint(n_a), b, m_round)
         dominant_margin[idx] = np.where(approximate, APPROXIMATION_MARGIN, 1.0)
         p_location[idx] = 1.0
         p_spread[idx] = 1.0
@@ -363,7 +364,37 @@ def _effects(summary: InputStatistics, sample: np.ndarray) -> dict[str, np.ndarr
     }
 
 
-def fisher_two_sided(a: ArrayLike, n: int, b: ArrayLike, m: int) -> tuple[np.ndarray, np.ndarray]:
+# Per summary (weakly held) and batch size: the dominant-value test's p-value for
+# every possible count, so that small batches (a service's single rows) read a table
+# instead of calling scipy.stats.hypergeom (about 0.2 ms a call, twice per level).
+_FISHER_TABLES: weakref.WeakKeyDictionary[Any, dict[tuple[float, float], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+MAX_TABLE_ROWS = 64
+
+
+def _dominant_fisher(
+    summary: InputStatistics, a: np.ndarray, n: float, b: np.ndarray, m: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`fisher_two_sided` of the dominant features' counts ``b`` in a batch of
+    ``m`` rows; up to :data:`MAX_TABLE_ROWS` rows from a table computed once."""
+    if m > MAX_TABLE_ROWS:
+        return fisher_two_sided(a, n, b, m)
+    tables = _FISHER_TABLES.setdefault(summary, {})
+    table = tables.get((float(n), float(m)))
+    if table is None or table[0].shape[1] != a.size:
+        counts = np.arange(int(m) + 1, dtype=np.float64)
+        every_a, every_b = np.broadcast_arrays(a[None, :], counts[:, None])
+        p, approximate = fisher_two_sided(every_a.ravel(), n, every_b.ravel(), m)
+        table = (p.reshape(every_a.shape), approximate.reshape(every_a.shape))
+        tables[(float(n), float(m))] = table
+    rows, cols = b.astype(np.int64), np.arange(a.size)
+    return table[0][rows, cols], table[1][rows, cols]
+
+
+def fisher_two_sided(
+    a: ArrayLike, n: float, b: ArrayLike, m: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Two-sided p-value (twice the smaller tail) of Fisher's exact test of
     ``a`` of ``n`` against ``b`` of ``m``; the normal approximation (with
     continuity correction) where every expected cell count is at least 20.
