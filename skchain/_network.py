@@ -91,8 +91,8 @@ class BlockNetworkMixin(
 
     def _validate_rows(
         self,
-        X: ArrayLike,
-        y: ArrayLike | None,
+        X: Any,
+        y: Any,
         sample_weight: ArrayLike | None,
         reset: bool,
         stage: str,
@@ -118,8 +118,8 @@ class BlockNetworkMixin(
 
     def _validate_training_data(
         self,
-        X: ArrayLike,
-        y: ArrayLike | None,
+        X: Any,
+        y: Any,
         reset: bool,
         stage: str,
         layout: Layout | None = None,
@@ -150,7 +150,8 @@ class BlockNetworkMixin(
         self, X: np.ndarray, names: Any, integer_columns: set[str], stage: str
     ) -> None:
         """What each block's branch needs from the training rows (embedding and sequence sizes)."""
-        self.embedding_sizes_, self.sequence_blocks_ = {}, {}
+        self.embedding_sizes_: dict[str, tuple[int, int]] = {}
+        self.sequence_blocks_: dict[str, dict[str, Any]] = {}
         if not self._uses_default_network() or not self.branch_per_block:
             return
         for name, start, stop in self.input_blocks_:

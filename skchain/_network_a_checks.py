@@ -169,7 +169,7 @@ class DatasetAChecksMixin(_WrapperBase):
         return leakage_report(fingerprints, X)
 
     def _against_dataset_a(
-        self, X: ArrayLike, method: str, summary: str, missing: str
+        self, X: Any, method: str, summary: str, missing: str
     ) -> tuple[np.ndarray, Any]:
         """``X`` validated for ``method``, and the fitted summary of dataset A it is compared to."""
         check_fitted(self, _STAGE)

@@ -129,13 +129,13 @@ class NetworkATrainingMixin(_WrapperBase):
         stage = f"{_STAGE} fit"
         self._validate_params()
         kwargs = check_fit_arguments(self, kwargs, stage)
-        X = validate_float32(self, X, reset=True, stage=stage)
-        y = self._validate_target(X, y, stage)
+        rows = validate_float32(self, X, reset=True, stage=stage)
+        y = self._validate_target(rows, y, stage)
         if sample_weight is not None:
-            check_sample_weight_length(sample_weight, X, stage)
+            check_sample_weight_length(sample_weight, rows, stage)
         names = getattr(self, "feature_names_in_", None)
         scaler = make_input_scaler(self.scaler)
-        X_scaled = X if scaler is None else apply_input_scaler(scaler.fit(X), X)
+        X_scaled = rows if scaler is None else apply_input_scaler(scaler.fit(rows), rows)
         self.target_scaler_ = fit_target_scaler(
             self.target_scaler, y, sample_weight, stage, loss=self.loss
         )
@@ -152,13 +152,13 @@ class NetworkATrainingMixin(_WrapperBase):
             y_scaled,
         )
         # scikeras records the width it was given; ours is the raw width.
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = rows.shape[1]
         if names is not None:
             self.feature_names_in_ = names
         self.scaler_ = scaler
         if "output_layer_" not in self.__dict__:
             self.output_layer_ = resolve_output_layer(self.model_, self.output_layer).name
-        self.record_dataset_a(X)
+        self.record_dataset_a(rows)
         return self
 
     def _build_keras_model(self) -> Any:
@@ -168,7 +168,7 @@ class NetworkATrainingMixin(_WrapperBase):
         self.output_layer_ = resolve_output_layer(model, self.output_layer).name
         return model
 
-    def _validate_target(self, X: np.ndarray, y: ArrayLike | None, stage: str) -> np.ndarray:
+    def _validate_target(self, X: np.ndarray, y: Any, stage: str) -> np.ndarray:
         if y is None:
             raise ValueError(
                 f"{stage}: requires y to be passed, but the target y is None;"
