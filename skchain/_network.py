@@ -63,6 +63,10 @@ class BlockNetworkMixin(
     _STAGE = "final network"
     _parameter_constraints = FINAL_NETWORK_CONSTRAINTS
 
+    #: Set at fit: the blocks' slices of the input columns, and their kinds.
+    input_blocks_: list[tuple[str, int, int]]
+    block_kinds_: dict[str, str]
+
     # ------------------------------------------------------------------ fit
     def _fit_network(
         self,
@@ -80,9 +84,9 @@ class BlockNetworkMixin(
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{stage}: pass both X_val and y_val, or neither")
         if X_val is not None:
-            X_val = validate_float32(self, X_val, reset=False, stage=f"{stage} (X_val)")
-            y_val = self._validate_target(X_val, y_val, f"{stage} (y_val)")
-            self._validation_rows = (X_val, self._training_target(y_val))
+            rows_val = validate_float32(self, X_val, reset=False, stage=f"{stage} (X_val)")
+            target_val = self._validate_target(rows_val, y_val, f"{stage} (y_val)")
+            self._validation_rows = (rows_val, self._training_target(target_val))
         try:
             self._fit_with_callbacks(lambda: fit(X, y, sample_weight), X, y)
         finally:
