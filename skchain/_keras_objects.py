@@ -313,9 +313,7 @@ class Decoder:
             raise RefusedObject(f"{where}: the callback's arguments are not plain data")
         return top(**config["config"])
 
-    def _resolve(
-        self, named: dict[str, Any], untrusted: list[str], where: str
-    ) -> tuple[Any, bool]:
+    def _resolve(self, named: dict[str, Any], untrusted: list[str], where: str) -> tuple[Any, bool]:
         """``(class or function, whether Keras' own)`` that ``named`` stands for; checks trust.
 
         ``None`` for what Keras looks up itself (its functions, plain values) or

@@ -156,9 +156,7 @@ def _psd_power(matrix: np.ndarray, power: float) -> np.ndarray:
     return (vectors * values**power) @ vectors.T
 
 
-def _alignment(
-    method: str, moments: InputMoments, Z: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _alignment(method: str, moments: InputMoments, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(kernel, bias)`` mapping B's scaled inputs ``Z`` onto A's moments."""
     mean = Z.mean(axis=0, dtype=np.float64)
     if method == "standardize":

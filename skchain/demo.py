@@ -95,9 +95,7 @@ def load_datasets(
     return (X_a, y_a), (df_b, y_b)
 
 
-def build_network_a(
-    meta: Mapping[str, Any], hidden: int = 64, embedding: int = 32
-) -> keras.Model:
+def build_network_a(meta: Mapping[str, Any], hidden: int = 64, embedding: int = 32) -> keras.Model:
     """Network A: pixels -> Dense(hidden) -> Dense(embedding) -> 10-way softmax."""
     import keras
 
@@ -336,6 +334,7 @@ def write_figures(
     shift = output_dir / "shift.png"
     ax = plot_shift(pre, X_b_pixels, feature_names=PIXELS, top=15)
     figure = ax.get_figure(root=True)
+    assert figure is not None  # plot_shift draws on a figure of its own
     figure.tight_layout()
     figure.savefig(shift, dpi=100)
     plt.close("all")

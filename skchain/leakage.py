@@ -152,7 +152,8 @@ class RowFingerprints:
         """Number of rows of ``X`` that equal some row of A."""
         return int(np.count_nonzero(self.matches(X)))
 
-    def __setstate__(self, state: dict[str, Any]) -> None:  # fingerprints saved before the counts were kept
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Also reads fingerprints saved before the counts were kept.
         self.__dict__.update(state)
         if "counts" not in state:
             self.counts = np.ones(self.hashes.size, dtype=np.uint32)
