@@ -30,6 +30,8 @@ import importlib
 import inspect
 import json
 import types
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import keras
 
@@ -72,7 +74,7 @@ class KerasObjectReference:
     messages.
     """
 
-    def __init__(self, config, callback, where):
+    def __init__(self, config: str, callback: bool, where: str) -> None:
         self.config = config
         self.callback = callback
         self.where = where
@@ -81,12 +83,12 @@ class KerasObjectReference:
 class RefusedObject(Exception):
     """Raised by :class:`Decoder`: ``names`` are not trusted, or the config is unusable."""
 
-    def __init__(self, message, names=()):
+    def __init__(self, message: str, names: Iterable[str] = ()) -> None:
         super().__init__(message)
         self.names = list(names)
 
 
-def _is_keras(value):
+def _is_keras(value: object) -> bool:
     if isinstance(value, types.FunctionType):
         return value.__module__.startswith("keras.")
     return isinstance(value, _KERAS_TYPES) or (
@@ -94,7 +96,7 @@ def _is_keras(value):
     )
 
 
-def _walk(value, convert, where):
+def _walk(value: Any, convert: Callable[[Any, str], Any], where: str) -> Any:
     """``value`` with ``convert`` applied to the leaves of its lists, tuples and dicts.
 
     ``value`` itself (not a copy) when nothing in it changed.
@@ -105,12 +107,12 @@ def _walk(value, convert, where):
             return value
         return tuple(items) if isinstance(value, tuple) else items
     if isinstance(value, dict):
-        items = {k: _walk(v, convert, f"{where}[{k!r}]") for k, v in value.items()}
-        return value if all(items[k] is v for k, v in value.items()) else items
+        entries = {k: _walk(v, convert, f"{where}[{k!r}]") for k, v in value.items()}
+        return value if all(entries[k] is v for k, v in value.items()) else entries
     return convert(value, where)
 
 
-def _json(value):
+def _json(value: Any) -> Any:
     """``value`` as JSON text reads it back (tuples become lists)."""
     return json.loads(json.dumps(value, default=repr))
 
@@ -118,14 +120,14 @@ def _json(value):
 class Encoder:
     """Replaces Keras objects by references (:func:`skchain.save`); the same object once."""
 
-    def __init__(self):
-        self.memo = {}
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[Any, KerasObjectReference]] = {}
 
-    def encode(self, value, where):
+    def encode(self, value: Any, where: str) -> Any:
         """``value`` with its Keras objects replaced; raises ``ValueError`` naming ``where``."""
         return _walk(value, self._one, where)
 
-    def _one(self, value, where):
+    def _one(self, value: Any, where: str) -> Any:
         if not _is_keras(value):
             return value
         if id(value) not in self.memo:
@@ -141,7 +143,7 @@ class Encoder:
             self.memo[id(value)] = (value, reference)
         return self.memo[id(value)][1]
 
-    def _reference(self, obj, where):
+    def _reference(self, obj: Any, where: str) -> KerasObjectReference:
         if isinstance(obj, keras.layers.Layer):
             raise _Unsaveable("a layer held as a parameter is not saved (only whole networks)")
         callback = isinstance(obj, keras.callbacks.Callback) and not (
@@ -169,14 +171,14 @@ class _Unsaveable(Exception):
     pass
 
 
-def _keras_config(obj):
+def _keras_config(obj: Any) -> Any:
     try:
         return keras.saving.serialize_keras_object(obj)
     except Exception as exc:  # noqa: BLE001 - Keras raises TypeError, ValueError, NotImplementedError
         raise _Unsaveable(f"{type(exc).__name__}: {exc}") from None
 
 
-def _plain(value):
+def _plain(value: object) -> bool:
     if value is None or isinstance(value, (bool, int, float, str)):
         return True
     if isinstance(value, (list, tuple)):
@@ -186,10 +188,10 @@ def _plain(value):
     )
 
 
-def _callback_config(callback):
+def _callback_config(callback: Any) -> dict[str, Any]:
     """A callback as Keras' config layout, its ``config`` the constructor arguments."""
     cls = type(callback)
-    arguments = {}
+    arguments: dict[str, Any] = {}
     for name, parameter in inspect.signature(cls.__init__).parameters.items():
         if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
@@ -214,7 +216,7 @@ def _callback_config(callback):
     }
 
 
-def _differences(obj, rebuilt, config, callback):
+def _differences(obj: Any, rebuilt: Any, config: Any, callback: bool) -> list[str]:
     """What a rebuilt copy lacks: the names of settings that differ."""
     if isinstance(obj, types.FunctionType):
         return [] if rebuilt is obj else ["the function"]
@@ -231,7 +233,7 @@ def _differences(obj, rebuilt, config, callback):
     return lost
 
 
-def _objects_named(config):
+def _objects_named(config: Any) -> Iterator[dict[str, Any]]:
     """Every object a Keras config names (the dicts with ``class_name`` and ``config``)."""
     stack = [config]
     while stack:
@@ -244,8 +246,8 @@ def _objects_named(config):
             stack.extend(current.values())
 
 
-def _import(module, name):
-    found = importlib.import_module(module)
+def _import(module: str, name: str) -> Any:
+    found: Any = importlib.import_module(module)
     for part in name.split("."):
         found = getattr(found, part)
     return found
@@ -254,18 +256,18 @@ def _import(module, name):
 class Decoder:
     """Rebuilds referenced Keras objects (:func:`skchain.load`); ``trusted=None`` trusts all."""
 
-    def __init__(self, trusted):
+    def __init__(self, trusted: Iterable[str] | None) -> None:
         self.trusted = None if trusted is None else set(trusted)
-        self.memo = {}
+        self.memo: dict[int, tuple[KerasObjectReference, Any]] = {}
 
-    def decode(self, value, where=""):
+    def decode(self, value: Any, where: str = "") -> Any:
         """``value`` with its references replaced by rebuilt objects.
 
         Raises :class:`RefusedObject`.
         """
         return _walk(value, self._one, where)
 
-    def _one(self, value, where):
+    def _one(self, value: Any, where: str) -> Any:
         if not isinstance(value, KerasObjectReference):
             return value
         if id(value) not in self.memo:
@@ -287,9 +289,11 @@ class Decoder:
             self.memo[id(value)] = (value, rebuilt)
         return self.memo[id(value)][1]
 
-    def rebuild(self, config, callback, where=""):
+    def rebuild(self, config: dict[str, Any], callback: bool, where: str = "") -> Any:
         """The object ``config`` describes; names not trusted raise :class:`RefusedObject`."""
-        custom, untrusted, top = {}, [], None
+        custom: dict[str, Any] = {}
+        untrusted: list[str] = []
+        top: Any = None
         for named in _objects_named(config):
             found, own = self._resolve(named, untrusted, where)
             if found is not None and not own:
@@ -309,7 +313,7 @@ class Decoder:
             raise RefusedObject(f"{where}: the callback's arguments are not plain data")
         return top(**config["config"])
 
-    def _resolve(self, named, untrusted, where):
+    def _resolve(self, named: dict[str, Any], untrusted: list[str], where: str) -> tuple[Any, bool]:
         """``(class or function, whether Keras' own)`` that ``named`` stands for; checks trust.
 
         ``None`` for what Keras looks up itself (its functions, plain values) or

@@ -15,6 +15,8 @@ handling.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Self
 
 import keras
 import numpy as np
@@ -30,17 +32,22 @@ from ._validation import as_pandas, check_sample_weight_length, validate_float32
 from .blocks import block_class, blocks_from_names, input_blocks, layer_name
 from .layers import EntityEmbedding
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from .blocks import Layout
+
 __all__ = ["BlockNetworkMixin", "input_blocks"]
 
 
-def _integer_columns(X):
+def _integer_columns(X: Any) -> set[str]:
     """Names of a DataFrame's integer columns (token ids of sequence blocks)."""
     if not hasattr(X, "dtypes"):
         return set()
     return {str(name) for name, dtype in X.dtypes.items() if getattr(dtype, "kind", "O") in "iu"}
 
 
-def _split_columns(X, bounds):
+def _split_columns(X: np.ndarray, bounds: Sequence[tuple[int, int]]) -> list[np.ndarray]:
     return [X[:, start:stop] for start, stop in bounds]
 
 
@@ -56,23 +63,45 @@ class BlockNetworkMixin(
     _STAGE = "final network"
     _parameter_constraints = FINAL_NETWORK_CONSTRAINTS
 
+    #: Set at fit: the blocks' slices of the input columns, and their kinds.
+    input_blocks_: list[tuple[str, int, int]]
+    block_kinds_: dict[str, str]
+
     # ------------------------------------------------------------------ fit
-    def _fit_network(self, fit, X, y, sample_weight, X_val, y_val, stage, layout=None):
+    def _fit_network(
+        self,
+        fit: Callable[[np.ndarray, np.ndarray, ArrayLike | None], Any],
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None,
+        X_val: ArrayLike | None,
+        y_val: ArrayLike | None,
+        stage: str,
+        layout: Layout | None = None,
+    ) -> Self:
         """Validate, then run scikeras' ``fit`` (``fit()``) with callbacks and validation rows."""
         X, y = self._validate_rows(X, y, sample_weight, reset=True, stage=stage, layout=layout)
         if (X_val is None) != (y_val is None):
             raise ValueError(f"{stage}: pass both X_val and y_val, or neither")
         if X_val is not None:
-            X_val = validate_float32(self, X_val, reset=False, stage=f"{stage} (X_val)")
-            y_val = self._validate_target(X_val, y_val, f"{stage} (y_val)")
-            self._validation_rows = (X_val, self._training_target(y_val))
+            rows_val = validate_float32(self, X_val, reset=False, stage=f"{stage} (X_val)")
+            target_val = self._validate_target(rows_val, y_val, f"{stage} (y_val)")
+            self._validation_rows = (rows_val, self._training_target(target_val))
         try:
             self._fit_with_callbacks(lambda: fit(X, y, sample_weight), X, y)
         finally:
             self.__dict__.pop("_validation_rows", None)
         return self
 
-    def _validate_rows(self, X, y, sample_weight, reset, stage, layout=None):
+    def _validate_rows(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: ArrayLike | None,
+        reset: bool,
+        stage: str,
+        layout: Layout | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_validate_training_data`, one weight per row of ``X``, and the target
         the network trains on (:meth:`_training_target`)."""
         X, y = self._validate_training_data(X, y, reset=reset, stage=stage, layout=layout)
@@ -82,14 +111,23 @@ class BlockNetworkMixin(
             self._fit_target_scaling(y, sample_weight, stage)
         return X, self._training_target(y)
 
-    def _fit_target_scaling(self, y, sample_weight, stage):
+    def _fit_target_scaling(
+        self, y: np.ndarray, sample_weight: ArrayLike | None, stage: str
+    ) -> None:
         """Fit what :meth:`_training_target` applies (a regressor's target scaler)."""
 
-    def _training_target(self, y):
+    def _training_target(self, y: np.ndarray) -> np.ndarray:
         """The validated target as the network trains on it (the regressor scales it)."""
         return y
 
-    def _validate_training_data(self, X, y, reset, stage, layout=None):
+    def _validate_training_data(
+        self,
+        X: Any,
+        y: Any,
+        reset: bool,
+        stage: str,
+        layout: Layout | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         try:
             self._validate_params()
         except InvalidParameterError as exc:
@@ -112,9 +150,12 @@ class BlockNetworkMixin(
         self._clear_compiled()
         return X, y
 
-    def _plan_branches(self, X, names, integer_columns, stage):
+    def _plan_branches(
+        self, X: np.ndarray, names: Any, integer_columns: set[str], stage: str
+    ) -> None:
         """What each block's branch needs from the training rows (embedding and sequence sizes)."""
-        self.embedding_sizes_, self.sequence_blocks_ = {}, {}
+        self.embedding_sizes_: dict[str, tuple[int, int]] = {}
+        self.sequence_blocks_: dict[str, dict[str, Any]] = {}
         if not self._uses_default_network() or not self.branch_per_block:
             return
         for name, start, stop in self.input_blocks_:
@@ -124,10 +165,10 @@ class BlockNetworkMixin(
             for attribute, values in planned.items():
                 getattr(self, attribute).update(values)
 
-    def _uses_default_network(self):
+    def _uses_default_network(self) -> bool:
         return self.model is None and self.build_fn is None
 
-    def random_seed(self):
+    def random_seed(self) -> int | None:
         """The seed this fit resolved from ``random_state`` (None when unseeded).
 
         Fine-tuning seeds the joint training of network A and this network
@@ -139,7 +180,7 @@ class BlockNetworkMixin(
         """
         return self._random_state
 
-    def validation_strata(self, y):
+    def validation_strata(self, y: np.ndarray) -> np.ndarray | None:
         """Labels to stratify validation rows drawn from the training rows by (None: none).
 
         Parameters
@@ -155,14 +196,14 @@ class BlockNetworkMixin(
 
     # -------------------------------------------------------------- network
     @property
-    def feature_encoder(self):
+    def feature_encoder(self) -> FunctionTransformer:
         """Splits the feature matrix into one array per input of the network."""
         if len(self.input_blocks_) == 1:
             return FunctionTransformer()
         bounds = [(start, stop) for _, start, stop in self.input_blocks_]
         return FunctionTransformer(_split_columns, kw_args={"bounds": bounds})
 
-    def _build_keras_model(self):
+    def _build_keras_model(self) -> keras.Model:
         model = super()._build_keras_model()
         expected = [stop - start for _, start, stop in self.input_blocks_]
         got = [int(inp.shape[-1]) if inp.shape[-1] is not None else -1 for inp in model.inputs]
@@ -180,12 +221,12 @@ class BlockNetworkMixin(
             raise ValueError(f"{self._STAGE}: {detail}")
         return model
 
-    def _check_model_param(self):
+    def _check_model_param(self) -> Any:
         if self._uses_default_network():
             return self._build_default_network
         return super()._check_model_param()
 
-    def _build_default_network(self, compile_kwargs):
+    def _build_default_network(self, compile_kwargs: dict[str, Any]) -> keras.Model:
         units = self.hidden_units
         units = (units,) if isinstance(units, numbers.Integral) else tuple(units)
         # Seeds of their own for every initializer and dropout layer: Keras
@@ -193,10 +234,10 @@ class BlockNetworkMixin(
         # (a Dask worker's event loop, for one) may draw from meanwhile.
         seeds = np.random.default_rng(self._random_state)
 
-        def seed():
+        def seed() -> int | None:
             return None if self._random_state is None else int(seeds.integers(2**31 - 1))
 
-        def dense(width, name, activation):
+        def dense(width: int, name: str, activation: Any) -> keras.layers.Dense:
             return keras.layers.Dense(
                 width,
                 activation=activation,
@@ -204,7 +245,8 @@ class BlockNetworkMixin(
                 kernel_initializer=keras.initializers.GlorotUniform(seed=seed()),
             )
 
-        inputs, branches = [], []
+        inputs: list[Any] = []
+        branches: list[Any] = []
         for name, start, stop in self.input_blocks_:
             inp = keras.Input((stop - start,), name=layer_name(name))
             inputs.append(inp)
@@ -221,7 +263,7 @@ class BlockNetworkMixin(
         network.compile(**compile_kwargs)
         return network
 
-    def _output_layer(self):
+    def _output_layer(self) -> tuple[int, Any]:
         """``(units, activation)`` of the default network's output layer."""
         raise NotImplementedError
 
@@ -237,7 +279,7 @@ class BlockNetworkMixin(
             adds the level labels.
         """
         check_fitted(self, self._STAGE)
-        tables = {}
+        tables: dict[str, np.ndarray] = {}
         for layer in self.model_.layers:
             if isinstance(layer, EntityEmbedding):
                 start = next(
@@ -253,7 +295,7 @@ class BlockNetworkMixin(
                 tables.update(zip(features, layer.embeddings(), strict=False))
         return tables
 
-    def _get_compile_kwargs(self):
+    def _get_compile_kwargs(self) -> dict[str, Any]:
         kwargs = super()._get_compile_kwargs()
         optimizer = kwargs.get("optimizer")
         given_by_name = isinstance(self.optimizer, (str, type))
@@ -267,7 +309,7 @@ class BlockNetworkMixin(
         return kwargs
 
     # -------------------------------------------------------------- predict
-    def _network_outputs(self, X):
+    def _network_outputs(self, X: np.ndarray) -> np.ndarray:
         """The network's raw outputs for validated float32 features, one compiled call."""
         inputs = self.feature_encoder_.transform(X)
         inputs = inputs if isinstance(inputs, list) else [inputs]

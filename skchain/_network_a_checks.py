@@ -11,25 +11,39 @@ rows: ``input_statistics_``, ``representation_statistics_`` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+import numpy as np
+
 from ._base import check_fitted
 from ._validation import input_names, validate_float32
 from .adaptation import InputMoments
 from .diagnostics import InputStatistics, check_shift, representation_statistics, shift_report
 from .leakage import RowFingerprints, check_leakage, leakage_report
 
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
+
+    # What the mixin is mixed into (scikeras is untyped: Any to mypy).
+    from scikeras.wrappers import BaseWrapper as _WrapperBase
+else:
+    _WrapperBase = object
+
 __all__ = ["DatasetAChecksMixin"]
 
 _STAGE = "KerasTransformer (network A)"
 
 
-class DatasetAChecksMixin:
+class DatasetAChecksMixin(_WrapperBase):
     """Summaries of dataset A recorded at fit, and the shift and leakage checks against them.
 
     Part of :class:`~skchain.KerasTransformer`; needs ``model_``,
     ``output_layer_`` and the layer outputs of ``LayerOutputsMixin``.
     """
 
-    def record_dataset_a(self, X):
+    def record_dataset_a(self, X: np.ndarray) -> Self:
         """Record the summaries of network A's training rows the checks compare with.
 
         Sets ``input_statistics_``, ``representation_statistics_`` (network
@@ -52,10 +66,17 @@ class DatasetAChecksMixin:
         self.input_moments_ = InputMoments(self.scaled_inputs(X))
         return self
 
-    def _input_names(self):
+    def _input_names(self) -> list[str] | None:
         return input_names(self) if getattr(self, "feature_names_in_", None) is not None else None
 
-    def check_shift(self, X, stage=_STAGE, feature_names=None, outputs=None, layer=None):
+    def check_shift(
+        self,
+        X: np.ndarray,
+        stage: str = _STAGE,
+        feature_names: Sequence[str] | None = None,
+        outputs: np.ndarray | None = None,
+        layer: str | None = None,
+    ) -> None:
         """Apply ``shift_check`` to validated raw rows (used by ``transform``).
 
         Parameters
@@ -96,7 +117,7 @@ class DatasetAChecksMixin:
             output_statistics=getattr(self, "representation_statistics_", {}).get(layer),
         )
 
-    def check_leakage(self, X, stage=_STAGE):
+    def check_leakage(self, X: np.ndarray, stage: str = _STAGE) -> None:
         """Apply ``leakage_check`` to validated raw rows (used by a chain's ``fit``).
 
         Parameters
@@ -120,7 +141,7 @@ class DatasetAChecksMixin:
             stage=stage,
         )
 
-    def leakage_report(self, X):
+    def leakage_report(self, X: ArrayLike) -> pd.DataFrame:
         """The rows of ``X`` that hold exactly the values of a row network A was trained on.
 
         Parameters
@@ -147,7 +168,9 @@ class DatasetAChecksMixin:
         )
         return leakage_report(fingerprints, X)
 
-    def _against_dataset_a(self, X, method, summary, missing):
+    def _against_dataset_a(
+        self, X: Any, method: str, summary: str, missing: str
+    ) -> tuple[np.ndarray, Any]:
         """``X`` validated for ``method``, and the fitted summary of dataset A it is compared to."""
         check_fitted(self, _STAGE)
         X = validate_float32(self, X, reset=False, stage=f"{_STAGE} {method}")
@@ -159,7 +182,12 @@ class DatasetAChecksMixin:
             )
         return X, found
 
-    def shift_report(self, X, feature_names=None, output_layer=None):
+    def shift_report(
+        self,
+        X: ArrayLike,
+        feature_names: Sequence[str] | None = None,
+        output_layer: str | None = None,
+    ) -> pd.DataFrame:
         """Drift tests of ``X`` against network A's training data, per feature, worst first.
 
         Parameters

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Self
+
 import keras
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
@@ -9,16 +11,32 @@ from sklearn.utils.validation import check_is_fitted
 from ._network_a_outputs import resolve_output_layer
 from ._validation import validate_float32
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    # What the mixin is mixed into (scikeras is untyped: Any to mypy).
+    from scikeras.wrappers import BaseWrapper as _WrapperBase
+else:
+    _WrapperBase = object
+
 __all__ = ["FromModelMixin"]
 
 _STAGE = "KerasTransformer (network A)"
 
 
-class FromModelMixin:
+class FromModelMixin(_WrapperBase):
     """:meth:`from_model`: part of :class:`~skchain.KerasTransformer`."""
 
     @classmethod
-    def from_model(cls, model, *, output_layer=None, scaler=None, training_rows=None, **kwargs):
+    def from_model(
+        cls,
+        model: keras.Model,
+        *,
+        output_layer: str | None = None,
+        scaler: Any = None,
+        training_rows: ArrayLike | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """Wrap a network that is already trained, without training it.
 
         Parameters

@@ -11,6 +11,8 @@ resolved once per fit) and the summaries of dataset A.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Self
+
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
@@ -23,12 +25,20 @@ from ._network_a_outputs import resolve_output_layer
 from ._target import fit_target_scaler, scaled_target
 from ._validation import check_fit_arguments, check_sample_weight_length, validate_float32
 
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    # What the mixin is mixed into (scikeras is untyped: Any to mypy).
+    from scikeras.wrappers import BaseWrapper as _WrapperBase
+else:
+    _WrapperBase = object
+
 __all__ = ["NetworkATrainingMixin", "apply_input_scaler", "make_input_scaler"]
 
 _STAGE = "KerasTransformer (network A)"
 
 
-def make_input_scaler(spec):
+def make_input_scaler(spec: Any) -> Any:
     """A new, unfitted input scaler for the ``scaler`` parameter ``spec``.
 
     Parameters
@@ -49,7 +59,7 @@ def make_input_scaler(spec):
     return clone(spec)
 
 
-def apply_input_scaler(scaler, X):
+def apply_input_scaler(scaler: Any, X: ArrayLike) -> np.ndarray:
     """``scaler.transform(X)`` as float32, for a scaler fitted on an array or a DataFrame.
 
     Parameters
@@ -68,7 +78,7 @@ def apply_input_scaler(scaler, X):
     return np.asarray(scaler.transform(X), dtype=np.float32)
 
 
-class NetworkATrainingMixin:
+class NetworkATrainingMixin(_WrapperBase):
     """``fit`` of network A, and the input scaling every forward pass uses.
 
     Part of :class:`~skchain.KerasTransformer`; placed before scikeras'
@@ -76,7 +86,13 @@ class NetworkATrainingMixin:
     """
 
     @with_callbacks
-    def fit(self, X, y, sample_weight=None, **kwargs):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        **kwargs: Any,
+    ) -> Self:
         """Fit the input scaler on ``X`` and train network A on ``(X, y)``.
 
         Callbacks set with ``set_callbacks`` (scikit-learn's callback API)
@@ -113,13 +129,13 @@ class NetworkATrainingMixin:
         stage = f"{_STAGE} fit"
         self._validate_params()
         kwargs = check_fit_arguments(self, kwargs, stage)
-        X = validate_float32(self, X, reset=True, stage=stage)
-        y = self._validate_target(X, y, stage)
+        rows = validate_float32(self, X, reset=True, stage=stage)
+        y = self._validate_target(rows, y, stage)
         if sample_weight is not None:
-            check_sample_weight_length(sample_weight, X, stage)
+            check_sample_weight_length(sample_weight, rows, stage)
         names = getattr(self, "feature_names_in_", None)
         scaler = make_input_scaler(self.scaler)
-        X_scaled = X if scaler is None else apply_input_scaler(scaler.fit(X), X)
+        X_scaled = rows if scaler is None else apply_input_scaler(scaler.fit(rows), rows)
         self.target_scaler_ = fit_target_scaler(
             self.target_scaler, y, sample_weight, stage, loss=self.loss
         )
@@ -136,23 +152,23 @@ class NetworkATrainingMixin:
             y_scaled,
         )
         # scikeras records the width it was given; ours is the raw width.
-        self.n_features_in_ = X.shape[1]
+        self.n_features_in_ = rows.shape[1]
         if names is not None:
             self.feature_names_in_ = names
         self.scaler_ = scaler
         if "output_layer_" not in self.__dict__:
             self.output_layer_ = resolve_output_layer(self.model_, self.output_layer).name
-        self.record_dataset_a(X)
+        self.record_dataset_a(rows)
         return self
 
-    def _build_keras_model(self):
+    def _build_keras_model(self) -> Any:
         # The layer choice is checked (and recorded) as soon as network A
         # exists, before training.
         model = super()._build_keras_model()
         self.output_layer_ = resolve_output_layer(model, self.output_layer).name
         return model
 
-    def _validate_target(self, X, y, stage):
+    def _validate_target(self, X: np.ndarray, y: Any, stage: str) -> np.ndarray:
         if y is None:
             raise ValueError(
                 f"{stage}: requires y to be passed, but the target y is None;"
@@ -174,14 +190,14 @@ class NetworkATrainingMixin:
         return as_float32_target(y)
 
     @property
-    def fit_token(self):
+    def fit_token(self) -> str | None:
         """An id of the network's current weights, new at every ``fit`` or ``from_model``.
 
         Caches of network A's outputs key on it (None before any fit).
         """
         return getattr(self, "_fit_token", None)
 
-    def scaled_inputs(self, X):
+    def scaled_inputs(self, X: ArrayLike) -> np.ndarray:
         """Rows as network A's first layer sees them: its input scaler applied, float32.
 
         Parameters
@@ -198,7 +214,7 @@ class NetworkATrainingMixin:
             return np.asarray(X, np.float32)
         return apply_input_scaler(self.scaler_, X)
 
-    def folded_scaling(self):
+    def folded_scaling(self) -> dict[str, np.ndarray] | None:
         """The input scaler as constants a compiled call can fold in.
 
         Returns

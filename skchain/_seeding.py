@@ -27,13 +27,21 @@ it changes no setting.
 import contextlib
 import os
 import random
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    # What the mixin is mixed into (scikeras is untyped: Any to mypy).
+    from scikeras.wrappers import BaseWrapper as _WrapperBase
+else:
+    _WrapperBase = object
 
 __all__ = ["KeptRandomStateMixin", "global_random_state", "nothing_drawn", "random_state_kept"]
 
 
-def _tf_parts():
+def _tf_parts() -> tuple[Any, Any, Any]:
     from keras.src.backend.common import global_state
     from tensorflow.python.eager import context
     from tensorflow.python.framework import config
@@ -41,7 +49,7 @@ def _tf_parts():
     return config, context, global_state
 
 
-def global_random_state():
+def global_random_state() -> dict[str, Any]:
     """A comparable snapshot of every process-wide random setting skchain could touch.
 
     Returns
@@ -64,6 +72,7 @@ def global_random_state():
     if generator is not None:
         generator_state = np.asarray(generator.state.numpy()).tobytes()
     np_state = np.random.get_state()
+    assert isinstance(np_state, tuple)  # the legacy MT19937 tuple (legacy=True)
     return {
         "op_determinism": bool(config.is_op_determinism_enabled()),
         "TF_DETERMINISTIC_OPS": os.environ.get("TF_DETERMINISTIC_OPS"),
@@ -74,7 +83,7 @@ def global_random_state():
     }
 
 
-def nothing_drawn():
+def nothing_drawn() -> contextlib.AbstractContextManager[None]:
     """A block after which the global generators are exactly as before (loading networks).
 
     Keras draws a seed from Python's ``random`` for every layer it creates
@@ -87,7 +96,12 @@ def nothing_drawn():
 
 
 @contextlib.contextmanager
-def random_state_kept(seed=None, *, restore_generators=None, determinism=True):
+def random_state_kept(
+    seed: int | None = None,
+    *,
+    restore_generators: bool | None = None,
+    determinism: bool = True,
+) -> Iterator[None]:
     """Run a block seeded with ``seed`` (or unseeded) and restore global random state after.
 
     Parameters
@@ -158,17 +172,17 @@ def random_state_kept(seed=None, *, restore_generators=None, determinism=True):
                 generator.state.assign(generator_state)
 
 
-class KeptRandomStateMixin:
+class KeptRandomStateMixin(_WrapperBase):
     """Builds and trains a scikeras network inside :func:`random_state_kept`.
 
     scikeras seeds both steps itself when ``random_state`` is set; this puts
     a correct save-and-restore around its (see the module docstring).
     """
 
-    def _build_keras_model(self):
+    def _build_keras_model(self) -> Any:
         with random_state_kept(self._random_state):
             return super()._build_keras_model()
 
-    def _fit_keras_model(self, *args, **kwargs):
+    def _fit_keras_model(self, *args: Any, **kwargs: Any) -> Any:
         with random_state_kept(self._random_state):
             return super()._fit_keras_model(*args, **kwargs)

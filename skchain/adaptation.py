@@ -35,6 +35,8 @@ and the saved chain all run it. Sequence inputs (a network A with a
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import keras
 import numpy as np
@@ -45,6 +47,9 @@ from ._seeding import nothing_drawn
 from .diagnostics import InputStatistics, representation_statistics
 from .layers import InputAlignment
 
+if TYPE_CHECKING:
+    from .preprocessor import KerasTransformer
+
 __all__ = ["ADAPT_METHODS", "InputMoments", "adapt_network", "adapted_inputs"]
 
 #: The values ``adapt`` takes besides None.
@@ -53,7 +58,7 @@ ADAPT_METHODS = ("standardize", "coral", "adabn")
 _CHUNK = 8192
 
 
-def _chunks(n, size=_CHUNK):
+def _chunks(n: int, size: int = _CHUNK) -> list[slice]:
     return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
@@ -93,7 +98,15 @@ class InputMoments:
     FULL_WIDTH = 1024
     RANK = 256
 
-    def __init__(self, Z):
+    n_samples: int
+    mean: np.ndarray
+    std: np.ndarray
+    covariance: np.ndarray | None
+    components: np.ndarray | None
+    variances: np.ndarray | None
+    residual: float
+
+    def __init__(self, Z: np.ndarray) -> None:
         n, width = Z.shape
         self.n_samples = int(n)
         total = np.zeros(width)
@@ -122,15 +135,16 @@ class InputMoments:
         left = max(variance.sum() - self.variances.sum(), 0.0)
         self.residual = float(left / rest) if rest else 0.0
 
-    def covariance_matrix(self):
+    def covariance_matrix(self) -> np.ndarray:
         """The covariance as a full ``(n_features, n_features)`` float64 matrix."""
         if self.covariance is not None:
             return np.asarray(self.covariance, np.float64)
+        assert self.variances is not None  # kept in low rank: components and variances
         V = np.asarray(self.components, np.float64)
         return (V * self.variances) @ V.T + self.residual * (np.eye(len(V)) - V @ V.T)
 
 
-def _psd_power(matrix, power):
+def _psd_power(matrix: np.ndarray, power: float) -> np.ndarray:
     """``matrix ** power`` (power 1/2 or -1/2) of a symmetric positive semi-definite matrix.
 
     Eigenvalues below 1e-6 of the largest (at least 1e-12) are raised to that
@@ -142,7 +156,7 @@ def _psd_power(matrix, power):
     return (vectors * values**power) @ vectors.T
 
 
-def _alignment(method, moments, Z):
+def _alignment(method: str, moments: InputMoments, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``(kernel, bias)`` mapping B's scaled inputs ``Z`` onto A's moments."""
     mean = Z.mean(axis=0, dtype=np.float64)
     if method == "standardize":
@@ -159,7 +173,7 @@ def _alignment(method, moments, Z):
     return kernel, moments.mean - mean @ kernel
 
 
-def _all_layers(model):
+def _all_layers(model: keras.Model) -> Iterator[keras.layers.Layer]:
     """Every layer of ``model``, those of the models nested in it included."""
     for layer in model.layers:
         yield layer
@@ -167,18 +181,20 @@ def _all_layers(model):
             yield from _all_layers(layer)
 
 
-def batch_norm_layers(model):
+def batch_norm_layers(model: keras.Model) -> list[keras.layers.Layer]:
     """The ``BatchNormalization`` layers of ``model`` that ``adapt="adabn"`` re-estimates."""
     return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
 
 
-def reads_sequences(model):
+def reads_sequences(model: keras.Model) -> bool:
     """Whether network A reads padded sequences or token ids (a ``Masking``/``Embedding`` layer)."""
     kinds = (keras.layers.Masking, keras.layers.Embedding)
     return any(isinstance(layer, kinds) for layer in _all_layers(model))
 
 
-def _with_alignment(model, kernel, bias, method):
+def _with_alignment(
+    model: keras.Model, kernel: np.ndarray, bias: np.ndarray, method: str
+) -> keras.Model:
     """A copy of ``model`` with an :class:`InputAlignment` layer before its first layer.
 
     The copy's layers are new (same names and weights), so that each layer's
@@ -201,9 +217,9 @@ def _with_alignment(model, kernel, bias, method):
             network = keras.Model(inputs, x, name=model.name)
         else:
 
-            def call(layer, *args, **kwargs):
-                args = [aligned if arg is inputs else arg for arg in args]
-                return layer(*args, **kwargs)
+            def call(layer: keras.layers.Layer, *args: Any, **kwargs: Any) -> Any:
+                given = [aligned if arg is inputs else arg for arg in args]
+                return layer(*given, **kwargs)
 
             structure = [inputs] if isinstance(model.input, (list, tuple)) else inputs
             network = keras.models.clone_model(model, input_tensors=structure, call_function=call)
@@ -215,7 +231,7 @@ def _with_alignment(model, kernel, bias, method):
     return network
 
 
-def _copy(model):
+def _copy(model: keras.Model) -> keras.Model:
     """A copy of ``model`` with the same weights (new layers, nothing drawn, nothing saved)."""
     with nothing_drawn():
         network = keras.models.clone_model(model)
@@ -223,7 +239,7 @@ def _copy(model):
     return network
 
 
-def _batch_norm_statistics(network, Z, stage):
+def _batch_norm_statistics(network: keras.Model, Z: np.ndarray, stage: str) -> keras.Model:
     """Re-estimate every ``BatchNormalization`` layer's moving statistics on ``Z``, in order."""
     layers = batch_norm_layers(network)
     if not layers:
@@ -240,8 +256,8 @@ def _batch_norm_statistics(network, Z, stage):
         total = square = count = 0.0
         for part in _chunks(len(Z)):
             result = upto(Z[part], training=False)
-            out, *mask = result if isinstance(result, (list, tuple)) else [result]
-            mask = mask[0] if mask else None
+            out, *masks = result if isinstance(result, (list, tuple)) else [result]
+            mask = masks[0] if masks else None
             out = np.asarray(keras.ops.convert_to_numpy(out), np.float64)
             if axes is None:
                 axis = [a % out.ndim for a in np.atleast_1d(layer.axis)]
@@ -264,7 +280,9 @@ def _batch_norm_statistics(network, Z, stage):
     return network
 
 
-def adapt_network(transformer, method, X, stage):
+def adapt_network(
+    transformer: KerasTransformer, method: str, X: np.ndarray, stage: str
+) -> KerasTransformer:
     """A copy of the fitted ``transformer`` (network A) adapted to the rows ``X``.
 
     Parameters
@@ -301,6 +319,7 @@ def adapt_network(transformer, method, X, stage):
         )
     model = transformer.model_
     Z = transformer.scaled_inputs(X)
+    alignment: tuple[np.ndarray, np.ndarray] | None
     if method == "adabn":
         network, alignment = _batch_norm_statistics(_copy(model), Z, stage), None
     else:
@@ -334,7 +353,7 @@ def adapt_network(transformer, method, X, stage):
     return adapted
 
 
-def adapted_inputs(transformer, X):
+def adapted_inputs(transformer: KerasTransformer, X: np.ndarray) -> np.ndarray:
     """Raw rows as an adapted network A reads them, in dataset A's units.
 
     Parameters

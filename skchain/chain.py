@@ -6,6 +6,7 @@ Built by :func:`skchain.make_chain`.
 from __future__ import annotations
 
 import weakref
+from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
 from sklearn.base import _fit_context, is_classifier
@@ -27,14 +28,20 @@ from .blocks import Layout, check_numeric_columns, plan_state
 from .finetune import FineTune, fine_tune_chain
 from .serving import ServedChainMixin
 
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import ArrayLike
+
 __all__ = ["Chain"]
 
 # The fused predictor of each fitted chain, with the state it was built from;
 # outside the chains so that it never reaches a pickle or a clone.
-_fused_predictors = weakref.WeakKeyDictionary()
+_fused_predictors: weakref.WeakKeyDictionary[Chain, tuple[Any, FusedPredictor | None]] = (
+    weakref.WeakKeyDictionary()
+)
 # The layout of each fitted chain's features step, made once per fit (and
 # again when the fitted features step changes).
-_layouts = weakref.WeakKeyDictionary()
+_layouts: weakref.WeakKeyDictionary[Chain, Layout] = weakref.WeakKeyDictionary()
 
 
 class Chain(ServedChainMixin, Pipeline):
@@ -100,14 +107,22 @@ class Chain(ServedChainMixin, Pipeline):
         steps: list,
         *,
         fine_tune: FineTune | None = None,
-        transform_input=None,
-        memory=None,
+        transform_input: list[str] | None = None,
+        memory: Any = None,
         verbose: bool = False,
     ) -> None:
         self.fine_tune = fine_tune
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
 
-    def fit(self, X, y=None, *, X_val=None, y_val=None, **params):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike | None = None,
+        *,
+        X_val: ArrayLike | None = None,
+        y_val: ArrayLike | None = None,
+        **params: Any,
+    ) -> Self:
         """Fit every step, as ``Pipeline.fit``, or change nothing if a step fails.
 
         The fitted features step's :class:`~skchain.blocks.Layout` is made
@@ -163,7 +178,13 @@ class Chain(ServedChainMixin, Pipeline):
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)  # as Pipeline.fit
-    def _fit_steps(self, X, y, validation, params):
+    def _fit_steps(
+        self,
+        X: pd.DataFrame,
+        y: Any,
+        validation: tuple[pd.DataFrame, Any] | None,
+        params: dict[str, Any],
+    ) -> Layout | None:
         """``Pipeline.fit``, handing the final network the features step's layout and the
         validation rows through the features step; returns the layout (None without one)."""
         callback_ctx = self._init_callback_context(max_subtasks=len(self.steps))
@@ -204,7 +225,7 @@ class Chain(ServedChainMixin, Pipeline):
         callback_ctx.call_on_fit_task_end(estimator=self, X=Xt, y=y)
         return layout
 
-    def _fitted_layout(self):
+    def _fitted_layout(self) -> Layout | None:
         """The layout of the just fitted features step, made here once; None without one."""
         _layouts.pop(self, None)
         features = self.steps[0][1]
@@ -217,7 +238,7 @@ class Chain(ServedChainMixin, Pipeline):
         _layouts[self] = layout
         return layout
 
-    def features_layout(self):
+    def features_layout(self) -> Layout:
         """The :class:`~skchain.blocks.Layout` of the fitted features step.
 
         Made once per ``fit`` (again only when the fitted features step
@@ -241,7 +262,9 @@ class Chain(ServedChainMixin, Pipeline):
             _layouts[self] = layout
         return layout
 
-    def _validation_rows(self, X_val, y_val):
+    def _validation_rows(
+        self, X_val: ArrayLike | None, y_val: ArrayLike | None
+    ) -> tuple[pd.DataFrame, ArrayLike] | None:
         if X_val is None and y_val is None:
             return None
         stage = "Chain fit (validation rows)"
@@ -257,13 +280,13 @@ class Chain(ServedChainMixin, Pipeline):
         self._check_numeric_columns(X_val, "fit (X_val)")
         return X_val, y_val
 
-    def _final_fit_params(self, params):
+    def _final_fit_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """The ``fit`` parameters the final step receives (routed or ``<step>__`` ones)."""
         if self._final_estimator == "passthrough":
             return {}
         return dict(self._check_method_params(method="fit", props=params)[self.steps[-1][0]].fit)
 
-    def _check_target(self, X, y):
+    def _check_target(self, X: Any, y: Any) -> None:
         final = self._final_estimator
         if final == "passthrough" or y is None:
             return
@@ -278,7 +301,7 @@ class Chain(ServedChainMixin, Pipeline):
         except ValueError as exc:
             raise ValueError(f"Chain fit (target y, before any step is fitted): {exc}") from exc
 
-    def _fused(self):
+    def _fused(self) -> FusedPredictor | None:
         """The fused predictor for the current fitted state, or None."""
         if len(self.steps) != 2:
             return None
@@ -298,7 +321,7 @@ class Chain(ServedChainMixin, Pipeline):
         _fused_predictors[self] = (state, predictor)
         return predictor
 
-    def _fused_outputs(self, X, params):
+    def _fused_outputs(self, X: Any, params: dict[str, Any]) -> np.ndarray | None:
         """The final network's raw outputs through the compiled graph; None: go step by step."""
         predictor = None if params or not isinstance(X, pd.DataFrame) else self._fused()
         if predictor is None:
@@ -308,7 +331,7 @@ class Chain(ServedChainMixin, Pipeline):
         except FallBack:
             return None
 
-    def predict(self, X, **params):
+    def predict(self, X: ArrayLike, **params: Any) -> np.ndarray:
         """Predict with the fitted chain (one compiled graph when possible).
 
         Parameters
@@ -330,7 +353,7 @@ class Chain(ServedChainMixin, Pipeline):
         return super().predict(X, **params)
 
     @available_if(_final_estimator_has("predict_proba"))
-    def predict_proba(self, X, **params):
+    def predict_proba(self, X: ArrayLike, **params: Any) -> np.ndarray:
         """Class probabilities with the fitted chain (one compiled graph when possible).
 
         Parameters
@@ -352,7 +375,7 @@ class Chain(ServedChainMixin, Pipeline):
         self._check_numeric_columns(X, "predict_proba")
         return super().predict_proba(X, **params)
 
-    def _check_numeric_columns(self, X, method):
+    def _check_numeric_columns(self, X: Any, method: str) -> None:
         check_numeric_columns(self.steps[0][1], X, f"Chain {method}")
 
     def category_embeddings(self) -> dict[str, pd.DataFrame]:
@@ -375,12 +398,12 @@ class Chain(ServedChainMixin, Pipeline):
         if not hasattr(regressor, "category_embeddings"):
             raise ValueError("Chain.category_embeddings: the final stage is not a ChainRegressor")
         tables = regressor.category_embeddings()
-        out = {}
+        out: dict[str, pd.DataFrame] = {}
         for block in self._layout_for("category_embeddings"):
             out.update(block.embedding_tables(tables))
         return out
 
-    def _layout_for(self, method):
+    def _layout_for(self, method: str) -> Layout:
         """The layout of the fitted features step (a named error without one)."""
         check_is_fitted(self)
         try:
@@ -390,7 +413,9 @@ class Chain(ServedChainMixin, Pipeline):
                 f"Chain.{method}: {exc}; expected a chain built by make_chain"
             ) from None
 
-    def score(self, X, y, sample_weight=None, **params):
+    def score(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, **params: Any
+    ) -> float:
         """R² (regressor last) or accuracy (classifier last) of ``predict(X)``.
 
         As ``Pipeline.score``.

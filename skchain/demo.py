@@ -29,17 +29,33 @@ warning on purpose-made bad data: 50 of A's images put into B, and B's
 images made brighter.
 """
 
+from __future__ import annotations
+
 import argparse
 import os
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import warnings
+
+    import keras
+    import numpy as np
+    import pandas as pd
+
+    from .leakage import LeakageTestResult
+    from .preprocessor import KerasTransformer
 
 STORE_EFFECT = (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 COLOUR_EFFECT = {"red": 0.0, "green": 1.5, "blue": -1.5}
 PIXELS = [f"px{i}" for i in range(64)]
 
 
-def load_datasets(seed=0):
+def load_datasets(
+    seed: int = 0,
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[pd.DataFrame, np.ndarray]]:
     """Datasets A and B as described in the module docstring.
 
     Returns
@@ -79,7 +95,7 @@ def load_datasets(seed=0):
     return (X_a, y_a), (df_b, y_b)
 
 
-def build_network_a(meta, hidden=64, embedding=32):
+def build_network_a(meta: Mapping[str, Any], hidden: int = 64, embedding: int = 32) -> keras.Model:
     """Network A: pixels -> Dense(hidden) -> Dense(embedding) -> 10-way softmax."""
     import keras
 
@@ -90,7 +106,12 @@ def build_network_a(meta, hidden=64, embedding=32):
     return keras.Model(inputs, outputs)
 
 
-def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
+def run(
+    output_dir: str | os.PathLike[str] = "skchain-demo",
+    fast: bool = False,
+    seed: int = 0,
+    out: Callable[[str], object] = print,
+) -> dict[str, Any]:
     """Run the demo; return a dict of the numbers it printed."""
     import joblib
     import numpy as np
@@ -144,7 +165,7 @@ def run(output_dir="skchain-demo", fast=False, seed=0, out=print):
         categorical_encoding="onehot",
         regressor=regressor,
     )
-    grid = {
+    grid: dict[str, list[Any]] = {
         "regressor__hidden_units": [(32,), (64, 32)],
         "features__representation__output_layer": ["embedding", "hidden"],
     }
@@ -241,13 +262,13 @@ class SearchProgress:
     demo can say how far the search is and about how long is left.
     """
 
-    def __init__(self, candidates, folds, out):
+    def __init__(self, candidates: int, folds: int, out: Callable[[str], object]) -> None:
         self.total = candidates * folds
         self.candidates, self.folds, self.out = candidates, folds, out
         self.done = 0
-        self.start = None
+        self.start: float | None = None
 
-    def announce(self):
+    def announce(self) -> None:
         """Say what the search will do; the clock starts here."""
         self.start = time.perf_counter()
         self.out(
@@ -255,9 +276,10 @@ class SearchProgress:
             f" {self.total} fits of the chain, then the best one refitted ..."
         )
 
-    def __call__(self, estimator, X, y):
+    def __call__(self, estimator: Any, X: Any, y: Any) -> float:
         from sklearn.metrics import r2_score
 
+        assert self.start is not None  # announce() starts the clock before the search
         self.done += 1
         elapsed = time.perf_counter() - self.start
         left = elapsed / self.done * (self.total - self.done)
@@ -268,7 +290,7 @@ class SearchProgress:
         return r2_score(y, estimator.predict(X))
 
 
-def shift_sentence(report, alpha):
+def shift_sentence(report: pd.DataFrame, alpha: float) -> str:
     """The drift verdict of a shift report as a sentence."""
     flagged = report[report["adjusted_p"] <= alpha]
     head = "shift check (B's pixels and network A's outputs against A's):"
@@ -284,7 +306,7 @@ def shift_sentence(report, alpha):
     )
 
 
-def leakage_sentence(test, alpha):
+def leakage_sentence(test: LeakageTestResult, alpha: float) -> str:
     """The leakage verdict (:func:`skchain.leakage.leakage_test`'s result) as a sentence."""
     verdict = "LEAKED" if test["p_value"] <= alpha else "clean"
     return (
@@ -294,7 +316,9 @@ def leakage_sentence(test, alpha):
     )
 
 
-def write_figures(chain, pre, X_b_pixels, output_dir):
+def write_figures(
+    chain: Any, pre: KerasTransformer, X_b_pixels: np.ndarray, output_dir: Path
+) -> list[Path]:
     """Training curves and the drift picture as PNG files; [] without matplotlib."""
     try:
         import matplotlib
@@ -309,13 +333,17 @@ def write_figures(chain, pre, X_b_pixels, output_dir):
     plot_history(chain).savefig(history, dpi=100)
     shift = output_dir / "shift.png"
     ax = plot_shift(pre, X_b_pixels, feature_names=PIXELS, top=15)
-    ax.figure.tight_layout()
-    ax.figure.savefig(shift, dpi=100)
+    figure = ax.get_figure(root=True)
+    assert figure is not None  # plot_shift draws on a figure of its own
+    figure.tight_layout()
+    figure.savefig(shift, dpi=100)
     plt.close("all")
     return [history, shift]
 
 
-def show_warnings(seed=0, out=print):
+def show_warnings(
+    seed: int = 0, out: Callable[[str], object] = print
+) -> list[warnings.WarningMessage]:
     """Fit network A, then feed it purpose-made bad data to show each warning."""
     import warnings
 
@@ -355,7 +383,7 @@ def show_warnings(seed=0, out=print):
     return caught
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m skchain demo [--fast] [--output DIR]``."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     parser = argparse.ArgumentParser(prog="skchain", description=__doc__.split("\n")[0])

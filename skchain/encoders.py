@@ -21,8 +21,9 @@ what a user feeds at predict time never trips the encoders' type checks.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from numbers import Integral
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -34,6 +35,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._level_spelling import MISSING, level_strings, level_texts
 from ._validation import checked_frame, input_names
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "CATEGORICAL_ENCODINGS",
@@ -47,7 +52,8 @@ __all__ = [
 ]
 
 #: The encodings :func:`make_categorical_encoder` builds.
-CATEGORICAL_ENCODINGS = ("onehot", "hash", "embed")
+CategoricalEncoding = Literal["onehot", "hash", "embed"]
+CATEGORICAL_ENCODINGS: tuple[CategoricalEncoding, ...] = ("onehot", "hash", "embed")
 
 # Codes of the "embed" encoding (OrdinalEncoder's, shifted by two inside the
 # final network: row 0 of each embedding is "missing", row 1 "unknown").
@@ -82,7 +88,7 @@ class CategoricalLevels(TransformerMixin, BaseEstimator):
     [['1', 'a'], ['2', '3'], [nan, nan]]
     """
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Record the columns.
 
         Parameters
@@ -98,7 +104,7 @@ class CategoricalLevels(TransformerMixin, BaseEstimator):
         checked_frame(self, X, reset=True)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Spell each column's values as text levels.
 
         Parameters
@@ -116,7 +122,7 @@ class CategoricalLevels(TransformerMixin, BaseEstimator):
             out[:, j] = level_strings(frame.iloc[:, j])
         return out
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """The input column names, unchanged.
 
         Parameters
@@ -131,7 +137,7 @@ class CategoricalLevels(TransformerMixin, BaseEstimator):
         names = input_names(self) if input_features is None else input_features
         return np.asarray(names, dtype=object)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.categorical = True
         tags.input_tags.string = True
@@ -184,7 +190,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         self.n_features = n_features
         self.alternate_sign = alternate_sign
 
-    def fit(self, X, y=None):
+    def fit(self, X: ArrayLike, y: object = None) -> Self:
         """Record the columns; hashing needs no fitting.
 
         Parameters
@@ -202,7 +208,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         checked_frame(self, X, reset=True)
         return self
 
-    def transform(self, X):
+    def transform(self, X: ArrayLike) -> np.ndarray:
         """Hash each row's ``"<column>=<level>"`` tokens.
 
         Parameters
@@ -216,7 +222,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         frame = checked_frame(self, X, reset=False)
-        columns = []
+        columns: list[np.ndarray] = []
         for name, j in zip(input_names(self), range(frame.shape[1]), strict=False):
             levels = level_texts(frame.iloc[:, j])
             columns.append(np.char.add(f"{name}=", levels.astype(str)))
@@ -229,7 +235,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         tokens = np.stack(columns, axis=1) if columns else np.empty((len(frame), 0), str)
         return hasher.transform(tokens).toarray()
 
-    def get_feature_names_out(self, input_features=None):
+    def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """``["hash0", ..., "hash<n_features - 1>"]``.
 
         Parameters
@@ -244,7 +250,7 @@ class HashingEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         return np.asarray([f"hash{i}" for i in range(self.n_features)], dtype=object)
 
-    def __sklearn_tags__(self):
+    def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.input_tags.categorical = True
         tags.input_tags.string = True
@@ -259,7 +265,7 @@ def default_embedding_width(cardinality: int) -> int:
 
 
 def make_categorical_encoder(
-    encoding: str = "onehot",
+    encoding: CategoricalEncoding = "onehot",
     *,
     hash_features: int = 64,
     min_frequency: int | float | None = None,
@@ -350,15 +356,20 @@ class EncodingColumns:
     """
 
     def __init__(
-        self, encoding, columns, auto_columns=(), max_onehot_levels=16, high_cardinality="embed"
-    ):
+        self,
+        encoding: CategoricalEncoding,
+        columns: Iterable[str],
+        auto_columns: Iterable[str] = (),
+        max_onehot_levels: int = 16,
+        high_cardinality: str = "embed",
+    ) -> None:
         self.encoding = encoding
         self.columns = list(columns)
         self.auto_columns = list(auto_columns)
         self.max_onehot_levels = max_onehot_levels
         self.high_cardinality = high_cardinality
 
-    def choose(self, X):
+    def choose(self, X: pd.DataFrame) -> dict[str, str]:
         """``{column: encoding}`` for the automatic columns of ``X``."""
         return {
             column: (
@@ -369,12 +380,12 @@ class EncodingColumns:
             for column in self.auto_columns
         }
 
-    def __call__(self, X):
+    def __call__(self, X: pd.DataFrame) -> list[str]:
         chosen = set(self.columns)
         chosen.update(c for c, e in self.choose(X).items() if e == self.encoding)
         return [c for c in [*self.columns, *self.auto_columns] if c in chosen]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"EncodingColumns({self.encoding!r}, columns={self.columns},"
             f" auto_columns={self.auto_columns}, max_onehot_levels={self.max_onehot_levels})"

@@ -25,8 +25,11 @@ time; ``benchmarks/bench_diagnostics.py`` measures the false-alarm rate and the
 power on coarse real features (diamonds), digits and continuous data.
 """
 
+from typing import Any, Literal, TypedDict
+
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from ._user_frame import warn_at_user
@@ -38,6 +41,16 @@ __all__ = [
     "leakage_report",
     "leakage_test",
 ]
+
+
+class LeakageTestResult(TypedDict):
+    """What :func:`leakage_test` returns (see there)."""
+
+    matched: int
+    n_rows: int
+    expected: float
+    repeat_rate: float
+    p_value: float
 
 
 class DataLeakageWarning(UserWarning):
@@ -91,7 +104,7 @@ class RowFingerprints:
     (3, 2, [1, 0])
     """
 
-    def __init__(self, X):
+    def __init__(self, X: ArrayLike) -> None:
         hashes, counts = np.unique(self.hash_rows(X), return_counts=True)
         self.hashes = hashes
         self.counts = counts.astype(np.uint32)
@@ -99,24 +112,24 @@ class RowFingerprints:
         self.n_repeated = int(counts[counts > 1].sum())
 
     @staticmethod
-    def hash_rows(X):
+    def hash_rows(X: ArrayLike) -> np.ndarray:
         """One uint64 per row (rows flattened: a sequence is one row)."""
         X = np.asarray(X, dtype=np.float32)
         X = np.ascontiguousarray(X.reshape(X.shape[0], -1))
         return pd.util.hash_pandas_object(pd.DataFrame(X), index=False).to_numpy()
 
     @property
-    def nbytes(self):
+    def nbytes(self) -> int:
         """Memory held by the fingerprints."""
         return self.hashes.nbytes + self.counts.nbytes
 
     @property
-    def repeat_rate(self):
+    def repeat_rate(self) -> float:
         """Share of A's rows that equal another row of A (leave-one-out)."""
         return self.n_repeated / self.n_rows if self.n_rows else 0.0
 
     @property
-    def design_effect(self):
+    def design_effect(self) -> float:
         """Row-weighted mean size of A's groups of equal rows (1 when none repeats).
 
         The variance of A's repeat count is about this many times a binomial
@@ -126,7 +139,7 @@ class RowFingerprints:
         groups = self.counts[self.counts > 1].astype(np.float64)
         return float((groups**2).sum() / groups.sum()) if groups.size else 1.0
 
-    def matches(self, X):
+    def matches(self, X: np.ndarray) -> np.ndarray:
         """Rows of A each row of ``X`` equals (0 where none), as an int64 array."""
         if X.shape[0] == 0 or self.hashes.size == 0:
             return np.zeros(X.shape[0], dtype=np.int64)
@@ -135,11 +148,12 @@ class RowFingerprints:
         found = self.hashes[where] == keys
         return np.where(found, self.counts[where], 0).astype(np.int64)
 
-    def count_matches(self, X):
+    def count_matches(self, X: np.ndarray) -> int:
         """Number of rows of ``X`` that equal some row of A."""
         return int(np.count_nonzero(self.matches(X)))
 
-    def __setstate__(self, state):  # fingerprints saved before the counts were kept
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Also reads fingerprints saved before the counts were kept.
         self.__dict__.update(state)
         if "counts" not in state:
             self.counts = np.ones(self.hashes.size, dtype=np.uint32)
@@ -147,7 +161,7 @@ class RowFingerprints:
             self.n_repeated = 0
 
 
-def leakage_test(fingerprints, X):
+def leakage_test(fingerprints: RowFingerprints, X: np.ndarray) -> LeakageTestResult:
     """How many rows of ``X`` equal a row of A, against how many would by chance.
 
     Parameters
@@ -179,7 +193,7 @@ def leakage_test(fingerprints, X):
     return _chance_test(fingerprints, fingerprints.count_matches(X) if n else 0, n)
 
 
-def _chance_test(fingerprints, matched, n):
+def _chance_test(fingerprints: RowFingerprints, matched: int, n: int) -> LeakageTestResult:
     """:func:`leakage_test`'s result for ``matched`` of ``n`` rows equal to a row of A."""
     n_a, repeated = fingerprints.n_rows, fingerprints.n_repeated
     rate = repeated / n_a if n_a else 0.0
@@ -200,7 +214,7 @@ def _chance_test(fingerprints, matched, n):
     }
 
 
-def leakage_report(fingerprints, X):
+def leakage_report(fingerprints: RowFingerprints, X: np.ndarray) -> pd.DataFrame:
     """The rows of ``X`` that hold exactly the values of a row of A.
 
     Parameters
@@ -224,7 +238,15 @@ def leakage_report(fingerprints, X):
     return report
 
 
-def check_leakage(fingerprints, X, *, mode, alpha, threshold=0.0, stage):
+def check_leakage(
+    fingerprints: RowFingerprints | None,
+    X: np.ndarray,
+    *,
+    mode: Literal["warn", "raise", "off"],
+    alpha: float,
+    threshold: float = 0.0,
+    stage: str,
+) -> LeakageTestResult | None:
     """Warn (or raise) when the leakage test rejects at ``alpha``.
 
     Also requires the matched share beyond chance, ``(matched - expected) /

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,13 +29,16 @@ class CategoricalBlock(Block):
     """A pipeline ending in a categorical encoder (``encoder_type``): level text at the
     served model's input, looked up in tables read off the fitted encoder."""
 
-    encoder_type = None
+    encoder_type: ClassVar[type[Any] | None] = None
+
+    _tables: list[tuple[list[str], np.ndarray]] | None
+    _index: list[pd.Index] | None
 
     @classmethod
-    def matches(cls, steps):
+    def matches(cls, steps: Sequence[Any]) -> bool:
         return type(steps[-1]) is cls.encoder_type
 
-    def read_constants(self, steps):
+    def read_constants(self, steps: Sequence[Any]) -> None:
         self._tables = self._index = None
         if len(steps) != 2 or not isinstance(steps[0], CategoricalLevels):
             self.why_not_served = (
@@ -42,11 +47,11 @@ class CategoricalBlock(Block):
             )
 
     @property
-    def encoder(self):
+    def encoder(self) -> Any:
         """The fitted transformer's last step (the encoder)."""
         return steps_of(self.transformer)[-1]
 
-    def entry(self, frame):
+    def entry(self, frame: pd.DataFrame) -> np.ndarray:
         """The encoder's output through the level tables (the served model's lookups, in
         NumPy): exact, and much faster than the encoder on a few rows."""
         if self.why_not_served:
@@ -62,12 +67,12 @@ class CategoricalBlock(Block):
             parts.append(table[index.get_indexer(level_texts(frame[column])) + 1])
         return np.ascontiguousarray(parts[0] if len(parts) == 1 else np.hstack(parts))
 
-    def serving_inputs(self):
+    def serving_inputs(self) -> list[tuple[str, Hashable, tuple[int, ...], str]]:
         if self.why_not_served:
             raise ValueError(self.why_not_served)
         return [(serving_name(c), c, (1,), "string") for c in self.columns]
 
-    def serving_entry(self, inputs):
+    def serving_entry(self, inputs: Mapping[str, Any]) -> Any:
         import keras
 
         parts = [
@@ -80,13 +85,13 @@ class CategoricalBlock(Block):
         ]
         return parts[0] if len(parts) == 1 else keras.ops.concatenate(parts, axis=1)
 
-    def serving_values(self, frame):
+    def serving_values(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         return {
             name: level_texts(frame[column]).astype(object).reshape(-1, 1)
             for name, column, _, _ in self.serving_inputs()
         }
 
-    def level_tables(self):
+    def level_tables(self) -> list[tuple[list[str], np.ndarray]]:
         """``[(vocabulary, table)]`` per column (see :class:`~skchain.layers.LevelTable`).
 
         Read off the fitted encoder itself: each level it knows, the missing
@@ -97,11 +102,12 @@ class CategoricalBlock(Block):
             self._tables = self._read_level_tables()
         return self._tables
 
-    def _read_level_tables(self):
+    def _read_level_tables(self) -> list[tuple[list[str], np.ndarray]]:
         encoder = self.encoder
         transform = without_pandas_output(self.transformer).transform
         widths = getattr(encoder, "_n_features_outs", None) or [1] * len(self.columns)
-        tables, offset = [], 0
+        tables: list[tuple[list[str], np.ndarray]] = []
+        offset = 0
         for j, column in enumerate(self.columns):
             known = [str(c) for c in encoder.categories_[j] if not pd.isna(c) and str(c) != MISSING]
             unseen = "<unseen>"
@@ -122,7 +128,7 @@ class CategoricalBlock(Block):
         return tables
 
 
-def _a_level(encoder, j):
+def _a_level(encoder: Any, j: int) -> Any:
     """Some value column ``j`` of the encoder accepts (the other columns of a probe)."""
     categories = encoder.categories_[j]
     return categories[0] if len(categories) else None
@@ -149,7 +155,17 @@ class EmbeddedBlock(CategoricalBlock):
     standalone_prefix = "embedded"
 
     @classmethod
-    def plan_branch(cls, estimator, X, name, start, stop, names, integer_columns, stage):
+    def plan_branch(
+        cls,
+        estimator: Any,
+        X: np.ndarray,
+        name: str,
+        start: int,
+        stop: int,
+        names: Any,
+        integer_columns: Collection[str],
+        stage: str,
+    ) -> dict[str, dict[str, Any]]:
         codes = X[:, start:stop]
         if len(codes) and (codes != np.round(codes)).any():
             raise ValueError(
@@ -157,7 +173,7 @@ class EmbeddedBlock(CategoricalBlock):
                 " the integer codes of an OrdinalEncoder"
             )
         widths = estimator.embedding_dim if isinstance(estimator.embedding_dim, dict) else {}
-        sizes = {}
+        sizes: dict[str, tuple[int, int]] = {}
         for j in range(start, stop):
             feature = str(names[j]) if names is not None else f"x{j}"
             column = feature.split("__", 1)[-1]
@@ -169,7 +185,16 @@ class EmbeddedBlock(CategoricalBlock):
         return {"embedding_sizes_": sizes}
 
     @classmethod
-    def branch(cls, estimator, name, inputs, start, stop, seed, dense):
+    def branch(
+        cls,
+        estimator: Any,
+        name: str,
+        inputs: Any,
+        start: int,
+        stop: int,
+        seed: Callable[[], int | None],
+        dense: Callable[..., Any],
+    ) -> Any:
         """One learned ``Embedding`` per column (entity embeddings), concatenated."""
         if not estimator.embedding_sizes_:
             return super().branch(estimator, name, inputs, start, stop, seed, dense)
@@ -181,8 +206,8 @@ class EmbeddedBlock(CategoricalBlock):
             name=f"{layer_name(name)}_embeddings",
         )(inputs)
 
-    def embedding_tables(self, tables):
-        out = {}
+    def embedding_tables(self, tables: Mapping[str, np.ndarray]) -> dict[str, pd.DataFrame]:
+        out: dict[str, pd.DataFrame] = {}
         for j, column in enumerate(self.columns):
             table = tables.get(f"{self.name}__{column}")
             if table is None:
@@ -197,13 +222,13 @@ class EmbeddedBlock(CategoricalBlock):
         return out
 
 
-def feature_names(estimator, start, stop):
+def feature_names(estimator: Any, start: int, stop: int) -> list[str]:
     """The final network's input feature names ``start:stop`` (``x<j>`` without names)."""
     names = getattr(estimator, "feature_names_in_", None)
     return [str(names[j]) if names is not None else f"x{j}" for j in range(start, stop)]
 
 
-def _code_labels(encoder, j):
+def _code_labels(encoder: Any, j: int) -> list[str]:
     """Labels of column ``j``'s codes 0, 1, ... of a fitted ``OrdinalEncoder``."""
     categories = list(encoder.categories_[j])
     infrequent = getattr(encoder, "infrequent_categories_", [None] * (j + 1))[j]
@@ -221,7 +246,7 @@ class HashedBlock(CategoricalBlock):
     encoding = "hash"
     encoder_type = HashingEncoder
 
-    def read_constants(self, steps):
+    def read_constants(self, steps: Sequence[Any]) -> None:
         super().read_constants(steps)
         self.why_not_served = (
             f"block {self.name!r}: the hash-encoded column(s) {self.columns} cannot be served:"

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Self
+
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from .registry import block_for, registered_blocks
 
+if TYPE_CHECKING:
+    from ._base import Block
+
+#: ``(name, start, stop)``: a block's slice of the final network's input columns.
+_Slice = tuple[str, int, int]
+
 __all__ = ["Layout", "fitted_transformers", "input_blocks", "plan_state", "replace_network"]
 
 
-def fitted_transformers(features):
+def fitted_transformers(features: Any) -> list[tuple[str, Any, Any]]:
     """``[(name, fitted transformer, columns)]`` of a fitted ``ColumnTransformer``,
     without dropped or empty ones."""
     return [
@@ -36,12 +45,12 @@ class Layout:
         :func:`plan_state` of the features step it was read from.
     """
 
-    def __init__(self, blocks, state=None):
+    def __init__(self, blocks: Iterable[Block], state: tuple[Any, ...] | None = None) -> None:
         self.blocks = list(blocks)
         self.state = state
 
     @classmethod
-    def of(cls, features):
+    def of(cls, features: ColumnTransformer) -> Self:
         """The layout of a fitted features step.
 
         Parameters
@@ -61,7 +70,7 @@ class Layout:
         """
         if not isinstance(features, ColumnTransformer) or not hasattr(features, "transformers_"):
             raise TypeError("the features step is not a fitted ColumnTransformer")
-        blocks = []
+        blocks: list[Block] = []
         for name, transformer, columns in fitted_transformers(features):
             if isinstance(transformer, str) or not all(isinstance(c, str) for c in columns):
                 raise TypeError(f"block {name!r}: passthrough or columns given by position")
@@ -69,29 +78,29 @@ class Layout:
             blocks.append(block_for(name, transformer, columns, where.start, where.stop))
         return cls(blocks, plan_state(features))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Block]:
         return iter(self.blocks)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.blocks)
 
-    def __getitem__(self, i):
+    def __getitem__(self, i: int) -> Block:
         return self.blocks[i]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Layout({self.blocks!r})"
 
     @property
-    def width(self):
+    def width(self) -> int:
         """Number of columns of the features step's output."""
         return max((block.stop for block in self.blocks), default=0)
 
     @property
-    def columns(self):
+    def columns(self) -> list[str]:
         """The raw columns the blocks read, block by block."""
         return [c for block in self.blocks for c in block.columns]
 
-    def final_blocks(self):
+    def final_blocks(self) -> tuple[list[_Slice], dict[str, str]]:
         """``(input_blocks_, block_kinds_)`` of the final network: ``[(name, start, stop)]``
         and ``{name: kind}``."""
         return (
@@ -99,7 +108,7 @@ class Layout:
             {block.name: block.kind for block in self.blocks},
         )
 
-    def encodings(self):
+    def encodings(self) -> dict[str, str]:
         """``{column: encoding}`` of the categorical blocks (onehot, embed or hash)."""
         return {
             column: block.encoding
@@ -108,12 +117,12 @@ class Layout:
             for column in block.columns
         }
 
-    def representations(self):
+    def representations(self) -> list[tuple[int, Block]]:
         """The blocks with a frozen network A, with their positions: ``[(i, block)]``."""
         return [(i, block) for i, block in enumerate(self.blocks) if block.network is not None]
 
 
-def input_blocks(feature_names, n_features):
+def input_blocks(feature_names: Collection[Any] | None, n_features: int) -> list[_Slice]:
     """Split columns into blocks by their ``"<block>__"`` name prefix.
 
     Only for a final stage fitted outside a chain (in a hand-built
@@ -134,22 +143,24 @@ def input_blocks(feature_names, n_features):
     """
     if feature_names is None or not all("__" in str(n) for n in feature_names):
         return [("features", 0, n_features)]
-    blocks = []
+    blocks: list[_Slice] = []
     for i, name in enumerate(feature_names):
         prefix = str(name).split("__", 1)[0]
         if blocks and blocks[-1][0] == prefix and blocks[-1][2] == i:
             blocks[-1] = (prefix, blocks[-1][1], i + 1)
         else:
             blocks.append((prefix, i, i + 1))
-    seen = {}
-    unique = []
+    seen: dict[str, int] = {}
+    unique: list[_Slice] = []
     for name, start, stop in blocks:
         seen[name] = seen.get(name, 0) + 1
         unique.append((name if seen[name] == 1 else f"{name}{seen[name]}", start, stop))
     return unique
 
 
-def blocks_from_names(feature_names, n_features):
+def blocks_from_names(
+    feature_names: Collection[Any] | None, n_features: int
+) -> tuple[list[_Slice], dict[str, str]]:
     """``(input_blocks_, block_kinds_)`` read from the pandas column names: the one place
     where a final stage fitted outside a chain recognises kinds by their
     ``standalone_prefix`` (inside a chain, the layout tells)."""
@@ -157,7 +168,7 @@ def blocks_from_names(feature_names, n_features):
     prefixes = [
         (cls.standalone_prefix, cls.kind) for cls in registered_blocks() if cls.standalone_prefix
     ]
-    kinds = {}
+    kinds: dict[str, str] = {}
     for name, _, _ in blocks:
         kind = next((kind for prefix, kind in prefixes if name.startswith(prefix)), None)
         if kind is not None:
@@ -165,7 +176,7 @@ def blocks_from_names(feature_names, n_features):
     return blocks, kinds
 
 
-def replace_network(features, block, step):
+def replace_network(features: Any, block: Block, step: Any) -> None:
     """Put ``step`` (a fitted ``FrozenTransformer``) in place of ``block``'s network A.
 
     The fitted features step gets a new ``transformers_`` list (not an edit in
@@ -182,7 +193,7 @@ def replace_network(features, block, step):
     features.transformers_ = fitted
 
 
-def plan_state(features):
+def plan_state(features: Any) -> tuple[int, tuple[tuple[int, Any, int], ...]]:
     """A key that changes whenever the fitted blocks do (refit, ``set_params``, fine-tuning)."""
     from ._base import steps_of
 
