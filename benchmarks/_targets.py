@@ -79,3 +79,39 @@ def parse(text):
         if match:
             found.append({key: value.strip() for key, value in match.groupdict().items()})
     return found
+
+
+def script_targets(path):
+    """The ``TARGETS`` dict of the script at ``path``, read with ``ast`` (nothing is run).
+
+    Module-level assignments to upper-case names are evaluated in order, without
+    builtins, from literals and the names assigned before them; ``{}`` when the
+    script has no ``TARGETS``.
+    """
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    namespace = {}
+    for node in tree.body:
+        if not isinstance(node, ast.Assign):
+            continue
+        names = [target.id for target in node.targets if isinstance(target, ast.Name)]
+        if len(names) != len(node.targets) or not all(name.isupper() for name in names):
+            continue
+        try:
+            value = eval(  # noqa: S307  (literals and earlier constants only, no builtins)
+                compile(ast.Expression(node.value), str(path), "eval"),
+                {"__builtins__": {}},
+                namespace,
+            )
+        except Exception:  # noqa: BLE001  (not a constant: a call, a comprehension, ...)
+            continue
+        for name in names:
+            namespace[name] = value
+    return namespace.get("TARGETS", {})
+
+
+def table_row(script, name, op, bound, unit):
+    """One row of the README's target table."""
+    return f"| `{script}` | {name} | {op} {format_bound(bound, unit)} |"

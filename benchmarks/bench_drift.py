@@ -275,9 +275,7 @@ def main():
 
 def report_targets(results, cases, shifts, sizes):
     """The ``target:`` lines of ``TARGETS`` (cells at sizes not run are left out)."""
-    report_target(
-        TARGETS, FALSE_ALARM_TARGET, max(max(results[name][0]) for name in cases)
-    )
+    report_target(TARGETS, FALSE_ALARM_TARGET, max(max(results[name][0]) for name in cases))
     for (shift, rows), target in DETECTION_TARGETS.items():
         if rows in sizes:
             report_target(TARGETS, target, results[shift][0][sizes.index(rows)])

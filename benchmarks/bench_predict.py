@@ -69,7 +69,6 @@ import pandas as pd  # noqa: E402
 import scikeras  # noqa: E402
 import sklearn  # noqa: E402
 import tensorflow as tf  # noqa: E402
-
 from _targets import report_target  # noqa: E402
 
 from skchain import ChainRegressor, KerasTransformer, make_chain  # noqa: E402
