@@ -150,7 +150,7 @@ def environment():
             versions[package] = "not installed"
     changed = git("status", "--porcelain", "--untracked-files=no", "--", "skchain")
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": git("rev-parse", "--short", "HEAD")
         + (" (with uncommitted changes to skchain/)" if changed else ""),
         "python": platform.python_version(),
