@@ -34,7 +34,7 @@ def format_value(value, unit):
     if unit == "%":
         return f"{value * 100:.1f}%"
     if unit == "x":
-        return f"{value:.2f}x"
+        return f"{value:.3f}x" if abs(value) < 0.1 else f"{value:.2f}x"
     if unit == "+x":
         return f"{value:+.2f}x"
     return f"{value:.4g}{unit or ''}"
