@@ -7,6 +7,7 @@ imports only the standard library.
 
 import ast
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -181,6 +182,14 @@ def test_readme_writer_needs_both_markers():
         run_all.replace_section("no markers here", "x")
     with pytest.raises(ValueError):
         run_all.replace_section(f"{run_all.END}\n{run_all.BEGIN}\n", "x")
+
+
+def test_environment_finds_the_installed_versions():
+    env = run_all.environment()
+    assert set(env["versions"]) == set(run_all.PACKAGES)
+    assert env["versions"]["numpy"] != "not installed"
+    assert env["versions"]["tensorflow"] != "not installed"
+    assert env["cpu_count"] == os.cpu_count()
 
 
 def test_plan_quick_only_and_names():
