@@ -19,6 +19,10 @@ them, then 100 batches of 50 rows are drawn from the remaining 597. Printed:
 one line per B and ``adapt``: whether the fit rows warned, false alarms out
 of 100, batches scaled by 1.3 (clipped to 0..16) that warned out of 100.
 Takes about 3 minutes on 2 cores.
+
+Targets (``TARGETS`` below, printed as ``target:`` lines by ``_targets.report``):
+the adapted steps' (``adapt`` not None, both Bs) false alarms average at most
+``shift_alpha``; no adapted step warns on the rows it was adapted on.
 """
 
 import os
@@ -28,9 +32,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from _targets import report_target  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 from skchain import DataShiftWarning, FrozenTransformer, KerasTransformer  # noqa: E402
+
+FALSE_ALARM_TARGET = "adapted steps' mean false-alarm rate (shift_alpha 0.01)"
+FIT_ROWS_TARGET = "adapted steps that warned on their own fit rows"
+TARGETS = {FALSE_ALARM_TARGET: ("<=", 0.01, "%"), FIT_ROWS_TARGET: ("<=", 0, "")}
 
 digits = load_digits()
 X, y = digits.data.astype(np.float32), digits.target
@@ -58,6 +67,7 @@ def dark(x):
     return np.clip(np.round(0.6 * x + 4), 0, 16).astype(np.float32)
 
 
+adapted_alarms, adapted_fit_warned = [], 0
 for shift_name, f in [("unshifted", lambda x: x), ("darker", dark)]:
     fit_rows, pool = B[:500], B[500:]
     for adapt in (None, "standardize", "coral", "adabn"):
@@ -87,3 +97,9 @@ for shift_name, f in [("unshifted", lambda x: x), ("darker", dark)]:
             f"{power}/{n} batches scaled by 1.3 warned",
             flush=True,
         )
+        if adapt is not None:
+            adapted_alarms.append(alarms / n)
+            adapted_fit_warned += fit_warned
+
+report_target(TARGETS, FALSE_ALARM_TARGET, float(np.mean(adapted_alarms)))
+report_target(TARGETS, FIT_ROWS_TARGET, adapted_fit_warned)

@@ -10,6 +10,10 @@ since training quality does not matter here). Each format is written once
 and loaded 5 times in this process (best time reported), and once in a fresh
 process, where the first load also pays the imports (reported separately,
 with the time to the first prediction of one row).
+
+Target: the first prediction of one row after a load in a fresh process ("to 1st
+predict" minus "load") takes at most 300 ms, for both formats (``TARGETS`` below,
+printed as ``target:`` lines by ``_targets.report``).
 """
 
 import os
@@ -24,9 +28,19 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import joblib  # noqa: E402
 import numpy as np  # noqa: E402
+from _targets import report_target  # noqa: E402
 
 import skchain  # noqa: E402
 from skchain.demo import PIXELS, build_network_a, load_datasets  # noqa: E402
+
+FIRST_PREDICT_TARGETS = {
+    "joblib": "first 1-row prediction after joblib.load, fresh process",
+    "skchain.save": "first 1-row prediction after skchain.load, fresh process",
+}
+TARGETS = {
+    FIRST_PREDICT_TARGETS["joblib"]: ("<=", 300, "ms"),
+    FIRST_PREDICT_TARGETS["skchain.save"]: ("<=", 300, "ms"),
+}
 
 
 def fitted_chain():
@@ -99,17 +113,20 @@ def main():
             f"{'format':14}{'size':>10}{'load (warm)':>14}"
             f"{'fresh process: load':>22}{'to 1st predict':>16}"
         )
-        results = {}
+        results, first_predict = {}, {}
         for name, path, load, code in rows:
             warm = best_of(load)
             cold, first = fresh_process(code, frame)
             results[name] = warm
+            first_predict[name] = first - cold
             print(
                 f"{name:14}{path.stat().st_size / 1024:>8.0f} KiB{warm * 1e3:>11.0f} ms"
                 f"{cold * 1e3:>19.0f} ms{first * 1e3:>13.0f} ms"
             )
     print(f"skchain.load / joblib.load (warm): {results['skchain.save'] / results['joblib']:.2f}x")
     print("both formats reload to bit-identical predictions")
+    for name, seconds in first_predict.items():
+        report_target(TARGETS, FIRST_PREDICT_TARGETS[name], seconds * 1e3)
 
 
 if __name__ == "__main__":

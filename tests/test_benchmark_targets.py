@@ -1,0 +1,213 @@
+"""The benchmark scripts' targets agree with benchmarks/README.md; run_all's README writer.
+
+Nothing here runs a benchmark or imports TensorFlow: the scripts' ``TARGETS``
+are read with ``ast`` (``benchmarks/_targets.py``), and ``benchmarks/run_all.py``
+imports only the standard library.
+"""
+
+import ast
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+README = BENCHMARKS / "README.md"
+# a row of the README's "## Targets" table: | `script` | name | op bound |
+ROW = re.compile(
+    r"^\| `(?P<script>bench_\w+\.py)` \| (?P<name>.+?) \| (?P<op><=|>=|<|>|==) (?P<bound>\S+) \|$"
+)
+
+
+def load(name):
+    """Import ``benchmarks/<name>.py`` as a module (only the light ones)."""
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+targets = load("_targets")
+run_all = load("run_all")
+
+
+def readme_targets():
+    """``{(script, name): "op bound"}`` from the README's "## Targets" table."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Targets\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        match = ROW.match(line.strip())
+        if match:
+            key = (match["script"], match["name"])
+            assert key not in rows, f"{key} twice in the README's target table"
+            rows[key] = f"{match['op']} {match['bound']}"
+    return rows
+
+
+def script_targets():
+    """``{(script, name): "op bound"}`` from every script's ``TARGETS``."""
+    rows = {}
+    for path in sorted(BENCHMARKS.glob("bench_*.py")):
+        for name, (op, bound, unit) in targets.script_targets(path).items():
+            rows[(path.name, name)] = f"{op} {targets.format_bound(bound, unit)}"
+    return rows
+
+
+def test_readme_states_every_script_target_and_no_other():
+    in_readme, in_scripts = readme_targets(), script_targets()
+    assert in_scripts, "no script states TARGETS"
+    missing = sorted(set(in_scripts) - set(in_readme))
+    stale = sorted(set(in_readme) - set(in_scripts))
+    assert not missing, f"targets of the scripts missing from benchmarks/README.md: {missing}"
+    assert not stale, f"targets in benchmarks/README.md that no script states: {stale}"
+    differ = {key: (in_readme[key], in_scripts[key]) for key in in_scripts}
+    differ = {key: pair for key, pair in differ.items() if pair[0] != pair[1]}
+    assert not differ, f"(README, script) bounds disagree: {differ}"
+
+
+def test_issue_25_targets():
+    found = script_targets()
+    assert found[("bench_predict.py", "chain.predict 1 row latency / fused graph's")] == "<= 2x"
+    assert found[("bench_predict.py", "chain.predict rows/s / fused graph's")] == ">= 0.9x"
+    assert found[("bench_fit.py", "chain.fit time / hand-written Keras'")] == "<= 1.05x"
+    assert found[("bench_search.py", "GridSearchCV time / precomputed search's")] == "<= 1.1x"
+    assert found[("bench_diagnostics.py", "drift check's share of transform")] == "<= 5%"
+    serving = "demo chain: chain.predict 1 row latency / fused graph's (SavedModel)"
+    assert found[("bench_serving.py", serving)] == "<= 2x"
+
+
+def uses_report(path):
+    """Whether the script calls ``report_target`` or ``report``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in (
+            "report_target",
+            "report",
+        ):
+            return True
+    return False
+
+
+def test_scripts_with_targets_print_them_through_the_helper():
+    for path in sorted(BENCHMARKS.glob("bench_*.py")):
+        stated = bool(targets.script_targets(path))
+        assert stated == uses_report(path), f"{path.name}: TARGETS and report_target go together"
+        text = path.read_text(encoding="utf-8")
+        # a bound written in a printed string instead of read from TARGETS
+        assert not re.search(r"\(target [<>]=? ?\d", text), f"{path.name}: hard-coded target"
+
+
+def test_every_script_with_targets_is_run_by_run_all():
+    scripts = {script for script, _, _ in run_all.SCRIPTS}
+    on_disk = {path.name for path in BENCHMARKS.glob("bench_*.py")}
+    assert scripts == on_disk
+
+
+def test_target_line_format_round_trips():
+    line = targets.line("chain.fit time / hand-written Keras'", 1.234, "<=", 1.05, "x")
+    assert line == "target: chain.fit time / hand-written Keras': 1.23x (target <= 1.05x): NOT met"
+    share = targets.line("drift check's share of transform", 0.031, "<=", 0.05, "%", "(note)")
+    assert share.endswith("3.1% (target <= 5%): met (note)")
+    parsed = targets.parse(f"noise\n{line}\n  {share}\n")
+    assert [p["verdict"] for p in parsed] == ["NOT met", "met"]
+    assert parsed[0]["name"] == "chain.fit time / hand-written Keras'"
+    assert parsed[1]["note"] == "(note)"
+    assert targets.line("copies", 1, "<=", 1, "").endswith("1 (target <= 1): met")
+    assert "300ms" in targets.line("first prediction", 250.0, "<=", 300, "ms")
+
+
+FAKE_ENV = {
+    "date": "2000-01-01 00:00 UTC",
+    "commit": "abc1234",
+    "python": "3.0",
+    "versions": {"tensorflow": "0", "numpy": "0"},
+    "cpu_count": 2,
+    "platform": "Fake-1.0",
+}
+
+
+def fake_results():
+    out = "path stuff\n" + targets.line("chain.fit time / hand-written Keras'", 1.2, "<=", 1.05)
+    return [
+        {
+            "script": "bench_fit.py",
+            "command": "python benchmarks/bench_fit.py --quick",
+            "stdout": out + "\n```\n",
+            "stderr": "",
+            "returncode": 0,
+            "seconds": 12.0,
+        },
+        {
+            "script": "bench_search.py",
+            "command": "python benchmarks/bench_search.py --quick",
+            "stdout": "half",
+            "stderr": "Traceback\nValueError: boom",
+            "returncode": 1,
+            "seconds": 3.0,
+        },
+    ]
+
+
+def test_readme_writer_keeps_the_text_outside_the_markers(tmp_path):
+    original = README.read_text(encoding="utf-8")
+    assert original.count(run_all.BEGIN) == 1 and original.count(run_all.END) == 1
+    before = original[: original.index(run_all.BEGIN) + len(run_all.BEGIN)]
+    after = original[original.index(run_all.END) :]
+
+    section = run_all.render(
+        fake_results(), FAKE_ENV, "python benchmarks/run_all.py --quick", 15.0, ["bench_drift.py"]
+    )
+    copy = tmp_path / "README.md"
+    copy.write_text(run_all.replace_section(original, section), encoding="utf-8")
+    written = copy.read_text(encoding="utf-8")
+    assert written.startswith(before) and written.endswith(after)
+    assert "abc1234" in written and "`os.cpu_count()`: 2" in written
+    assert "| `bench_fit.py` | chain.fit time / hand-written Keras' | 1.20x | <= 1.05x |" in written
+    assert "**NOT met**" in written and "**failed**" in written and "ValueError: boom" in written
+    assert "````" in written  # the output's own ``` cannot close its fence
+    assert "`bench_drift.py`" in written
+
+    # writing again (another run) replaces the section, nothing else
+    again = run_all.replace_section(written, "other\n")
+    assert again == f"{before}\nother\n{after}"
+    assert run_all.replace_section(again, section) == written
+
+
+def test_readme_writer_needs_both_markers():
+    with pytest.raises(ValueError):
+        run_all.replace_section("no markers here", "x")
+    with pytest.raises(ValueError):
+        run_all.replace_section(f"{run_all.END}\n{run_all.BEGIN}\n", "x")
+
+
+def test_environment_finds_the_installed_versions():
+    env = run_all.environment()
+    assert set(env["versions"]) == set(run_all.PACKAGES)
+    assert env["versions"]["numpy"] != "not installed"
+    assert env["versions"]["tensorflow"] != "not installed"
+    assert env["cpu_count"] == os.cpu_count()
+
+
+def test_plan_quick_only_and_names():
+    quick = [script for script, _ in run_all.plan(quick=True)]
+    assert quick[0] == "bench_predict.py" and "bench_accuracy.py" not in quick
+    assert dict(run_all.plan(quick=True))["bench_predict.py"] == ["--quick"]
+    assert [s for s, _ in run_all.plan(only=["predict", "bench_fit.py"])] == [
+        "bench_predict.py",
+        "bench_fit.py",
+    ]
+    assert len(run_all.plan()) == len(run_all.SCRIPTS)
+    with pytest.raises(SystemExit):
+        run_all.plan(only=["no_such_benchmark"])
+
+
+def test_run_all_and_the_helper_import_no_tensorflow():
+    code = (
+        f"import sys; sys.path.insert(0, {str(BENCHMARKS)!r}); import run_all, _targets;"
+        " assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
