@@ -161,6 +161,7 @@ class Chain(ServedChainMixin, Pipeline):
             self.categorical_encodings_ = layout.encodings() if layout is not None else {}
             self.__dict__.pop("fine_tuned_", None)
             if self.fine_tune is not None:
+                assert y is not None  # the final stage was just fitted on y
                 self.fine_tuned_ = fine_tune_chain(
                     self.steps[0][1],
                     self._final_estimator,

@@ -358,8 +358,8 @@ class EncodingColumns:
     def __init__(
         self,
         encoding: CategoricalEncoding,
-        columns: Iterable[str],
-        auto_columns: Iterable[str] = (),
+        columns: Iterable[str | int],
+        auto_columns: Iterable[str | int] = (),
         max_onehot_levels: int = 16,
         high_cardinality: str = "embed",
     ) -> None:
@@ -369,7 +369,7 @@ class EncodingColumns:
         self.max_onehot_levels = max_onehot_levels
         self.high_cardinality = high_cardinality
 
-    def choose(self, X: pd.DataFrame) -> dict[str, str]:
+    def choose(self, X: pd.DataFrame) -> dict[str | int, str]:
         """``{column: encoding}`` for the automatic columns of ``X``."""
         return {
             column: (
@@ -380,7 +380,7 @@ class EncodingColumns:
             for column in self.auto_columns
         }
 
-    def __call__(self, X: pd.DataFrame) -> list[str]:
+    def __call__(self, X: pd.DataFrame) -> list[str | int]:
         chosen = set(self.columns)
         chosen.update(c for c, e in self.choose(X).items() if e == self.encoding)
         return [c for c in [*self.columns, *self.auto_columns] if c in chosen]

@@ -134,7 +134,9 @@ class Block:
         self.start, self.stop = int(start), int(stop)
         self.why_not_served: str | None = None
         self._plain: Any = None
-        self._columns_index = pd.Index(self.columns)
+        # For float32_rows: the Index of ``columns`` (rebuilt when a kind's
+        # read_constants assigns a new list) and the last frame's positions.
+        self._columns_index: tuple[list[str], pd.Index] | None = None
         self._columns_lookup: list[tuple[pd.Index, np.ndarray] | None] = [None]
 
     def __repr__(self) -> str:
@@ -189,7 +191,11 @@ class Block:
 
     def float32_rows(self, frame: pd.DataFrame) -> np.ndarray:
         """The block's raw columns of ``frame`` as float32 (:func:`float32_columns`)."""
-        return float32_columns(frame, self._columns_index, self._columns_lookup)
+        built = self._columns_index
+        if built is None or built[0] is not self.columns:
+            built = self._columns_index = (self.columns, pd.Index(self.columns))
+            self._columns_lookup = [None]
+        return float32_columns(frame, built[1], self._columns_lookup)
 
     def entry(self, frame: pd.DataFrame) -> np.ndarray:
         """The float32 rows this block feeds the graph, for a DataFrame.

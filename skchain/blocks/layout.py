@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
@@ -12,6 +12,7 @@ from .registry import block_for, registered_blocks
 
 if TYPE_CHECKING:
     from ._base import Block
+    from .representation import RepresentationBlock
 
 #: ``(name, start, stop)``: a block's slice of the final network's input columns.
 _Slice = tuple[str, int, int]
@@ -117,9 +118,14 @@ class Layout:
             for column in block.columns
         }
 
-    def representations(self) -> list[tuple[int, Block]]:
+    def representations(self) -> list[tuple[int, RepresentationBlock]]:
         """The blocks with a frozen network A, with their positions: ``[(i, block)]``."""
-        return [(i, block) for i, block in enumerate(self.blocks) if block.network is not None]
+        # Only representation blocks (and their subclasses) carry a network A.
+        return [
+            (i, cast("RepresentationBlock", block))
+            for i, block in enumerate(self.blocks)
+            if block.network is not None
+        ]
 
 
 def input_blocks(feature_names: Collection[Any] | None, n_features: int) -> list[_Slice]:
