@@ -1,13 +1,19 @@
-"""README.md runs as a user runs it: its Python blocks, in order, in one fresh process.
+"""README.md and the user guide run as a user runs them: their Python blocks, in order, in one
+fresh process each.
+
+Two documents are run, each the same way: README.md alone, and the user guide
+(``docs/user_guide/``), whose pages run in the order of the toctree in
+``docs/user_guide/index.md`` (the user's path: the quickstart first, then each page, which
+continues from the quickstart's data and chain).
 
 Nothing runs before the blocks. The first block is the user's data (marked
 ``<!-- readme-test: user data (...) -->``); it runs as written, and then, as
 the only step this test adds, the data are cut to small slices so that the
 suite stays fast. Blocks marked ``<!-- readme-test: skip (reason) -->`` are
 left out, with their reason. The blocks run as the module
-``mypackage.networks``, so that the functions the README defines are the ones
-its ``skchain.load(..., trusted=["mypackage.networks...."])`` names. On the
-README's own clean data no skchain warning may be emitted.
+``mypackage.networks``, so that the functions the documents define are the ones
+their ``skchain.load(..., trusted=["mypackage.networks...."])`` names. On the
+documents' own clean data no skchain warning may be emitted.
 """
 
 import json
@@ -18,12 +24,18 @@ import sys
 import textwrap
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+GUIDE = ROOT / "docs" / "user_guide"
 BLOCK = re.compile(
     r"(<!-- readme-test: (?P<mark>skip|user data) \((?P<reason>[^)]*)\) -->\n)?"
     r"```python\n(?P<code>.*?)```",
     re.S,
 )
+RUN_TIMEOUT = 1800  # seconds, for one document's fresh process
+TOCTREE = re.compile(r"```\{toctree\}\n(?P<body>.*?)```", re.S)
 
 # The one step the test adds after the user's data block: smaller slices of the same data.
 SLICE = """
@@ -51,30 +63,80 @@ DRIVER = textwrap.dedent("""
             f"{w.category.__module__}.{w.category.__name__}: {w.message}" for w in caught
             if w.category.__module__.startswith("skchain") or "skchain" in (w.filename or "")
         ]})
-    report.append({"final_prediction_shape": list(namespace["chain"].predict(namespace["df_new"]).shape)})
+    final = namespace["chain"].predict(namespace["df_new"])
+    report.append({"final_prediction_shape": list(final.shape)})
     print("REPORT " + json.dumps(report))
 """)
 
 
-def _blocks():
-    return [(m["code"], m["mark"], m["reason"]) for m in BLOCK.finditer(README.read_text())]
+def guide_pages():
+    """The user guide's pages, in the order of its toctree."""
+    body = TOCTREE.search((GUIDE / "index.md").read_text())["body"]
+    names = [line.strip() for line in body.splitlines() if line.strip()]
+    return [GUIDE / f"{name}.md" for name in names if not name.startswith(":")]
 
 
-def test_readme_has_the_blocks_this_test_expects():
-    blocks = _blocks()
-    assert len(blocks) >= 8
-    assert [mark for _, mark, _ in blocks].count("skip") == 3  # worker processes, two clusters
-    # The user's data come first, and only they.
-    assert blocks[0][1] == "user data"
-    assert [mark for _, mark, _ in blocks].count("user data") == 1
+DOCUMENTS = {"README.md": lambda: [README], "the user guide": guide_pages}
+# What each document must hold: at least this many blocks, exactly this many skipped.
+EXPECTED = {
+    "README.md": {"blocks": 2, "skips": 0},  # the user's data and the quickstart
+    "the user guide": {"blocks": 15, "skips": 3},  # worker processes, two clusters
+}
 
 
-def test_readme_runs_as_written_in_a_fresh_process(tmp_path):
+def _blocks(document):
+    """(label, code, mark, reason) of each Python block of the document, in order."""
     blocks = []
-    for i, (code, mark, _) in enumerate(_blocks(), start=1):
+    for page in DOCUMENTS[document]():
+        for i, m in enumerate(BLOCK.finditer(page.read_text()), start=1):
+            label = f"{page.relative_to(ROOT)} block {i}"
+            blocks.append((label, m["code"], m["mark"], m["reason"]))
+    return blocks
+
+
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_document_has_the_blocks_this_test_expects(document):
+    blocks = _blocks(document)
+    marks = [mark for _, _, mark, _ in blocks]
+    assert len(blocks) >= EXPECTED[document]["blocks"]
+    assert marks.count("skip") == EXPECTED[document]["skips"]
+    assert all(reason for _, _, mark, reason in blocks if mark == "skip")
+    # The user's data come first, and only they.
+    assert marks[0] == "user data"
+    assert marks.count("user data") == 1
+
+
+def test_the_guide_follows_the_users_path():
+    pages = [page.stem for page in guide_pages()]
+    assert pages[:2] == ["idea", "quickstart"]
+    assert all(page.exists() for page in guide_pages())
+    first_block_page = _blocks("the user guide")[0][0].split(" block ")[0]
+    assert first_block_page == "docs/user_guide/quickstart.md"
+    for page in guide_pages()[2:]:
+        top = page.read_text()[:400]  # said at the top of the page
+        assert "continues from the [quickstart](quickstart.md)" in top, page.name
+
+
+def test_readme_quickstart_is_the_guides_quickstart():
+    readme = [(code, mark) for _, code, mark, _ in _blocks("README.md")]
+    quickstart = [
+        (code, mark)
+        for label, code, mark, _ in _blocks("the user guide")
+        if label.startswith("docs/user_guide/quickstart.md ")
+    ]
+    assert readme == quickstart[: len(readme)]
+
+
+# The user guide runs every block the README held before issue 24 (the README alone now runs two);
+# on the project's 2 shared cores that can take longer than the suite's 900 s default.
+@pytest.mark.timeout(RUN_TIMEOUT + 60)
+@pytest.mark.parametrize("document", DOCUMENTS)
+def test_document_runs_as_written_in_a_fresh_process(document, tmp_path):
+    blocks = []
+    for label, code, mark, _ in _blocks(document):
         if mark == "skip":
             continue
-        blocks.append((f"README.md block {i}", code))
+        blocks.append((label, code))
         if mark == "user data":
             blocks.append(("test: smaller slices of the user's data", SLICE))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "MPLBACKEND": "Agg"}
@@ -83,9 +145,9 @@ def test_readme_runs_as_written_in_a_fresh_process(tmp_path):
         input=json.dumps(blocks),
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=RUN_TIMEOUT,
         cwd=tmp_path,
-        env=env,  # the README writes its files here
+        env=env,  # the documents write their files here
     )
     lines = [line for line in result.stdout.splitlines() if line.startswith("REPORT ")]
     assert result.returncode == 0 and lines, result.stderr[-3000:]
@@ -95,5 +157,5 @@ def test_readme_runs_as_written_in_a_fresh_process(tmp_path):
     ran = [entry["block"] for entry in report if "warnings" in entry]
     assert len(ran) == len(blocks)
     warned = {entry["block"]: entry["warnings"] for entry in report if entry.get("warnings")}
-    assert not warned, f"skchain warned on the README's clean data: {warned}"
+    assert not warned, f"skchain warned on {document}'s clean data: {warned}"
     assert report[-1]["final_prediction_shape"] == [7]
