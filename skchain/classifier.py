@@ -6,7 +6,11 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal, Self
 
+# Names the public signatures' annotations use are imported at run time (keras is loaded by
+# scikeras anyway), so that typing.get_type_hints resolves them.
+import keras  # noqa: E402
 import numpy as np
+from numpy.typing import ArrayLike  # noqa: E402
 from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import ClassifierMixin
 from sklearn.callback import with_callbacks
@@ -22,9 +26,6 @@ from ._validation import check_fit_arguments, validate_float32
 from ._weights import class_sample_weight
 
 if TYPE_CHECKING:
-    import keras
-    from numpy.typing import ArrayLike
-
     from .blocks import Layout
 
 __all__ = ["ChainClassifier"]

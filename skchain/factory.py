@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from sklearn.base import clone
+from sklearn.base import (
+    BaseEstimator,  # noqa: E402  (named by make_chain's annotations)
+    clone,
+)
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 
 from ._own_columns import ENCODER_NAMES, categorical_blocks, numeric_block
 from .adaptation import ADAPT_METHODS, batch_norm_layers
 from .chain import Chain
+from .finetune import FineTune  # noqa: E402  (named by make_chain's annotations)
 from .frozen import FrozenTransformer
 from .passthrough import NetworkAInputs
 from .preprocessor import KerasTransformer
 from .regressor import ChainRegressor
 from .sequences import SequencePadder
-
-if TYPE_CHECKING:
-    from sklearn.base import BaseEstimator
-
-    from .finetune import FineTune
 
 __all__ = ["make_chain"]
 

@@ -19,9 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
+# Names the public signatures' annotations use are imported at run time (keras is loaded by
+# scikeras anyway), so that typing.get_type_hints resolves them.
+import keras  # noqa: E402
 import numpy as np
+from numpy.typing import ArrayLike  # noqa: E402
 from scikeras.wrappers import BaseWrapper
 from sklearn.base import TransformerMixin
 from sklearn.utils._available_if import available_if
@@ -35,10 +39,6 @@ from ._network_a_from_model import FromModelMixin
 from ._network_a_outputs import LayerOutputsMixin
 from ._network_a_training import NetworkATrainingMixin
 from ._seeding import KeptRandomStateMixin
-
-if TYPE_CHECKING:
-    import keras
-    from numpy.typing import ArrayLike
 
 __all__ = ["KerasTransformer"]
 

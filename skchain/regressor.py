@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
+# Names the public signatures' annotations use are imported at run time (keras is loaded by
+# scikeras anyway), so that typing.get_type_hints resolves them.
+import keras  # noqa: E402
 import numpy as np
+from numpy.typing import ArrayLike  # noqa: E402
 from scikeras.wrappers import KerasRegressor
-from sklearn.base import RegressorMixin
+from sklearn.base import (
+    RegressorMixin,
+    TransformerMixin,  # noqa: E402
+)
 from sklearn.callback import with_callbacks
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._tags import RegressorTags
@@ -19,10 +26,6 @@ from ._target import fit_target_scaler, scaled_target
 from ._validation import check_fit_arguments, validate_float32
 
 if TYPE_CHECKING:
-    import keras
-    from numpy.typing import ArrayLike
-    from sklearn.base import TransformerMixin
-
     from .blocks import Layout
 
 __all__ = ["ChainRegressor"]

@@ -195,7 +195,12 @@ def test_environment_finds_the_installed_versions():
 def test_plan_quick_only_and_names():
     quick = [script for script, _ in run_all.plan(quick=True)]
     assert quick[0] == "bench_predict.py" and "bench_accuracy.py" not in quick
-    assert dict(run_all.plan(quick=True))["bench_predict.py"] == ["--quick"]
+    assert dict(run_all.plan(quick=True))["bench_predict.py"] == [
+        "--rows",
+        "100000",
+        "--repeats",
+        "4",
+    ]
     assert [s for s, _ in run_all.plan(only=["predict", "bench_fit.py"])] == [
         "bench_predict.py",
         "bench_fit.py",
