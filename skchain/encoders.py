@@ -327,8 +327,8 @@ def make_categorical_encoder(
         return HashingEncoder(n_features=hash_features)
     else:
         raise ValueError(
-            f"make_chain: categorical_encoding={encoding!r} is not supported; expected"
-            f" one of {list(CATEGORICAL_ENCODINGS)} or 'auto'"
+            f"make_categorical_encoder: encoding={encoding!r} is not supported; expected"
+            f" one of {list(CATEGORICAL_ENCODINGS)} (make_chain also takes 'auto')"
         )
     return Pipeline([("levels", CategoricalLevels()), ("encoder", encoder)])
 

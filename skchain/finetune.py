@@ -117,13 +117,13 @@ class FineTune(BaseEstimator):
         self,
         epochs: int = 5,
         learning_rate: float = 1e-4,
-        layers: str | list[str] = "all",
+        layers: str | Sequence[str] = "all",
         batch_size: int | None = None,
         early_stopping: bool = False,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 10,
         tol: float = 1e-4,
-        networks: list[str] | None = None,
+        networks: Sequence[str] | None = None,
     ) -> None:
         self.epochs = epochs
         self.learning_rate = learning_rate
