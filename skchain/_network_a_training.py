@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any, Self
 import numpy as np
 import pandas as pd
 from sklearn.base import clone
-from sklearn.callback import with_callbacks
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array, check_consistent_length
 
 from ._base import as_float32_target, check_fitted, standard_scaling
 from ._network_a_outputs import resolve_output_layer
+from ._sklearn_decorators import with_callbacks
 from ._target import fit_target_scaler, scaled_target
 from ._validation import check_fit_arguments, check_sample_weight_length, validate_float32
 

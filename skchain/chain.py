@@ -14,7 +14,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline, _final_estimator_has
 from sklearn.utils import check_array
-from sklearn.utils._available_if import available_if
 from sklearn.utils._user_interface import _print_elapsed_time
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import check_is_fitted
@@ -22,6 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._fused import FallBack, FusedPredictor, Unsupported
 from ._network import BlockNetworkMixin
 from ._restore import restore, snapshot
+from ._sklearn_decorators import available_if
 from ._validation import as_pandas, check_sample_weight_length
 from ._weights import rows_of_positive_weight
 from .blocks import Layout, check_numeric_columns, plan_state

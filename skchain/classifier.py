@@ -13,7 +13,6 @@ import numpy as np
 from numpy.typing import ArrayLike  # noqa: E402
 from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import ClassifierMixin
-from sklearn.callback import with_callbacks
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._tags import ClassifierTags
@@ -22,6 +21,7 @@ from sklearn.utils.multiclass import type_of_target
 from ._base import check_fitted
 from ._heads import ClassificationHead
 from ._network import BlockNetworkMixin
+from ._sklearn_decorators import with_callbacks
 from ._validation import check_fit_arguments, validate_float32
 from ._weights import class_sample_weight
 

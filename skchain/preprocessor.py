@@ -28,7 +28,6 @@ import numpy as np
 from numpy.typing import ArrayLike  # noqa: E402
 from scikeras.wrappers import BaseWrapper
 from sklearn.base import TransformerMixin
-from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
 
 from ._base import CompiledModelMixin
@@ -39,6 +38,7 @@ from ._network_a_from_model import FromModelMixin
 from ._network_a_outputs import LayerOutputsMixin
 from ._network_a_training import NetworkATrainingMixin
 from ._seeding import KeptRandomStateMixin
+from ._sklearn_decorators import available_if
 
 __all__ = ["KerasTransformer"]
 

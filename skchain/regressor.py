@@ -15,13 +15,13 @@ from sklearn.base import (
     RegressorMixin,
     TransformerMixin,  # noqa: E402
 )
-from sklearn.callback import with_callbacks
 from sklearn.utils import check_array, check_consistent_length
 from sklearn.utils._tags import RegressorTags
 
 from ._base import check_fitted
 from ._heads import RegressionHead
 from ._network import BlockNetworkMixin, _split_columns, input_blocks  # noqa: F401 (saved files)
+from ._sklearn_decorators import with_callbacks
 from ._target import fit_target_scaler, scaled_target
 from ._validation import check_fit_arguments, validate_float32
 
