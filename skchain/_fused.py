@@ -36,6 +36,7 @@ import tensorflow as tf
 
 from ._graph import ChainGraph
 from ._network import BlockNetworkMixin
+from .blocks._base import same_columns
 
 if TYPE_CHECKING:
     from .blocks import Layout
@@ -181,8 +182,7 @@ class FusedPredictor:
         """Whether a frame with these columns has every column the chain reads, once each.
         Remembered for the last columns that passed (a ``set`` of a pandas index of
         strings costs most of a millisecond; ``Index.equals`` microseconds)."""
-        last = self._columns_seen
-        if last is not None and (last is columns or last.equals(columns)):
+        if same_columns(self._columns_seen, columns):
             return True
         if columns.has_duplicates or not set(self.columns) <= set(columns):
             return False

@@ -17,12 +17,19 @@ if TYPE_CHECKING:
     from ..frozen import FrozenTransformer
     from ..sequences import SequencePadder
 
-__all__ = ["Block", "float32_columns", "layer_name", "serving_name", "steps_of"]
+__all__ = ["Block", "float32_columns", "layer_name", "same_columns", "serving_name", "steps_of"]
 
 #: Frames with at most this many rows are read through one NumPy array of the whole frame:
 #: pandas' column selection costs about a millisecond whatever the number of rows (most of
 #: a one-row prediction), a NumPy slice a few microseconds.
 SMALL_FRAME_ROWS = 256
+
+
+def same_columns(last: pd.Index | None, columns: pd.Index) -> bool:
+    """Whether ``columns`` are the column index seen last (the same object, or equal labels
+    in the same order): what the readers of a frame remember across calls, since pandas
+    builds a new column index for every frame, even one row taken from another frame."""
+    return last is not None and (last is columns or last.equals(columns))
 
 
 def _positions(
@@ -32,7 +39,7 @@ def _positions(
 ) -> np.ndarray:
     """``frame_columns.get_indexer(columns)``, reused while the frames' columns are equal."""
     last = lookup[0]
-    if last is not None and (last[0] is frame_columns or last[0].equals(frame_columns)):
+    if last is not None and same_columns(last[0], frame_columns):
         return last[1]
     positions = frame_columns.get_indexer(columns)
     lookup[0] = (frame_columns, positions)
