@@ -45,8 +45,12 @@ fused graph reference
 Measurements: the median latency of predicting one row (a one-row DataFrame,
 ``df.iloc[[i]]``; for the fused graph, one-row arrays) over 50 calls after 3
 warm-up calls, a different row each call, and rows per second on ``--rows``
-rows, best of ``--repeats`` calls after one warm-up call. Each large-batch
-call gets a new DataFrame: ``chain.predict`` caches network A's output by the
+rows, best of ``--repeats`` calls after one warm-up call. The paths take
+turns: every row, and every large batch, goes through each path in turn
+before the next one, so that a change in the machine's speed while the
+benchmark runs (a shared virtual machine drifts by tens of percent within a
+minute) reaches every path alike instead of whichever was timed then. Each
+large-batch call gets a new DataFrame: ``chain.predict`` caches network A's output by the
 content of its input rows, so repeating one DataFrame would time a cache
 hit. The largest absolute difference of each path's predictions from
 ``chain.predict`` on the large batch, relative to the standard deviation of
@@ -227,16 +231,20 @@ def call_args(name, df, fused_inputs):
     return fused_inputs(df) if name == FUSED else (df,)
 
 
-def median_latency(fn, args_list):
-    """Median seconds of ``fn(*args)`` over ``args_list`` after warm-up calls."""
-    for args in args_list[:LATENCY_WARMUP]:
-        fn(*args)
-    times = []
-    for args in args_list[LATENCY_WARMUP:]:
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def median_latencies(paths, args_lists):
+    """Median seconds of each path over its ``args_lists[name]``, after warm-up calls;
+    the paths take turns, call by call."""
+    for name, fn in paths.items():
+        for args in args_lists[name][:LATENCY_WARMUP]:
+            fn(*args)
+    times = {name: [] for name in paths}
+    for i in range(LATENCY_WARMUP, len(next(iter(args_lists.values())))):
+        for name, fn in paths.items():
+            args = args_lists[name][i]
+            start = time.perf_counter()
+            fn(*args)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def best_seconds(fn, frames):
@@ -249,20 +257,25 @@ def best_seconds(fn, frames):
     return best
 
 
-def best_throughput(fn, frames, make_args):
-    """Rows/s of ``fn``, best over ``frames[1:]``, and its predictions on ``frames[0]``.
+def best_throughputs(paths, frames, make_args):
+    """Rows/s of each path, best over ``frames[1:]``, and its predictions on ``frames[0]``.
 
-    Every timed call gets rows it has not seen, so that no path (skchain's
-    representation cache in particular) is timed on a repeat of earlier rows.
+    The paths take turns, frame by frame. Every timed call gets rows it has not
+    seen, so that no path (skchain's representation cache in particular) is
+    timed on a repeat of earlier rows.
     """
-    predictions = fn(*make_args(frames[0]))
-    best = float("inf")
+    predictions = {
+        name: np.asarray(fn(*make_args(name, frames[0])), dtype=np.float64).ravel()
+        for name, fn in paths.items()
+    }
+    best = {name: float("inf") for name in paths}
     for frame in frames[1:]:
-        args = make_args(frame)
-        start = time.perf_counter()
-        fn(*args)
-        best = min(best, time.perf_counter() - start)
-    return len(frames[0]) / best, np.asarray(predictions, dtype=np.float64).ravel()
+        for name, fn in paths.items():
+            args = make_args(name, frame)
+            start = time.perf_counter()
+            fn(*args)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return {name: len(frames[0]) / best[name] for name in paths}, predictions
 
 
 def environment():
@@ -295,13 +308,14 @@ def main(argv=None):
     frames = [make_dataset_b(rng, args.rows)[0] for _ in range(args.repeats + 1)]
     single_rows = [frames[0].iloc[[i]] for i in range(LATENCY_WARMUP + LATENCY_CALLS)]
 
-    results = {}
-    for name, fn in paths.items():
-        latency = median_latency(fn, [call_args(name, row, fused_inputs) for row in single_rows])
-        rps, predictions = best_throughput(
-            fn, frames, lambda frame, name=name: call_args(name, frame, fused_inputs)
-        )
-        results[name] = (latency, rps, predictions)
+    latency = median_latencies(
+        paths,
+        {name: [call_args(name, row, fused_inputs) for row in single_rows] for name in paths},
+    )
+    rps, predictions = best_throughputs(
+        paths, frames, lambda name, frame: call_args(name, frame, fused_inputs)
+    )
+    results = {name: (latency[name], rps[name], predictions[name]) for name in paths}
 
     reference = results[CHAIN][2]
     spread = reference.std()

@@ -72,6 +72,37 @@ def test_large_input_is_predicted_in_chunks(fitted_pre, dataset_b, monkeypatch):
     np.testing.assert_allclose(chain.predict(df), expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_copies_split_between_two_threads_are_exact(dtype, monkeypatch):
+    import skchain._fused as fused_module
+
+    monkeypatch.setattr(fused_module, "_copy_threads", lambda: 2)
+    values = np.asfortranarray(np.random.default_rng(0).normal(size=(1001, 7)).astype(dtype))
+    before = values.copy(order="K")
+    for threshold, rows in ((1, 1001), (1 << 40, 1001), (1, 1)):
+        monkeypatch.setattr(fused_module, "PARALLEL_COPY_VALUES", threshold)
+        out = fused_module._aligned_copy(values[:rows])
+        assert out.flags.c_contiguous and out.dtype == np.float32
+        assert out.ctypes.data % 64 == 0
+        np.testing.assert_array_equal(out, values[:rows].astype(np.float32))
+    np.testing.assert_array_equal(values, before)  # the user's array untouched
+    with pytest.raises(TypeError):  # an error in the helper thread reaches the caller
+        fused_module._aligned_copy(np.array([["a", "b"]] * 3, dtype=object))
+
+
+def test_two_thread_copy_predicts_the_same(fitted_pre, dataset_b, monkeypatch):
+    import skchain._fused as fused_module
+
+    df, y = dataset_b
+    chain = _chain(fitted_pre).fit(df, y)
+    expected = chain.predict(df)
+    monkeypatch.setattr(fused_module, "_copy_threads", lambda: 2)
+    monkeypatch.setattr(fused_module, "PARALLEL_COPY_VALUES", 1)
+    frozen = chain.named_steps["features"].named_transformers_["representation"]
+    frozen.cache_size = 0  # network A runs again, on the two-thread copy
+    np.testing.assert_array_equal(chain.predict(df), expected)
+
+
 def test_inputs_the_graph_does_not_take_fall_back_to_named_errors(fitted_pre, dataset_b):
     df, y = dataset_b
     chain = _chain(fitted_pre).fit(df, y)
