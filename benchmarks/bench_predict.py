@@ -47,10 +47,11 @@ Measurements: the median latency of predicting one row (a one-row DataFrame,
 warm-up calls, a different row each call, and rows per second on ``--rows``
 rows, best of ``--repeats`` calls after one warm-up call. The paths take
 turns: every row, and every large batch, goes through each path in turn
-before the next one, so that a change in the machine's speed while the
-benchmark runs (a shared virtual machine drifts by tens of percent within a
-minute) reaches every path alike instead of whichever was timed then. Each
-large-batch call gets a new DataFrame: ``chain.predict`` caches network A's output by the
+(starting from a different path each time) before the next one, so that a
+change in the machine's speed while the benchmark runs (a shared virtual
+machine drifts by tens of percent within a minute), or what one path leaves
+behind (memory, threads), reaches every path alike. Each large-batch call
+gets a new DataFrame: ``chain.predict`` caches network A's output by the
 content of its input rows, so repeating one DataFrame would time a cache
 hit. The largest absolute difference of each path's predictions from
 ``chain.predict`` on the large batch, relative to the standard deviation of
@@ -231,6 +232,14 @@ def call_args(name, df, fused_inputs):
     return fused_inputs(df) if name == FUSED else (df,)
 
 
+def in_turn(paths, round_):
+    """The paths' ``(name, function)`` pairs, the first one moved to the end ``round_``
+    times: no path always runs right after the same other one."""
+    items = list(paths.items())
+    shift = round_ % len(items)
+    return items[shift:] + items[:shift]
+
+
 def median_latencies(paths, args_lists):
     """Median seconds of each path over its ``args_lists[name]``, after warm-up calls;
     the paths take turns, call by call."""
@@ -239,7 +248,7 @@ def median_latencies(paths, args_lists):
             fn(*args)
     times = {name: [] for name in paths}
     for i in range(LATENCY_WARMUP, len(next(iter(args_lists.values())))):
-        for name, fn in paths.items():
+        for name, fn in in_turn(paths, i):
             args = args_lists[name][i]
             start = time.perf_counter()
             fn(*args)
@@ -269,8 +278,8 @@ def best_throughputs(paths, frames, make_args):
         for name, fn in paths.items()
     }
     best = {name: float("inf") for name in paths}
-    for frame in frames[1:]:
-        for name, fn in paths.items():
+    for round_, frame in enumerate(frames[1:]):
+        for name, fn in in_turn(paths, round_):
             args = make_args(name, frame)
             start = time.perf_counter()
             fn(*args)

@@ -168,15 +168,21 @@ class FusedPredictor:
                 [graph.features(i, x, from_rows=False) for i, x in enumerate(entries)]
             )
 
-        # Concrete functions, traced once here: calling one skips tf.function's per-call
-        # dispatch on its arguments (a sizeable part of a one-row prediction).
+        # Concrete functions, each traced on its first use (a fresh process's first
+        # prediction, its cache empty, needs only the one with networks A): calling one
+        # skips tf.function's per-call dispatch on its arguments (a sizeable part of a
+        # one-row prediction).
         specs = [tf.TensorSpec((None, block.fused_width), tf.float32) for block in layout]
-        self._function = tf.function(
-            forward, input_signature=specs, autograph=False
-        ).get_concrete_function()
-        self._with_networks_a: Callable[..., Any] | None = None
+        self._to_trace: dict[str, tuple[Callable[..., Any], list[tf.TensorSpec]]] = {
+            "from_representations": (forward, list(specs))
+        }
+        self._traced: dict[str, Any] = {}
+        self._tracing = threading.Lock()
         self._networks_a = [i for i, _ in layout.representations()]
-        if self._networks_a and all(layout[i].in_graph for i in self._networks_a):
+        self._in_graph = bool(self._networks_a) and all(
+            layout[i].in_graph for i in self._networks_a
+        )
+        if self._in_graph:
             index = self._networks_a
 
             def forward_with_networks_a(*entries: Any) -> tuple[list[Any], Any]:
@@ -185,9 +191,32 @@ class FusedPredictor:
 
             for i in index:
                 specs[i] = tf.TensorSpec((None, layout[i].entry_width), tf.float32)
-            self._with_networks_a = tf.function(
-                forward_with_networks_a, input_signature=specs, autograph=False
-            ).get_concrete_function()
+            self._to_trace["with_networks_a"] = (forward_with_networks_a, specs)
+
+    def _concrete(self, name: str) -> Any:
+        """The concrete function ``name``, traced on first use (once, under a lock).
+
+        Raises
+        ------
+        FallBack
+            When it cannot be traced (remembered: the step-by-step path then
+            serves every call).
+        """
+        function = self._traced.get(name)
+        if function is None:
+            with self._tracing:
+                if name not in self._traced:
+                    python_function, specs = self._to_trace[name]
+                    try:
+                        self._traced[name] = tf.function(
+                            python_function, input_signature=specs, autograph=False
+                        ).get_concrete_function()
+                    except (TypeError, ValueError):
+                        self._traced[name] = False
+                function = self._traced[name]
+        if function is False:
+            raise FallBack
+        return function
 
     def outputs(self, frame: Any) -> np.ndarray:
         """The final network's raw outputs for a DataFrame (the final stage turns them
@@ -239,8 +268,7 @@ class FusedPredictor:
                 # The first network A whose outputs are not cached runs the whole
                 # graph (every network A and the final network) once.
                 if not computed:
-                    assert self._with_networks_a is not None  # in_graph is used only then
-                    representations, predictions = self._with_networks_a(*tensors)
+                    representations, predictions = self._concrete("with_networks_a")(*tensors)
                     computed.update(
                         zip(self._networks_a, map(np.asarray, representations), strict=False)
                     )
@@ -252,11 +280,11 @@ class FusedPredictor:
         representations = {
             # Each frozen step's own cache and shift check; on a miss every
             # network A runs inside the same graph as the final network.
-            i: block.cached_outputs(arrays[i], in_graph(i) if self._with_networks_a else None)
+            i: block.cached_outputs(arrays[i], in_graph(i) if self._in_graph else None)
             for i, block in self.layout.representations()
         }
         if computed:
             return np.asarray(computed["predictions"], dtype=np.float32)
         for i, representation in representations.items():
             tensors[i] = _as_tensor(representation)
-        return np.asarray(self._function(*tensors), dtype=np.float32)
+        return np.asarray(self._concrete("from_representations")(*tensors), dtype=np.float32)
