@@ -338,8 +338,19 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         return rows if names is None else pd.DataFrame(rows, columns=list(names), copy=False)
 
     def _own_names(self) -> list[str] | None:
-        """The input columns as messages name them: B's name, and A's when ``rename`` maps it."""
-        return names_for_messages(getattr(self, "feature_names_in_", None), self.rename)
+        """The input columns as messages name them: B's name, and A's when ``rename`` maps it.
+
+        Remembered for the fitted columns and ``rename`` they were built from (every
+        prediction's shift check takes them; a hundred names cost tens of microseconds).
+        """
+        columns = getattr(self, "feature_names_in_", None)
+        remembered = self.__dict__.get("_message_names")
+        if remembered is not None and remembered[0] is columns and remembered[1] == self.rename:
+            return remembered[2]
+        names = names_for_messages(columns, self.rename)
+        rename = None if self.rename is None else dict(self.rename)
+        self._message_names = (columns, rename, names)
+        return names
 
     def _rows(self, X: ArrayLike, reset: bool) -> np.ndarray:
         """``X`` validated here, as float32 in network A's column order (see *Column identity*)."""
