@@ -43,7 +43,8 @@ hand-written Keras
 
 Measurements: one warm-up fit of each path first (the first fit in a process
 pays TensorFlow's one-time start-up costs), then ``--repeats`` rounds, each
-timing one fit of each path, in turn, on a new dataset B of ``--rows`` rows;
+timing one fit of each path, in turn (which path goes first alternates from
+round to round), on a new dataset B of ``--rows`` rows;
 the best time of each path is kept. Every timed fit gets rows it has not seen,
 because the chain's frozen step caches network A's output by the content of
 its input rows, and the cache is shared between clones: refitting on the
@@ -183,8 +184,9 @@ def main(argv=None):
         fn(*datasets[0])
     best = {name: float("inf") for name in paths}
     losses = {}
-    for df, y in datasets[1:]:
-        for name, fn in paths.items():
+    for round_, (df, y) in enumerate(datasets[1:]):
+        # In turn, the first path alternating: neither always runs after the other.
+        for name, fn in list(paths.items())[:: -1 if round_ % 2 else 1]:
             seconds, losses[name] = timed(fn, df, y)
             best[name] = min(best[name], seconds)
 

@@ -44,8 +44,9 @@ precomputed reference
 
 Measurements: one warm-up fit of the chain and of the regressor first (the
 first fit in a process pays TensorFlow's one-time start-up costs); then
-``--repeats`` rounds, each timing both searches, in turn, on a new dataset B
-of ``--rows`` rows, keeping the best time of each. Every round needs new rows
+``--repeats`` rounds, each timing both searches, in turn (which goes first
+alternates from round to round), on a new dataset B of ``--rows`` rows,
+keeping the best time of each. Every round needs new rows
 because the frozen step's cache of network A's outputs (keyed by the content
 of the rows, shared by all clones) would otherwise serve the whole second
 search.
@@ -199,23 +200,29 @@ def main(argv=None):
     best = {CHAIN: float("inf"), REFERENCE: float("inf")}
     scorer = SharedNetworkScorer(pre)
     rows_computed, scores = [], {}
-    for _ in range(args.repeats):
-        df, y = make_dataset_b(rng, args.rows)
-        reference_X = precomputed(pre, df)  # not timed: the reference's premise
 
+    def chain_search(df, y):
         before = frozen.cache_info()["rows_computed"]
         seconds, search = run_search(chain, chain_grid, df, y, scorer)
         rows_computed.append(frozen.cache_info()["rows_computed"] - before)
-        best[CHAIN] = min(best[CHAIN], seconds)
-        scores[CHAIN] = search.best_score_
         refit_frozen = search.best_estimator_.named_steps["features"].named_transformers_[
             "representation"
         ]
         assert refit_frozen.estimator is pre and refit_frozen.estimator.model_ is pre.model_
+        return seconds, search
 
-        seconds, search = run_search(make_regressor(), GRID, reference_X, y, SharedNetworkScorer())
-        best[REFERENCE] = min(best[REFERENCE], seconds)
-        scores[REFERENCE] = search.best_score_
+    def reference_search(reference_X, y):
+        return run_search(make_regressor(), GRID, reference_X, y, SharedNetworkScorer())
+
+    for round_ in range(args.repeats):
+        df, y = make_dataset_b(rng, args.rows)
+        reference_X = precomputed(pre, df)  # not timed: the reference's premise
+        turns = [(CHAIN, chain_search, df), (REFERENCE, reference_search, reference_X)]
+        # In turn, the first search alternating: neither always runs after the other.
+        for name, search_fn, X in turns[:: -1 if round_ % 2 else 1]:
+            seconds, search = search_fn(X, y)
+            best[name] = min(best[name], seconds)
+            scores[name] = search.best_score_
 
     n_candidates = len(GRID["hidden_units"]) * len(GRID["learning_rate"])
     bound = CV * args.rows + args.rows
