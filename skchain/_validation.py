@@ -144,6 +144,16 @@ def _numeric_dataframe(X: Any, stage: str) -> Any:
     return X
 
 
+def _float32_frame(X: Any) -> bool:
+    """Whether ``X`` is a pandas DataFrame with rows and columns, every column NumPy float32."""
+    return (
+        isinstance(X, pd.DataFrame)
+        and X.shape[0] > 0
+        and X.shape[1] > 0
+        and all(isinstance(dtype, np.dtype) and dtype == np.float32 for dtype in X.dtypes)
+    )
+
+
 def validate_float32(estimator: Any, X: Any, *, reset: bool, stage: str) -> np.ndarray:
     """Validate ``X`` as a finite 2-D float32 array and record or check its width.
 
@@ -170,14 +180,20 @@ def validate_float32(estimator: Any, X: Any, *, reset: bool, stage: str) -> np.n
         raise TypeError(f"{stage}: got a sparse matrix; expected a dense 2-D array or DataFrame")
     X = _numeric_dataframe(X, stage)
     try:
-        X = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            dtype=np.float32,
-            ensure_all_finite=False,
-            order="C",
-        )
+        if _float32_frame(X):
+            # check_array's work on such a frame, without its per-column dtype
+            # inspection: the names and width checked, the values read once.
+            validate_data(estimator, X, skip_check_array=True, reset=reset)
+            X = np.asarray(X, dtype=np.float32, order="C")
+        else:
+            X = validate_data(
+                estimator,
+                X,
+                reset=reset,
+                dtype=np.float32,
+                ensure_all_finite=False,
+                order="C",
+            )
     except ValueError as exc:
         raise ValueError(f"{stage}: {exc}") from exc
     # Summing is far cheaper than a full isfinite mask on the happy path.

@@ -133,6 +133,8 @@ def check_numeric_columns(features: Any, X: Any, stage: str) -> None:
 def _check_numbers(
     X: pd.DataFrame, name: str, columns: Sequence[Any], scaler_only: bool, stage: str
 ) -> None:
+    if _plainly_fine(X, columns, scaler_only):
+        return
     for column in columns:
         values = X[column]
         if values.dtype.kind not in "iufb":
@@ -155,3 +157,26 @@ def _check_numbers(
                 f" {int(values.isna().sum())} missing value(s); expected numbers."
                 " Pass numeric_imputer= to make_chain (e.g. 'median') to fill them"
             )
+
+
+def _plainly_fine(X: pd.DataFrame, columns: Sequence[Any], scaler_only: bool) -> bool:
+    """Whether ``columns`` are NumPy numbers with nothing :func:`_check_numbers` refuses.
+
+    One look at all the columns at once; when it finds something (or a column
+    is not a NumPy number), the column-by-column check names it.
+    """
+    if not X.columns.is_unique:
+        return False
+    dtypes = X.dtypes
+    if any(
+        not isinstance(dtypes[column], np.dtype) or dtypes[column].kind not in "iufb"
+        for column in columns
+    ):
+        return False
+    floats = [column for column in columns if dtypes[column].kind == "f"]
+    if not floats:
+        return True
+    values = X[floats].to_numpy()
+    if scaler_only:  # neither infinity nor a missing value
+        return bool(np.isfinite(np.sum(values, dtype=np.float64)))
+    return not np.isinf(values).any()
