@@ -109,10 +109,13 @@ class ChainRegressor(RegressionHead, BlockNetworkMixin, KerasRegressor):
         Epochs without improvement before training stops.
     tol : float, default=1e-4
         The improvement of the validation loss that counts.
-    target_scaler : "standard", None or transformer, default="standard"
+    target_scaler : "standard", "auto", None or transformer, default="standard"
         How the target is scaled for training: ``"standard"`` standardises
         each output column with the mean and standard deviation of the
-        training rows (weighted by ``sample_weight``); any scikit-learn
+        training rows (weighted by ``sample_weight``); ``"auto"`` (network
+        A's default, see :class:`KerasTransformer`) does the same when the
+        loss is a regression loss or the target is not whole numbers, else
+        leaves it as it is; any scikit-learn
         transformer with ``inverse_transform`` (e.g. ``QuantileTransformer``)
         is fitted instead; ``None`` trains on the raw target. Predictions are
         always in the target's own units: ``predict``, the compiled chain,
