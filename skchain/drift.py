@@ -30,6 +30,10 @@ half their share, a margin for its error in the far tails.
 A batch counts as at most ``n_A`` rows (and larger ones are judged on an
 evenly strided sample of ``SAMPLE_ROWS``) in these variances: differences of
 the size two samples of dataset A's size show between them are not alarms.
+
+A's summary (the grid, :func:`placements`, :func:`row_scores`,
+:func:`summarise`) is built in ``skchain._drift_summary`` and re-exported
+here; this module judges a batch against it (:func:`judge_batch`).
 """
 
 from __future__ import annotations
@@ -42,23 +46,28 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special, stats
 
+from ._drift_summary import GRID as GRID
+from ._drift_summary import MAX_CALIBRATION_ROWS as MAX_CALIBRATION_ROWS
+from ._drift_summary import MAX_SUMMARY_ROWS as MAX_SUMMARY_ROWS
+from ._drift_summary import Z_CLIP as Z_CLIP
+from ._drift_summary import _mean
+from ._drift_summary import build_grid as build_grid
+from ._drift_summary import calibration_scores as calibration_scores
+from ._drift_summary import cell_of as cell_of
+from ._drift_summary import placements as placements
+from ._drift_summary import row_scores as row_scores
+from ._drift_summary import runs as runs
+from ._drift_summary import summarise as summarise
+
 if TYPE_CHECKING:
     from .diagnostics import InputStatistics
 
-#: Cells of the per-feature grid on which A's distribution function is kept.
-GRID = 1024
-#: Rows of A used to build the summary (a seeded random sample beyond).
-MAX_SUMMARY_ROWS = 20_000
-#: Rows of A scored out of fold to calibrate the row test.
-MAX_CALIBRATION_ROWS = 4_000
 #: Batches up to this many rows also get the row test.
 SMALL_BATCH = 30
 #: Larger batches are judged on an evenly strided sample of at most this many rows.
 SAMPLE_ROWS = 1024
 #: A value held by at least this share of A's rows makes its feature "mostly one value".
 DOMINANT = 0.5
-#: Normal scores are clipped here (a value outside A's range scores this).
-Z_CLIP = 3.5
 #: Tests whose null distribution is a normal approximation run at their share
 #: of alpha divided by this: a margin for the approximation's error in the far
 #: tails, so that the false-alarm rate stays below alpha (exact tests -- the
@@ -71,125 +80,6 @@ WEIGHTS = {
     True: {"rows": 0.3, "all": 0.1, "location": 0.3, "spread": 0.15, "extreme": 0.15},
     False: {"rows": 0.0, "all": 0.2, "location": 0.4, "spread": 0.25, "extreme": 0.15},
 }
-
-
-def build_grid(X: ArrayLike) -> dict[str, np.ndarray]:
-    """Per-feature distribution functions of ``X`` on ``GRID`` cells.
-
-    Returns a dict with ``low``, ``inverse_width`` (per feature) and the
-    flattened tables ``start`` and ``slope`` of shape ``(d * (GRID + 2),)``:
-    the value of ``u`` at each cell's left edge and its increase across the
-    cell. Cell 0 holds values below A's minimum (``u = 0``), cell ``GRID + 1``
-    values above its maximum (``u = 1``); a cell holding an atom has the
-    atom's mid-probability and no slope, so tied values get mid-ranks.
-    """
-    X = np.sort(np.asarray(X, dtype=np.float64), axis=0)
-    n, d = X.shape
-    low, high = X[0], X[-1]
-    constant = high <= low
-    low = np.where(constant, low - 0.5, low)
-    width = np.where(constant, 1.0, high - low) / GRID
-    inverse = 1.0 / width
-    start = np.zeros((d, GRID + 2))
-    slope = np.zeros((d, GRID + 2))
-    edges_index = np.arange(GRID + 1)
-    for j in range(d):
-        column = X[:, j]
-        edges = low[j] + edges_index * width[j]
-        # Empirical distribution function at the edges, linear between order
-        # statistics: a continuous, monotone stand-in for F_A.
-        below = np.searchsorted(column, edges, side="left")
-        upto = np.searchsorted(column, edges, side="right")
-        cdf = (below + upto) / (2.0 * n)
-        start[j, 1:-1] = cdf[:-1]
-        slope[j, 1:-1] = np.diff(cdf)
-        start[j, -1] = 1.0
-        values, counts = runs(column)
-        atoms = values[counts >= max(2, n / GRID)]
-        if atoms.size:
-            lo = np.searchsorted(column, atoms, side="left") / n
-            hi = np.searchsorted(column, atoms, side="right") / n
-            cells = cell_of(atoms, low[j], inverse[j])
-            for cell in np.unique(cells):
-                held = cells == cell
-                start[j, cell] = (lo[held].min() + hi[held].max()) / 2
-                slope[j, cell] = 0.0
-    return {
-        "low": low,
-        "inverse_width": inverse,
-        "start": start.ravel().astype(np.float32),
-        "slope": slope.ravel().astype(np.float32),
-    }
-
-
-def runs(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of a sorted column and how often each occurs."""
-    starts = np.flatnonzero(np.concatenate([[True], column[1:] != column[:-1]]))
-    return column[starts], np.diff(np.append(starts, len(column)))
-
-
-def cell_of(values: ArrayLike, low: float, inverse: float) -> np.ndarray:
-    """Grid cell (0 .. GRID + 1) and the position inside it, for values of one feature."""
-    position = np.clip(
-        (np.asarray(values, dtype=np.float64) - low) * inverse + 1.0, 0.0, GRID + 1.0
-    )
-    return np.minimum(position.astype(np.int64), GRID + 1)
-
-
-def placements(grid: Mapping[str, np.ndarray], X: ArrayLike) -> np.ndarray:
-    """``u = F_A(x)`` for every value of ``X`` (n_rows, d), float32, in [0, 1]."""
-    X = np.asarray(X, dtype=np.float32)
-    d = X.shape[1]
-    position = X * grid["inverse_width"].astype(np.float32)
-    position += (1.0 - grid["low"] * grid["inverse_width"]).astype(np.float32)
-    np.clip(position, 0.0, GRID + 1.0, out=position)
-    cell = position.astype(np.int32)
-    position -= cell
-    cell += np.arange(0, d * (GRID + 2), GRID + 2, dtype=np.int32)
-    u = np.take(grid["start"], cell)
-    position *= np.take(grid["slope"], cell)
-    u += position
-    return u
-
-
-_U_CLIP = (float(special.ndtr(-Z_CLIP)), float(special.ndtr(Z_CLIP)))
-
-
-def _mean(values: np.ndarray, axis: int) -> np.ndarray:
-    """``values.mean(axis, dtype=np.float64)``, bit for bit (the same sum, divided by
-    the count), without ``numpy.mean``'s overhead (tens of microseconds a call, which
-    a service's one-row batches pay several times)."""
-    return values.sum(axis=axis, dtype=np.float64) / values.shape[axis]
-
-
-def row_scores(
-    grid: Mapping[str, np.ndarray], X: ArrayLike, u: np.ndarray | None = None
-) -> np.ndarray:
-    """Mean squared normal score of each row: about 1 for rows like A's.
-
-    ``u``: the rows' :func:`placements`, when the caller has them already.
-    """
-    if u is None:
-        u = placements(grid, X)
-    z = special.ndtri(np.clip(u.astype(np.float64), *_U_CLIP))
-    z *= z
-    return _mean(z, axis=1)
-
-
-def calibration_scores(X: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Row scores of up to ``MAX_CALIBRATION_ROWS`` rows of ``X``, each scored
-    by a grid built without it (two folds), sorted."""
-    n = X.shape[0]
-    if n < 4:
-        return np.zeros(0)
-    chosen = rng.permutation(n)[: min(n, MAX_CALIBRATION_ROWS)]
-    folds = np.array_split(chosen, 2)
-    scores: list[np.ndarray] = []
-    for fold in folds:
-        keep = np.ones(n, dtype=bool)
-        keep[fold] = False
-        scores.append(row_scores(build_grid(X[keep]), X[fold]))
-    return np.sort(np.concatenate(scores))
 
 
 @overload
@@ -424,43 +314,3 @@ def fisher_two_sided(
         high = stats.hypergeom.sf(b[exact] - 1, total, hits[exact], m)
         p[exact] = 2 * np.minimum(low, high)
     return np.minimum(p, 1.0), large
-
-
-def summarise(X: ArrayLike, seed: int | None = 0) -> dict[str, Any]:
-    """Fields of an :class:`~skchain.diagnostics.InputStatistics` for rows ``X``."""
-    X = np.asarray(X, dtype=np.float64)
-    n, d = X.shape
-    rng = np.random.default_rng(seed)
-    sub = X if n <= MAX_SUMMARY_ROWS else X[np.sort(rng.choice(n, MAX_SUMMARY_ROWS, replace=False))]
-    grid = build_grid(sub) if n else None
-    fields: dict[str, Any] = {
-        "n_samples": n,
-        "n_reference": sub.shape[0],
-        "mean": X.mean(axis=0),
-        "std": X.std(axis=0),
-        "min": X.min(axis=0),
-        "max": X.max(axis=0),
-        "grid": grid,
-    }
-    positive = fields["std"][fields["std"] > 0]
-    fields["floor"] = 0.05 * (float(np.median(positive)) if positive.size else 1.0)
-    fields["scale"] = np.maximum.reduce(
-        [fields["std"], (fields["max"] - fields["min"]) / 2, np.full(d, fields["floor"])]
-    )
-    assert grid is not None  # n > 0: X.min above raises for no rows
-    u = placements(grid, sub).astype(np.float64)
-    v = (u - 0.5) ** 2
-    fields["u_mean"], fields["u_var"] = u.mean(axis=0), u.var(axis=0)
-    total = u.sum(axis=1)
-    fields["sum_mean"], fields["sum_var"] = float(total.mean()), float(total.var())
-    fields["v_mean"], fields["v_var"] = v.mean(axis=0), v.var(axis=0)
-    values = np.empty(d)
-    shares = np.empty(d)
-    ordered = np.sort(sub, axis=0)
-    for j in range(d):
-        uniques, counts = runs(ordered[:, j])
-        top = int(np.argmax(counts))
-        values[j], shares[j] = uniques[top], counts[top] / sub.shape[0]
-    fields["dominant_value"], fields["dominant_share"] = values, shares
-    fields["calibration"] = calibration_scores(sub, rng)
-    return fields
