@@ -8,13 +8,14 @@ A search fits and scores many candidates on the same rows; the frozen step
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 import numpy as np
 import xxhash
 
-__all__ = ["MAX_CACHE_BYTES", "RepresentationCache"]
+__all__ = ["MAX_CACHE_BYTES", "RepresentationCache", "share_cache", "shared_cache"]
 
 #: Most memory the cached outputs of one frozen network may hold, together.
 MAX_CACHE_BYTES = 256 * 2**20
@@ -120,3 +121,24 @@ class RepresentationCache:
             "entries": len(self._entries),
             "nbytes": self.nbytes,
         }
+
+
+# The cache of each frozen step, shared with its clones (``__sklearn_clone__`` hands
+# it on); outside the steps so that it never reaches a pickle and transform leaves
+# their ``__dict__`` unchanged.
+_caches: weakref.WeakKeyDictionary[object, RepresentationCache] = weakref.WeakKeyDictionary()
+
+
+def shared_cache(step: object, max_entries: int, owner: object) -> RepresentationCache:
+    """The cache of ``step``: a new one when it has none yet, or when its size or the
+    network it caches (``owner``) changed."""
+    cache = _caches.get(step)
+    if cache is None or cache.max_entries != max_entries or cache.owner is not owner:
+        cache = RepresentationCache(max_entries, owner=owner)
+        _caches[step] = cache
+    return cache
+
+
+def share_cache(step: object, cache: RepresentationCache) -> None:
+    """Make ``cache`` the cache of ``step`` too (a clone shares its original's)."""
+    _caches[step] = cache

@@ -29,21 +29,24 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import tensorflow as tf
+from sklearn.utils.validation import check_is_fitted
 
 from ._graph import ChainGraph
 from ._network import BlockNetworkMixin
+from .blocks import plan_state
 from .blocks._base import same_columns
 
 if TYPE_CHECKING:
     from .blocks import Layout
 
-__all__ = ["FallBack", "FusedPredictor", "Unsupported"]
+__all__ = ["FallBack", "FusedPredictor", "Unsupported", "forget_predictor", "predictor_for"]
 
 # Rows per call of the graph: bounds the memory of the float32 copies of a
 # large frame to a few chunks' worth.
@@ -288,3 +291,42 @@ class FusedPredictor:
         for i, representation in representations.items():
             tensors[i] = _as_tensor(representation)
         return np.asarray(self._concrete("from_representations")(*tensors), dtype=np.float32)
+
+
+# The fused predictor of each fitted chain, with the state it was built from;
+# outside the chains so that it never reaches a pickle or a clone.
+_predictors: weakref.WeakKeyDictionary[Any, tuple[Any, FusedPredictor | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def predictor_for(
+    chain: Any, steps: Sequence[tuple[str, Any]], layout: Callable[[], Layout]
+) -> FusedPredictor | None:
+    """The fused predictor of ``chain`` (a pipeline of ``steps``: features, final stage) for
+    its current fitted state, built on first use; None when it has none.
+
+    ``layout()`` gives the fitted features step's layout (called only to build one).
+    """
+    if len(steps) != 2:
+        return None
+    features, final = steps[0][1], steps[1][1]
+    try:
+        check_is_fitted(final)
+        state = (plan_state(features), getattr(final, "fit_token", None))
+    except Exception:
+        return None
+    remembered = _predictors.get(chain)
+    if remembered is not None and remembered[0] == state:
+        return remembered[1]
+    try:
+        predictor: FusedPredictor | None = FusedPredictor(layout(), final)
+    except (TypeError, Unsupported):
+        predictor = None
+    _predictors[chain] = (state, predictor)
+    return predictor
+
+
+def forget_predictor(chain: Any) -> None:
+    """Drop ``chain``'s fused predictor (after a fit: the next prediction builds a new one)."""
+    _predictors.pop(chain, None)

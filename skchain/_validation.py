@@ -14,12 +14,15 @@ import narwhals.stable.v2 as nw
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from sklearn.base import is_classifier
+from sklearn.utils import check_array
 from sklearn.utils.validation import validate_data
 
 __all__ = [
     "as_pandas",
     "check_fit_arguments",
     "check_sample_weight_length",
+    "check_target",
     "check_training_params",
     "checked_frame",
     "column_labels",
@@ -332,3 +335,27 @@ def check_training_params(estimator: Any, stage: str) -> None:
             f"{stage}: batch_size={batch_size!r}; expected a positive int, None, or -1"
             " (all rows in one batch)"
         )
+
+
+def check_target(final: Any, X: Any, y: Any) -> None:
+    """Check a chain's target ``y`` before any step is fitted: numbers for a regressor
+    (any labels for a classifier), one per row of ``X``; nothing to check for a
+    ``"passthrough"`` final step or without ``y``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``Chain fit (target y, before any step is fitted)`` and what is wrong.
+    """
+    if final == "passthrough" or y is None:
+        return
+    try:
+        numeric = None if is_classifier(final) else "numeric"
+        y = check_array(y, ensure_2d=False, dtype=numeric, input_name="y")
+        if hasattr(X, "shape") and len(y) != X.shape[0]:
+            raise ValueError(
+                f"Found input variables with inconsistent numbers of samples:"
+                f" [{X.shape[0]}, {len(y)}]"
+            )
+    except ValueError as exc:
+        raise ValueError(f"Chain fit (target y, before any step is fitted): {exc}") from exc

@@ -13,16 +13,15 @@ from sklearn.base import _fit_context, is_classifier
 from sklearn.compose import ColumnTransformer
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline, _final_estimator_has
-from sklearn.utils import check_array
 from sklearn.utils._user_interface import _print_elapsed_time
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import check_is_fitted
 
-from ._fused import FallBack, FusedPredictor, Unsupported
+from ._fused import FallBack, FusedPredictor, forget_predictor, predictor_for
 from ._network import BlockNetworkMixin
 from ._restore import restore, snapshot
 from ._sklearn_decorators import available_if
-from ._validation import as_pandas, check_sample_weight_length
+from ._validation import as_pandas, check_sample_weight_length, check_target
 from ._weights import rows_of_positive_weight
 from .blocks import Layout, check_numeric_columns, plan_state
 from .finetune import FineTune, fine_tune_chain
@@ -34,11 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Chain"]
 
-# The fused predictor of each fitted chain, with the state it was built from;
-# outside the chains so that it never reaches a pickle or a clone.
-_fused_predictors: weakref.WeakKeyDictionary[Chain, tuple[Any, FusedPredictor | None]] = (
-    weakref.WeakKeyDictionary()
-)
 # The layout of each fitted chain's features step, made once per fit (and
 # again when the fitted features step changes).
 _layouts: weakref.WeakKeyDictionary[Chain, Layout] = weakref.WeakKeyDictionary()
@@ -148,8 +142,8 @@ class Chain(ServedChainMixin, Pipeline):
         self : Chain
         """
         X = as_pandas(X, "Chain fit")
-        self._check_target(X, y)
-        self._check_numeric_columns(X, "fit")
+        check_target(self._final_estimator, X, y)
+        check_numeric_columns(self.steps[0][1], X, "Chain fit")
         sample_weight = self._final_fit_params(params).get("sample_weight")
         if sample_weight is not None:
             check_sample_weight_length(sample_weight, X, "Chain fit (before any step is fitted)")
@@ -175,7 +169,7 @@ class Chain(ServedChainMixin, Pipeline):
         except BaseException:
             restore(saved)
             raise
-        _fused_predictors.pop(self, None)
+        forget_predictor(self)
         return self
 
     @_fit_context(prefer_skip_nested_validation=False)  # as Pipeline.fit
@@ -277,8 +271,8 @@ class Chain(ServedChainMixin, Pipeline):
                 f" final step; got {type(self._final_estimator).__name__}"
             )
         X_val = as_pandas(X_val, stage)
-        self._check_target(X_val, y_val)
-        self._check_numeric_columns(X_val, "fit (X_val)")
+        check_target(self._final_estimator, X_val, y_val)
+        check_numeric_columns(self.steps[0][1], X_val, "Chain fit (X_val)")
         return X_val, y_val
 
     def _final_fit_params(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -287,40 +281,9 @@ class Chain(ServedChainMixin, Pipeline):
             return {}
         return dict(self._check_method_params(method="fit", props=params)[self.steps[-1][0]].fit)
 
-    def _check_target(self, X: Any, y: Any) -> None:
-        final = self._final_estimator
-        if final == "passthrough" or y is None:
-            return
-        try:
-            numeric = None if is_classifier(final) else "numeric"
-            y = check_array(y, ensure_2d=False, dtype=numeric, input_name="y")
-            if hasattr(X, "shape") and len(y) != X.shape[0]:
-                raise ValueError(
-                    f"Found input variables with inconsistent numbers of samples:"
-                    f" [{X.shape[0]}, {len(y)}]"
-                )
-        except ValueError as exc:
-            raise ValueError(f"Chain fit (target y, before any step is fitted): {exc}") from exc
-
     def _fused(self) -> FusedPredictor | None:
         """The fused predictor for the current fitted state, or None."""
-        if len(self.steps) != 2:
-            return None
-        features, regressor = self.steps[0][1], self.steps[1][1]
-        try:
-            check_is_fitted(regressor)
-            state = (plan_state(features), getattr(regressor, "fit_token", None))
-        except Exception:
-            return None
-        cached = _fused_predictors.get(self)
-        if cached is not None and cached[0] == state:
-            return cached[1]
-        try:
-            predictor = FusedPredictor(self.features_layout(), regressor)
-        except (TypeError, Unsupported):
-            predictor = None
-        _fused_predictors[self] = (state, predictor)
-        return predictor
+        return predictor_for(self, self.steps, self.features_layout)
 
     def _fused_outputs(self, X: Any, params: dict[str, Any]) -> np.ndarray | None:
         """The final network's raw outputs through the compiled graph; None: go step by step."""
@@ -350,7 +313,7 @@ class Chain(ServedChainMixin, Pipeline):
         outputs = self._fused_outputs(X, params)
         if outputs is not None:
             return self._final_estimator.outputs_to_predictions(outputs)
-        self._check_numeric_columns(X, "predict")
+        check_numeric_columns(self.steps[0][1], X, "Chain predict")
         return super().predict(X, **params)
 
     @available_if(_final_estimator_has("predict_proba"))
@@ -373,11 +336,8 @@ class Chain(ServedChainMixin, Pipeline):
         outputs = self._fused_outputs(X, params)
         if outputs is not None:
             return self._final_estimator.outputs_to_proba(outputs)
-        self._check_numeric_columns(X, "predict_proba")
+        check_numeric_columns(self.steps[0][1], X, "Chain predict_proba")
         return super().predict_proba(X, **params)
-
-    def _check_numeric_columns(self, X: Any, method: str) -> None:
-        check_numeric_columns(self.steps[0][1], X, f"Chain {method}")
 
     def category_embeddings(self) -> dict[str, pd.DataFrame]:
         """The learned entity embedding of each ``"embed"`` column, with level labels.
@@ -400,19 +360,15 @@ class Chain(ServedChainMixin, Pipeline):
             raise ValueError("Chain.category_embeddings: the final stage is not a ChainRegressor")
         tables = regressor.category_embeddings()
         out: dict[str, pd.DataFrame] = {}
-        for block in self._layout_for("category_embeddings"):
-            out.update(block.embedding_tables(tables))
-        return out
-
-    def _layout_for(self, method: str) -> Layout:
-        """The layout of the fitted features step (a named error without one)."""
-        check_is_fitted(self)
         try:
-            return self.features_layout()
+            layout = self.features_layout()
         except TypeError as exc:
             raise ValueError(
-                f"Chain.{method}: {exc}; expected a chain built by make_chain"
+                f"Chain.category_embeddings: {exc}; expected a chain built by make_chain"
             ) from None
+        for block in layout:
+            out.update(block.embedding_tables(tables))
+        return out
 
     def score(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, **params: Any

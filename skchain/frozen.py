@@ -1,16 +1,15 @@
 """A fitted network A, frozen inside a chain.
 
 :class:`FrozenTransformer` plays the role of :class:`sklearn.frozen.FrozenEstimator`
-for a :class:`KerasTransformer`: ``fit`` never trains network A, ``clone``
-never copies it, and the representation of a given block of rows is computed
-once and reused across the fits of a search. Unlike ``FrozenEstimator`` it
-keeps two parameters of its own that are safe to search: ``output_layer``
-(another layer retrains nothing) and ``adapt`` (see :mod:`skchain.adaptation`).
+for a :class:`KerasTransformer`: ``fit`` never trains network A, ``clone`` never copies
+it, and the representation of a given block of rows is computed once and reused across
+the fits of a search. Unlike ``FrozenEstimator`` it keeps two parameters of its own that
+are safe to search: ``output_layer`` (another layer retrains nothing) and ``adapt``
+(see :mod:`skchain.adaptation`).
 """
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Callable
 from numbers import Integral
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -23,8 +22,8 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._base import check_fitted
-from ._cache import RepresentationCache
-from ._column_identity import names_for_messages, rows_in_network_order
+from ._cache import RepresentationCache, share_cache, shared_cache
+from ._column_identity import rows_in_network_order, step_names_for_messages
 from .adaptation import ADAPT_METHODS, adapt_network
 from .preprocessor import KerasTransformer
 
@@ -35,12 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["FrozenTransformer", "RepresentationCache"]
 
 _STAGE = "FrozenTransformer (frozen network A)"
-
-# The cache of each wrapper, shared with its clones; outside the wrappers so
-# that it never reaches a pickle and transform leaves ``__dict__`` unchanged.
-_caches: weakref.WeakKeyDictionary[FrozenTransformer, RepresentationCache] = (
-    weakref.WeakKeyDictionary()
-)
 
 
 class FrozenTransformer(TransformerMixin, BaseEstimator):
@@ -146,11 +139,10 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         self.rename = rename
         self.adapt = adapt
 
-    # The frozen network is shared, never deep-copied: clones differ only in
-    # their own parameters.
+    # The frozen network is shared, never deep-copied: clones differ in their own parameters.
     def __sklearn_clone__(self) -> Self:
         clone = type(self)(**self.get_params(deep=False))
-        _caches[clone] = self._shared_cache()
+        share_cache(clone, self._shared_cache())
         # As sklearn.base.clone does: ``set_output`` survives cloning.
         if hasattr(self, "_sklearn_output_config"):
             clone._sklearn_output_config = dict(self._sklearn_output_config)
@@ -189,15 +181,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         return super().set_params(**params)
 
     def _shared_cache(self) -> RepresentationCache:
-        cache = _caches.get(self)
-        if (
-            cache is None
-            or cache.max_entries != self.cache_size
-            or cache.owner is not self.estimator
-        ):
-            cache = RepresentationCache(self.cache_size, owner=self.estimator)
-            _caches[self] = cache
-        return cache
+        return shared_cache(self, self.cache_size, self.estimator)
 
     def cache_info(self) -> dict[str, int]:
         """Counters of the representation cache shared with this wrapper's clones.
@@ -319,7 +303,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         """
         network = self.network_a()
         return network.shift_report(
-            self._as_network_input(X), self._own_names(), output_layer=self.layer().name
+            self._as_network_input(X), step_names_for_messages(self), output_layer=self.layer().name
         )
 
     def leakage_report(self, X: ArrayLike) -> pd.DataFrame:
@@ -337,27 +321,9 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         names = getattr(self.estimator, "feature_names_in_", None)
         return rows if names is None else pd.DataFrame(rows, columns=list(names), copy=False)
 
-    def _own_names(self) -> list[str] | None:
-        """The input columns as messages name them: B's name, and A's when ``rename`` maps it.
-
-        Remembered for the fitted columns and ``rename`` they were built from (every
-        prediction's shift check takes them; a hundred names cost tens of microseconds).
-        """
-        columns = getattr(self, "feature_names_in_", None)
-        remembered = self.__dict__.get("_message_names")
-        if remembered is not None and remembered[0] is columns and remembered[1] == self.rename:
-            return remembered[2]
-        names = names_for_messages(columns, self.rename)
-        rename = None if self.rename is None else dict(self.rename)
-        self._message_names = (columns, rename, names)
-        return names
-
     def _rows(self, X: ArrayLike, reset: bool) -> np.ndarray:
         """``X`` validated here, as float32 in network A's column order (see *Column identity*)."""
         return rows_in_network_order(self, X, reset, f"{_STAGE} {'fit' if reset else 'transform'}")
-
-    def _cache_tag(self, layer_name: str, network: KerasTransformer) -> tuple[str, str | None]:
-        return (layer_name, network.fit_token)
 
     def layer(self) -> keras.layers.Layer:
         """The Keras layer of network A this step outputs.
@@ -404,10 +370,12 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             # Checked on a cache miss only: the same rows get the same verdict.
             # Both levels: the rows, and network A's outputs for them.
             out = compute(X, layer_name)
-            inner.check_shift(X, _STAGE, self._own_names(), outputs=out, layer=layer_name)
+            inner.check_shift(
+                X, _STAGE, step_names_for_messages(self), outputs=out, layer=layer_name
+            )
             return out
 
-        return self._shared_cache().get_or_compute(X, self._cache_tag(layer_name, inner), on_miss)
+        return self._shared_cache().get_or_compute(X, (layer_name, inner.fit_token), on_miss)
 
     def get_feature_names_out(self, input_features: ArrayLike | None = None) -> np.ndarray:
         """Names of the output columns: ``"<layer>0"``, ``"<layer>1"``, ...

@@ -1,11 +1,10 @@
 """Pictures of a chain: training curves, drift, category embeddings.
 
-Needs matplotlib (``pip install "skchain[plot]"``); it is imported when a
-function is called, not with skchain. Each function draws into axes it is
-given, or into a new figure, and returns what it drew on, as scikit-learn's
-plotting helpers do. The figures they create have a layout engine (tight
-layout, redone at each draw), so ``savefig`` keeps every label inside the
-picture; the layout of a figure whose axes are passed in is left to its owner.
+Needs matplotlib (``pip install "skchain[plot]"``); it is imported when a function is
+called, not with skchain. Each function draws into axes it is given, or into a new figure,
+and returns what it drew on, as scikit-learn's plotting helpers do. The figures they create
+have a layout engine (tight layout, redone at each draw), so ``savefig`` keeps every label
+inside the picture; the layout of a figure whose axes are passed in is left to its owner.
 """
 
 from __future__ import annotations
@@ -311,8 +310,7 @@ def _fit_notes(ax: Axes, notes: Sequence[Annotation], lengths: Iterable[float]) 
     """Move a bar's label that runs past the axes into the bar, or else clip it there."""
     for note in notes:
         note.set_in_layout(False)  # the layout makes room for the tick labels, not these
-    # Lays the figure out (the texts' rendered widths); the root figure, as an Axes of a
-    # SubFigure has a SubFigure as its .figure, which cannot draw.
+    # Lays out the root figure (a SubFigure, an Axes' .figure there, cannot draw).
     root = ax.get_figure(root=True)
     if root is not None:
         root.draw_without_rendering()
