@@ -32,7 +32,7 @@ from ._early_stopping import (
     kept_epoch,
     take_rows,
 )
-from ._finetune_copies import _networks_to_tune, _replace_with_copy, _trainable_copy
+from ._finetune_copies import _STAGE, _networks_to_tune, _replace_with_copy, _trainable_copy
 from ._graph import ChainGraph
 from ._input_pipeline import dataset_fit_arguments
 from ._network import BlockNetworkMixin
@@ -47,8 +47,6 @@ if TYPE_CHECKING:
     from .regressor import ChainRegressor
 
 __all__ = ["FineTune", "fine_tune_chain"]
-
-_STAGE = "FineTune (joint training of network A and the final network)"
 
 
 class FineTune(BaseEstimator):
