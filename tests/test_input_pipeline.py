@@ -10,15 +10,16 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 PLAIN_AND_PIPELINE = """
 import sys
 import numpy as np, keras, tensorflow as tf
 from skchain._input_pipeline import dataset_fit_arguments
 
-mode, out = sys.argv[1], sys.argv[2]
+mode, out, n, shuffle = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+shuffle = {"True": True, "False": False}.get(shuffle, shuffle)
 rng = np.random.default_rng(0)
-n = 203  # not a multiple of the batch size: Keras' last batch is partial
 x1 = rng.random((n, 5)).astype("float32"); x2 = rng.random((n, 3)).astype("float32")
 y = rng.random(n).astype("float32"); w = rng.random(n).astype("float32")
 xv = [rng.random((37, 5)).astype("float32"), rng.random((37, 3)).astype("float32")]
@@ -30,7 +31,7 @@ h = keras.layers.Dropout(0.3)(keras.layers.Dense(8, activation="relu")(
     keras.layers.Concatenate()([a, b])))
 model = keras.Model([a, b], keras.layers.Dense(1)(h))
 model.compile("adam", "mse")
-data = {"x": [x1, x2], "y": y, "sample_weight": w, "batch_size": 16, "shuffle": True,
+data = {"x": [x1, x2], "y": y, "sample_weight": w, "batch_size": 16, "shuffle": shuffle,
         "validation_data": (xv, yv)}
 if mode == "pipeline":
     data.update(dataset_fit_arguments(**data))
@@ -75,9 +76,20 @@ def _run(script, *args, tmp_path):
     return result
 
 
-def test_the_pipeline_trains_exactly_as_keras_own(tmp_path):
-    _run(PLAIN_AND_PIPELINE, "plain", tmp_path / "plain.npy", tmp_path=tmp_path)
-    result = _run(PLAIN_AND_PIPELINE, "pipeline", tmp_path / "pipeline.npy", tmp_path=tmp_path)
+@pytest.mark.parametrize(
+    "n, shuffle",
+    [
+        (203, True),  # not a multiple of the batch size: Keras' last batch is partial
+        (208, True),  # full batches only
+        (5, "batch"),  # one partial batch, no full one; Keras' shuffling within batches
+    ],
+)
+def test_the_pipeline_trains_exactly_as_keras_own(tmp_path, n, shuffle):
+    args = (n, shuffle)
+    _run(PLAIN_AND_PIPELINE, "plain", tmp_path / "plain.npy", *args, tmp_path=tmp_path)
+    result = _run(
+        PLAIN_AND_PIPELINE, "pipeline", tmp_path / "pipeline.npy", *args, tmp_path=tmp_path
+    )
     # Multi-input, dropout, weights, shuffling, a partial last batch, validation data:
     # the same weights and validation losses, bit for bit.
     np.testing.assert_array_equal(
