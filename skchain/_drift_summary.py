@@ -6,14 +6,16 @@ distribution of A's values on a grid of ``GRID`` cells (:func:`build_grid`;
 atoms -- values that many rows share -- kept as such), its moments and most
 frequent value, and the out-of-fold scores of whole rows
 (:func:`calibration_scores`). :func:`placements` reads a batch's values on
-that grid (``u = F_A(x)``) and :func:`row_scores` scores whole rows; the
-batch's tests that use them are in :mod:`skchain.drift`, which re-exports
-these names.
+that grid (``u = F_A(x)``; :func:`placements_by_feature` in the transposed
+layout) and :func:`row_scores` scores whole rows; the batch's tests that use
+them are in :mod:`skchain.drift`, which re-exports these names.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -28,6 +30,8 @@ MAX_SUMMARY_ROWS = 20_000
 MAX_CALIBRATION_ROWS = 4_000
 #: Normal scores are clipped here (a value outside A's range scores this).
 Z_CLIP = 3.5
+#: Integers up to this are exact in float32.
+_EXACT_FLOAT32 = 2**24
 
 
 def build_grid(X: ArrayLike) -> dict[str, np.ndarray]:
@@ -96,17 +100,62 @@ def cell_of(values: ArrayLike, low: float, inverse: float) -> np.ndarray:
 def placements(grid: Mapping[str, np.ndarray], X: ArrayLike) -> np.ndarray:
     """``u = F_A(x)`` for every value of ``X`` (n_rows, d), float32, in [0, 1]."""
     X = np.asarray(X, dtype=np.float32)
-    d = X.shape[1]
-    position = X * grid["inverse_width"].astype(np.float32)
-    position += (1.0 - grid["low"] * grid["inverse_width"]).astype(np.float32)
+    # The same elementwise work on X.T, a view: each value's u is the same bits.
+    return np.ascontiguousarray(placements_by_feature(grid, X.T).T)
+
+
+def placements_by_feature(grid: Mapping[str, np.ndarray], columns: ArrayLike) -> np.ndarray:
+    """:func:`placements` of ``columns`` = ``X.T`` (d, n_rows), in that layout.
+
+    The drift check's layout for large batches: with each feature's values
+    contiguous, the gathers from the feature's own table come one table after
+    another (~a quarter faster than row by row, which visits every table in
+    each row).
+    """
+    columns = np.asarray(columns, dtype=np.float32)
+    d = columns.shape[0]
+    position = columns * grid["inverse_width"].astype(np.float32)[:, None]
+    position += (1.0 - grid["low"] * grid["inverse_width"]).astype(np.float32)[:, None]
     np.clip(position, 0.0, GRID + 1.0, out=position)
-    cell = position.astype(np.int32)
-    position -= cell
-    cell += np.arange(0, d * (GRID + 2), GRID + 2, dtype=np.int32)
-    u = np.take(grid["start"], cell)
-    position *= np.take(grid["slope"], cell)
-    u += position
-    return u
+    whole = np.floor(position)
+    position -= whole  # exact: a float32 less its integer part
+    # Each feature's table starts GRID + 2 cells after the previous one's.
+    # Platform-sized indices: numpy converts any other index type before it
+    # gathers (a third of the gathers' time for int32 indices).
+    offsets = np.arange(0, d * (GRID + 2), GRID + 2)[:, None]
+    if d * (GRID + 2) <= _EXACT_FLOAT32:  # added in float32, exactly: one pass fewer
+        whole += offsets.astype(np.float32)
+        cell = whole.astype(np.intp)
+    else:
+        cell = whole.astype(np.intp)
+        cell += offsets
+    cells = _packed_table(grid)[cell]  # start + i * slope: one gather for both
+    position *= cells.imag
+    position += cells.real
+    return position
+
+
+#: Each grid's ``start + 1j * slope`` (complex64), while its ``start`` lives:
+#: ``{id(start): (weak reference to start, table)}``.
+_PACKED: dict[int, tuple[weakref.ref[np.ndarray], np.ndarray]] = {}
+
+
+def _packed_table(grid: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The grid's two tables interleaved, built once per grid."""
+    start = grid["start"]
+    key = id(start)
+    entry = _PACKED.get(key)
+    if entry is not None and entry[0]() is start:
+        return entry[1]
+    table = np.empty(start.shape, dtype=np.complex64)
+    table.real = start
+    table.imag = grid["slope"]
+    _PACKED[key] = (weakref.ref(start, partial(_forget_table, key)), table)
+    return table
+
+
+def _forget_table(key: int, _: object) -> None:
+    _PACKED.pop(key, None)
 
 
 _U_CLIP = (float(special.ndtr(-Z_CLIP)), float(special.ndtr(Z_CLIP)))

@@ -55,6 +55,7 @@ from ._drift_summary import build_grid as build_grid
 from ._drift_summary import calibration_scores as calibration_scores
 from ._drift_summary import cell_of as cell_of
 from ._drift_summary import placements as placements
+from ._drift_summary import placements_by_feature as placements_by_feature
 from ._drift_summary import row_scores as row_scores
 from ._drift_summary import runs as runs
 from ._drift_summary import summarise as summarise
@@ -127,8 +128,10 @@ def judge_batch(
     d = X.shape[1]
     small = m <= SMALL_BATCH
     weights = WEIGHTS[small]
-    sample = X if m <= SAMPLE_ROWS else np.ascontiguousarray(X[:: -(-m // SAMPLE_ROWS)])
+    sample = X if m <= SAMPLE_ROWS else X[:: -(-m // SAMPLE_ROWS)]
     m_s = sample.shape[0]
+    # The sample feature by feature (d, m_s): placements_by_feature's layout.
+    columns = np.ascontiguousarray(sample.T)
     n = summary.n_reference
     m_eff = max(1.0, min(m_s, n))
     # A's summary counts as n_A / 2 rows: its own sampling error counted twice,
@@ -137,9 +140,10 @@ def judge_batch(
     n_a = max(1.0, n / A_DISCOUNT)
     factor = 1.0 / n_a + 1.0 / m_eff
 
-    u = placements(summary.grid, sample)
-    mean_u = _mean(u, axis=0)
-    spread_u = _mean(np.square(u - np.float32(0.5)), axis=0)
+    u = placements_by_feature(summary.grid, columns)  # (d, m_s)
+    mean_u = _mean(u, axis=1)
+    centred = u - np.float32(0.5)
+    spread_u = _mean(np.square(centred, out=centred), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         z_location = (mean_u - summary.u_mean) / np.sqrt(summary.u_var * factor)
         z_spread = (spread_u - summary.v_mean) / np.sqrt(summary.v_var * factor)
@@ -155,7 +159,8 @@ def judge_batch(
     count_share = np.full(d, np.nan)
     if dominant.any():
         idx = np.flatnonzero(dominant)
-        hits = (sample[:, idx] == summary.dominant_value[idx].astype(np.float32)).sum(axis=0)
+        value = summary.dominant_value[idx].astype(np.float32)
+        hits = (columns[idx] == value[:, None]).sum(axis=1)
         count_share[idx] = hits / m_s
         scale = m_eff / m_s
         b = np.rint(hits * scale)
@@ -167,8 +172,8 @@ def judge_batch(
         p_spread[idx] = 1.0
 
     # Values far from A's mean: Chebyshev, union over the sample's rows.
-    x_max = sample.max(axis=0).astype(np.float64)
-    x_min = sample.min(axis=0).astype(np.float64)
+    x_max = columns.max(axis=1).astype(np.float64)
+    x_min = columns.min(axis=1).astype(np.float64)
     far = np.maximum(np.abs(x_max - summary.mean), np.abs(x_min - summary.mean)) / summary.scale
     p_extreme = np.minimum(1.0, m_s / np.maximum(far, 1e-12) ** 2)
 
@@ -180,7 +185,8 @@ def judge_batch(
         p_dominant * dominant_margin / (unit * weights["location"]),
         p_extreme / (unit * weights["extreme"]),
     ]
-    row_test = _row_test(summary, X, u if sample is X else None, m, small, share, weights)
+    rows_u = np.ascontiguousarray(u.T) if small else None  # small: the sample is X
+    row_test = _row_test(summary, X, rows_u, m, small, share, weights)
     all_test = _all_features_test(summary, u, factor, share, weights)
     if verdict:
         smallest = min(min(float(a.min()) for a in adjusted), all_test[2])
@@ -214,7 +220,7 @@ def _all_features_test(
 ) -> tuple[float, float, float]:
     """All features together: the mean over the batch of each row's sum of u, which a
     shift spread thinly over many features moves a lot. ``(z, p, adjusted p)``."""
-    total = u.sum(axis=1, dtype=np.float64)
+    total = u.sum(axis=0, dtype=np.float64)  # u: (d, m_s)
     z_all = 0.0
     if summary.sum_var > 0:
         z_all = (total.sum() / total.size - summary.sum_mean) / np.sqrt(summary.sum_var * factor)

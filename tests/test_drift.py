@@ -151,3 +151,42 @@ def test_from_model_records_the_representation_with_training_rows(fitted_pre, da
         fitted_pre.model_, scaler=fitted_pre.scaler_, output_layer="embedding", training_rows=X_a
     )
     assert set(informed.representation_statistics_) == set(fitted_pre.representation_statistics_)
+
+
+def test_placements_feature_by_feature_are_the_same_bits_and_tables_go_with_their_grid():
+    import gc
+
+    from skchain import _drift_summary as summary
+
+    rng = np.random.default_rng(3)
+    A = awkward(rng, 500)
+    grid = summary.build_grid(A)
+    X = np.concatenate([awkward(rng, 40), np.full((2, A.shape[1]), np.inf, np.float32)])
+    X[-1] = -np.inf
+    before = X.copy()
+    rows = summary.placements(grid, X)
+    by_feature = summary.placements_by_feature(grid, np.ascontiguousarray(X.T))
+    np.testing.assert_array_equal(by_feature, rows.T)
+    np.testing.assert_array_equal(X, before)  # the user's rows are not modified
+    assert rows.dtype == np.float32 and rows.flags["C_CONTIGUOUS"]
+    assert ((rows >= 0) & (rows <= 1)).all()
+    # u by hand for one value of each feature: the table's start plus the position's share
+    # of the cell's slope.
+    j = np.arange(A.shape[1])
+    position = np.clip((X[0] - grid["low"]) * grid["inverse_width"] + 1.0, 0, summary.GRID + 1)
+    cell = np.minimum(position.astype(int), summary.GRID + 1) + j * (summary.GRID + 2)
+    expected = grid["start"][cell] + (position - np.floor(position)) * grid["slope"][cell]
+    np.testing.assert_allclose(rows[0], expected, atol=1e-5)
+    # Tables of more cells than float32 counts exactly take the integer path: the same u.
+    exact = summary._EXACT_FLOAT32
+    try:
+        summary._EXACT_FLOAT32 = 0
+        np.testing.assert_array_equal(summary.placements(grid, X), rows)
+    finally:
+        summary._EXACT_FLOAT32 = exact
+    # The interleaved table lives only as long as its grid.
+    assert id(grid["start"]) in summary._PACKED
+    key = id(grid["start"])
+    del grid
+    gc.collect()
+    assert key not in summary._PACKED
