@@ -13,9 +13,7 @@ them are in :mod:`skchain.drift`, which re-exports these names.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -129,33 +127,10 @@ def placements_by_feature(grid: Mapping[str, np.ndarray], columns: ArrayLike) ->
     else:
         cell = whole.astype(np.intp)
         cell += offsets
-    cells = _packed_table(grid)[cell]  # start + i * slope: one gather for both
-    position *= cells.imag
-    position += cells.real
-    return position
-
-
-#: Each grid's ``start + 1j * slope`` (complex64), while its ``start`` lives:
-#: ``{id(start): (weak reference to start, table)}``.
-_PACKED: dict[int, tuple[weakref.ref[np.ndarray], np.ndarray]] = {}
-
-
-def _packed_table(grid: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The grid's two tables interleaved, built once per grid."""
-    start = grid["start"]
-    key = id(start)
-    entry = _PACKED.get(key)
-    if entry is not None and entry[0]() is start:
-        return entry[1]
-    table = np.empty(start.shape, dtype=np.complex64)
-    table.real = start
-    table.imag = grid["slope"]
-    _PACKED[key] = (weakref.ref(start, partial(_forget_table, key)), table)
-    return table
-
-
-def _forget_table(key: int, _: object) -> None:
-    _PACKED.pop(key, None)
+    u = grid["start"][cell]
+    position *= grid["slope"][cell]
+    u += position
+    return u
 
 
 _U_CLIP = (float(special.ndtr(-Z_CLIP)), float(special.ndtr(Z_CLIP)))
