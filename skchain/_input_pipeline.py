@@ -18,7 +18,7 @@ takes the last, partial batch as the one slice of a one-row matrix
 (``from_tensor_slices``), which the rewrite leaves alone. Nor does it hold a
 ``map`` inside the ``flat_map`` (an earlier version cut every batch with one):
 TensorFlow instantiates such a function again for every epoch, which made the
-pipeline ~30 ms of CPU an epoch slower than Keras' own (20 batches of 256 rows,
+pipeline ~35 ms of CPU an epoch slower than Keras' own (20 batches of 256 rows,
 as in ``benchmarks/bench_fit.py``; measured by iterating both).
 """
 
