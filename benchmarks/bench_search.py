@@ -31,7 +31,8 @@ chain search
     ``GridSearchCV(chain, {"regressor__hidden_units": ...,
     "regressor__learning_rate": ...})`` on the raw DataFrame, where ``chain``
     is ``skchain.make_chain(pre, representation_columns=a0..a99,
-    numeric_columns=n0..n31, regressor=ChainRegressor(hidden_units=(64,),
+    numeric_columns=n0..n31, representation_passthrough=False,
+    regressor=ChainRegressor(hidden_units=(64,),
     branch_units=64, epochs=3, batch_size=256, random_state=0))``.
 precomputed reference
     The same search over a plain ``skchain.ChainRegressor`` (keys without
@@ -151,6 +152,21 @@ class SharedNetworkScorer:
         return estimator.score(X, y)
 
 
+def check_same_network(chain_regressor, reference_regressor):
+    """Fail unless both fitted final networks have the same blocks and weight shapes: the
+    two searches must train the same network for their times to be compared."""
+
+    def shapes(regressor):
+        blocks = [(name, stop - start) for name, start, stop in regressor.input_blocks_]
+        return blocks, [tuple(w.shape) for w in regressor.model_.trainable_weights]
+
+    if shapes(chain_regressor) != shapes(reference_regressor):
+        raise AssertionError(
+            f"the searches train different networks: chain {shapes(chain_regressor)},"
+            f" reference {shapes(reference_regressor)}"
+        )
+
+
 def network_a_layers():
     """Live Keras layers named ``"hidden"``: one per copy of network A."""
     gc.collect()
@@ -188,14 +204,21 @@ def main(argv=None):
     keras.utils.set_random_seed(0)
     pre = fit_network_a(rng)
     chain = make_chain(
-        pre, representation_columns=A_COLS, numeric_columns=N_COLS, regressor=make_regressor()
+        pre,
+        representation_columns=A_COLS,
+        numeric_columns=N_COLS,
+        # The reference's two blocks: without it the chain would also pass A's 100 raw
+        # columns to the final network (a third branch) and train a larger network.
+        representation_passthrough=False,
+        regressor=make_regressor(),
     )
     frozen = frozen_step(chain)
     chain_grid = {f"regressor__{key}": values for key, values in GRID.items()}
 
     warm_df, warm_y = make_dataset_b(rng, 1_000)  # warm-up, on rows that are never timed
-    clone(chain).fit(warm_df, warm_y)
-    clone(make_regressor()).fit(precomputed(pre, warm_df), warm_y)
+    warm_chain = clone(chain).fit(warm_df, warm_y)
+    warm_reference = clone(make_regressor()).fit(precomputed(pre, warm_df), warm_y)
+    check_same_network(warm_chain.named_steps["regressor"], warm_reference)
 
     best = {CHAIN: float("inf"), REFERENCE: float("inf")}
     scorer = SharedNetworkScorer(pre)
