@@ -39,6 +39,7 @@ import tensorflow as tf
 from sklearn.utils.validation import check_is_fitted
 
 from ._graph import ChainGraph
+from ._inference import DEFAULT_CHUNK_ROWS
 from ._network import BlockNetworkMixin
 from .blocks import plan_state
 from .blocks._base import same_columns
@@ -49,8 +50,10 @@ if TYPE_CHECKING:
 __all__ = ["FallBack", "FusedPredictor", "Unsupported", "forget_predictor", "predictor_for"]
 
 # Rows per call of the graph: bounds the memory of the float32 copies of a
-# large frame to a few chunks' worth.
-CHUNK_ROWS = 65536
+# large frame to a few chunks' worth. The chunks of network A's own compiled call:
+# float32 results can change in the last bits with the chunk size (oneDNN blocks a
+# product by its rows), and network A's outputs computed here are cached for transform.
+CHUNK_ROWS = DEFAULT_CHUNK_ROWS
 
 
 # TensorFlow's kernels assume 64-byte aligned buffers (Eigen's widest
