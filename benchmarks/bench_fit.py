@@ -44,11 +44,22 @@ hand-written Keras
     ``model.fit([representation, numeric], y, epochs=E, batch_size=256,
     verbose=0, shuffle=True)``.
 
+Both paths train the same number of steps on the same rows; they do not
+visit them in the same order after the first epoch: the script's Keras makes
+a new iterator of its pipeline every epoch (two, in fact: one it throws away),
+and under a global seed each starts the shuffle over, so every epoch repeats
+the first one's order; the chain feeds Keras one dataset for the whole fit,
+reshuffled every epoch (``skchain._input_pipeline``).
+
 Measurements: one warm-up fit of each path first (the first fit in a process
 pays TensorFlow's one-time start-up costs), then ``--repeats`` rounds, each
 timing one fit of each path, in turn (which path goes first alternates from
 round to round), on a new dataset B of ``--rows`` rows;
-the best time of each path is kept. Every timed fit gets rows it has not seen,
+the best time of each path is kept. Before each timed fit, ``gc.collect()``:
+Python's collector otherwise runs a full collection now and then, 0.45-0.64 s
+on this benchmark's heap (of fits of ~2.3 s), charged to whichever path
+happens to be running (measured with ``gc.callbacks``); ``timeit`` switches the
+collector off for the same reason. Every timed fit gets rows it has not seen,
 because the chain's frozen step caches network A's output by the content of
 its input rows, and the cache is shared between clones: refitting on the
 same rows would skip network A's forward pass, which the script pays. Both
@@ -61,6 +72,7 @@ the ratio measured in the same run is meaningful.
 """
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -154,7 +166,8 @@ def script_fit(pre, df, y, epochs):
 
 # ----------------------------------------------------------------- timing
 def timed(fn, *args):
-    """Seconds of ``fn(*args)`` and its result."""
+    """Seconds of ``fn(*args)`` and its result, after a full garbage collection."""
+    gc.collect()
     start = time.perf_counter()
     result = fn(*args)
     return time.perf_counter() - start, result

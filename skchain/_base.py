@@ -135,8 +135,9 @@ class CompiledModelMixin:
             if value is not None and not isinstance(value, bool) and value == -1:
                 kwargs[name] = rows
         # Keras' own pipeline for arrays makes TensorFlow log a NodeDef error
-        # under op determinism (see _input_pipeline); the same batches, fed as a
-        # dataset, do not.
+        # under op determinism, makes two iterators an epoch and, seeded, visits
+        # the rows in the same order every epoch (see _input_pipeline); the same
+        # batches, fed as one dataset for the whole fit, do none of these.
         setting: dict[str, Any] = {
             name: kwargs.get(name, getattr(self, f"fit__{name}", getattr(self, name, default)))
             for name, default in (
@@ -144,6 +145,8 @@ class CompiledModelMixin:
                 ("validation_batch_size", None),
                 ("shuffle", True),
                 ("validation_split", 0.0),
+                ("steps_per_epoch", None),
+                ("validation_steps", None),
             )
         }
         arguments = dataset_fit_arguments(

@@ -13,13 +13,28 @@ mentions attribute use_unbounded_threadpool which is not in the op
 definition ...`` to the process's stderr (at most once every 5 seconds).
 
 :func:`array_dataset` builds the same batches, in the same order, from the same
-ops and seeds (so training is bit-for-bit the same as Keras' own pipeline), but
+ops and seeds (so one epoch trains bit for bit as Keras' own pipeline), but
 takes the last, partial batch as the one slice of a one-row matrix
 (``from_tensor_slices``), which the rewrite leaves alone. Nor does it hold a
 ``map`` inside the ``flat_map`` (an earlier version cut every batch with one):
 TensorFlow instantiates such a function again for every epoch, which made the
 pipeline ~35 ms of CPU an epoch slower than Keras' own (20 batches of 256 rows,
 as in ``benchmarks/bench_fit.py``; measured by iterating both).
+
+**One iterator for the whole fit, a new permutation every epoch.** Keras makes a
+new iterator of its dataset at the start of every epoch and, for a dataset of
+known length, a second one at its end that the next epoch throws away: ~16 ms
+of CPU each (TensorFlow instantiates the pipeline's functions again), ~160 ms
+of a 5-epoch fit of 5,000 rows, whatever the rows. Worse, each new iterator
+starts the shuffle op over from its seed: under a global seed (every seeded
+fit: ``keras.utils.set_random_seed``, ``random_state``) every epoch of Keras 3.15
+visits the rows in the **same** order (the behaviour reported for ``tf.data``
+in tensorflow/tensorflow#26179 and #29558). :func:`dataset_fit_arguments`
+therefore feeds Keras one unending dataset, ``repeat=True`` (one permutation
+per epoch, drawn in turn from the same shuffle op), with ``steps_per_epoch``
+(and ``validation_steps``) set, so Keras keeps the one iterator across epochs.
+The first epoch sees exactly the batches Keras' own pipeline gives it; later
+epochs are reshuffled, reproducibly for a given seed.
 """
 
 import math
@@ -47,8 +62,13 @@ def array_dataset(
     *,
     batch_size: int | None = None,
     shuffle: bool | Literal["batch"] = False,
+    repeat: bool = False,
 ) -> tf.data.Dataset:
-    """Keras' ``ArrayDataAdapter(...).get_tf_dataset()``, without the rewritten ``from_tensors``."""
+    """Keras' ``ArrayDataAdapter(...).get_tf_dataset()``, without the rewritten ``from_tensors``.
+
+    ``repeat=True``: epoch after epoch without end, each with a permutation of
+    its own (Keras then needs ``steps_per_epoch``); ``False``: one epoch.
+    """
     # Keras' own checks and packing (one sample_weight per output, ...).
     adapter = ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle)
     num_samples, batch_size = adapter._num_samples, adapter._batch_size
@@ -60,7 +80,9 @@ def array_dataset(
             indices = tf.random.shuffle(indices)
         return indices
 
-    indices_dataset = tf.data.Dataset.range(1).map(permutation).prefetch(1)
+    # One element per epoch; in one iterator, each draws the shuffle op's next permutation.
+    epochs = tf.data.Dataset.counter() if repeat else tf.data.Dataset.range(1)
+    indices_dataset = epochs.map(permutation).prefetch(1)
 
     full_batches = num_samples // batch_size
     in_full_batches = full_batches * batch_size
@@ -103,10 +125,15 @@ def array_dataset(
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     dataset = dataset.with_options(options)
     # Keras knows the number of batches of arrays (progress bar, callbacks' params).
-    dataset = dataset.apply(
-        tf.data.experimental.assert_cardinality(math.ceil(num_samples / batch_size))
-    )
+    batches = tf.data.INFINITE_CARDINALITY if repeat else math.ceil(num_samples / batch_size)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _epoch_batches(x: Any, y: Any, sample_weight: Any, batch_size: int | None) -> int:
+    """Batches of one epoch over the arrays, as Keras counts them (the last may be partial)."""
+    adapter = ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size)
+    return int(math.ceil(adapter._num_samples / adapter._batch_size))
 
 
 def dataset_fit_arguments(
@@ -119,13 +146,21 @@ def dataset_fit_arguments(
     validation_data: Any = None,
     validation_batch_size: int | None = None,
     validation_split: float = 0.0,
+    steps_per_epoch: int | None = None,
+    validation_steps: int | None = None,
 ) -> dict[str, Any] | None:
     """``Model.fit`` arguments that feed in-memory arrays through :func:`array_dataset`.
 
     Splits ``validation_split`` off and batches ``validation_data`` as
-    ``Model.fit`` does. Returns ``None`` when Keras would not take the data as
-    arrays, or when this Keras lays out its internals differently; the caller
-    then passes the data on unchanged (and Keras builds its own pipeline).
+    ``Model.fit`` does. The training rows come as one unending dataset, a new
+    permutation every epoch, with ``steps_per_epoch`` (the validation rows
+    likewise, in order, with ``validation_steps``), so that Keras makes one
+    iterator for the whole fit (see the module docstring); where the caller
+    sets ``steps_per_epoch`` or ``validation_steps`` itself, that dataset is one
+    epoch long, as Keras' own, and the caller's value stands. Returns ``None``
+    when Keras would not take the data as arrays, or when this Keras lays out
+    its internals differently; the caller then passes the data on unchanged
+    (and Keras builds its own pipeline).
     """
     if ArrayDataAdapter is None:  # pragma: no cover - depends on the installed Keras
         return None
@@ -139,6 +174,8 @@ def dataset_fit_arguments(
             validation_data=validation_data,
             validation_batch_size=validation_batch_size,
             validation_split=validation_split,
+            steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps,
         )
     except AttributeError:  # pragma: no cover - Keras' private attributes renamed
         return None
@@ -154,6 +191,8 @@ def _dataset_fit_arguments(
     validation_data: Any,
     validation_batch_size: int | None,
     validation_split: float,
+    steps_per_epoch: int | None,
+    validation_steps: int | None,
 ) -> dict[str, Any] | None:
     if not can_convert_arrays((x, y, sample_weight)):
         return None
@@ -175,8 +214,17 @@ def _dataset_fit_arguments(
         val_x, val_y, val_w = data_adapter_utils.unpack_x_y_sample_weight(validation_data)
         if not can_convert_arrays((val_x, val_y, val_w)):
             return None
+        val_batch_size = validation_batch_size or batch_size
+        repeat = validation_steps is None
         arguments["validation_data"] = array_dataset(
-            val_x, val_y, val_w, batch_size=validation_batch_size or batch_size
+            val_x, val_y, val_w, batch_size=val_batch_size, repeat=repeat
         )
-    arguments["x"] = array_dataset(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle)
+        if repeat:
+            arguments["validation_steps"] = _epoch_batches(val_x, val_y, val_w, val_batch_size)
+    repeat = steps_per_epoch is None
+    arguments["x"] = array_dataset(
+        x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, repeat=repeat
+    )
+    if repeat:
+        arguments["steps_per_epoch"] = _epoch_batches(x, y, sample_weight, batch_size)
     return arguments

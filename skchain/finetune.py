@@ -272,7 +272,8 @@ def fine_tune_chain(
                 "shuffle": True,
                 "validation_data": fit_options.pop("validation_data", None),
             }
-            # The same batches as Keras' own pipeline, without its NodeDef error line.
+            # The same first epoch as Keras' own pipeline, reshuffled epochs after it, one
+            # iterator for the whole fit, no NodeDef error line (see _input_pipeline).
             data.update(dataset_fit_arguments(**data) or {})
             history = joint.fit(
                 **data,
