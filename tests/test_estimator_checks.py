@@ -46,6 +46,9 @@ _SCIKERAS = {
     "check_methods_sample_order_invariance": "float32 end to end: a row's outputs can"
     " differ in the last float32 bit with its position in the batch (oneDNN's blocked"
     " matrix products), above the check's rtol=1e-7",
+    "check_methods_subset_invariance": "float32 end to end: a row's outputs can differ"
+    " in the last float32 bit with the number of rows in the batch (oneDNN's blocked"
+    " matrix products; 1.8e-7 on one of 60 rows), above the check's atol=1e-7",
 }
 _REGRESSOR = {
     **_SCIKERAS,
