@@ -307,7 +307,7 @@ def plot_shift(
 
 
 def _fit_notes(ax: Axes, notes: Sequence[Annotation], lengths: Iterable[float]) -> None:
-    """Move a bar's label that runs past the axes into the bar, or else clip it there."""
+    """Move a bar's label that runs past the axes into the bar; clip the others at the axes."""
     for note in notes:
         note.set_in_layout(False)  # the layout makes room for the tick labels, not these
     # Lays out the root figure (a SubFigure, an Axes' .figure there, cannot draw).
@@ -318,12 +318,14 @@ def _fit_notes(ax: Axes, notes: Sequence[Annotation], lengths: Iterable[float]) 
     zero = ax.transData.transform((0.0, 0.0))[0]
     for note, length in zip(notes, lengths, strict=False):
         extent = note.get_window_extent()
-        if extent.x1 <= box.x1:
-            continue
-        if ax.transData.transform((length, 0.0))[0] - zero >= extent.width + 8:
+        if extent.x1 > box.x1 and (
+            ax.transData.transform((length, 0.0))[0] - zero >= extent.width + 8
+        ):
             note.set(horizontalalignment="right", color="white")
             note.xyann = (-3, 0)
         else:
+            # Cut at the axes: a layout engine (constrained) can still narrow the
+            # axes when the figure is drawn, after this measured them.
             note.set_clip_path(ax.patch)
 
 
