@@ -69,6 +69,21 @@ def array_dataset(
     ``repeat=True``: epoch after epoch without end, each with a permutation of
     its own (Keras then needs ``steps_per_epoch``); ``False``: one epoch.
     """
+    return _dataset_and_epoch_batches(
+        x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, repeat=repeat
+    )[0]
+
+
+def _dataset_and_epoch_batches(
+    x: Any,
+    y: Any,
+    sample_weight: Any,
+    *,
+    batch_size: int | None,
+    shuffle: bool | Literal["batch"],
+    repeat: bool,
+) -> tuple[tf.data.Dataset, int]:
+    """:func:`array_dataset` and the number of batches in one of its epochs."""
     # Keras' own checks and packing (one sample_weight per output, ...).
     adapter = ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle)
     num_samples, batch_size = adapter._num_samples, adapter._batch_size
@@ -125,15 +140,10 @@ def array_dataset(
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     dataset = dataset.with_options(options)
     # Keras knows the number of batches of arrays (progress bar, callbacks' params).
-    batches = tf.data.INFINITE_CARDINALITY if repeat else math.ceil(num_samples / batch_size)
+    epoch_batches = math.ceil(num_samples / batch_size)  # the last may be partial
+    batches = tf.data.INFINITE_CARDINALITY if repeat else epoch_batches
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
-    return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def _epoch_batches(x: Any, y: Any, sample_weight: Any, batch_size: int | None) -> int:
-    """Batches of one epoch over the arrays, as Keras counts them (the last may be partial)."""
-    adapter = ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size)
-    return int(math.ceil(adapter._num_samples / adapter._batch_size))
+    return dataset.prefetch(tf.data.AUTOTUNE), epoch_batches
 
 
 def dataset_fit_arguments(
@@ -214,17 +224,21 @@ def _dataset_fit_arguments(
         val_x, val_y, val_w = data_adapter_utils.unpack_x_y_sample_weight(validation_data)
         if not can_convert_arrays((val_x, val_y, val_w)):
             return None
-        val_batch_size = validation_batch_size or batch_size
         repeat = validation_steps is None
-        arguments["validation_data"] = array_dataset(
-            val_x, val_y, val_w, batch_size=val_batch_size, repeat=repeat
+        arguments["validation_data"], batches = _dataset_and_epoch_batches(
+            val_x,
+            val_y,
+            val_w,
+            batch_size=validation_batch_size or batch_size,
+            shuffle=False,
+            repeat=repeat,
         )
         if repeat:
-            arguments["validation_steps"] = _epoch_batches(val_x, val_y, val_w, val_batch_size)
+            arguments["validation_steps"] = batches
     repeat = steps_per_epoch is None
-    arguments["x"] = array_dataset(
+    arguments["x"], batches = _dataset_and_epoch_batches(
         x, y, sample_weight, batch_size=batch_size, shuffle=shuffle, repeat=repeat
     )
     if repeat:
-        arguments["steps_per_epoch"] = _epoch_batches(x, y, sample_weight, batch_size)
+        arguments["steps_per_epoch"] = batches
     return arguments
