@@ -67,8 +67,9 @@ because the chain's frozen step caches network A's output by the content of
 its input rows, and the cache is shared between clones: refitting on the
 same rows would skip network A's forward pass, which the script pays. Both
 paths fit on the same frames. The last training loss of each path is printed
-as a check that both did the same work (they differ only by initialisation
-and shuffling).
+as a check that both trained: the chain's is in standardised target units (it
+scales the target with statistics of the training rows), the script's in the
+target's own, so the two are not comparable as numbers.
 
 Absolute numbers depend on the machine and on whatever else runs on it; only
 the ratio measured in the same run is meaningful.

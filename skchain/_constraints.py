@@ -66,6 +66,11 @@ FINAL_NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "epochs": [_IntNotBool(Integral, 1, None, closed="left")],
     "batch_size": [_IntNotBool(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
+    "validation_batch_size": [
+        _IntNotBool(Integral, 1, None, closed="left"),
+        Options(Integral, {-1}),
+        None,
+    ],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [_IntNotBool(Integral, 1, None, closed="left")],

@@ -23,7 +23,7 @@ __all__ = [
     "check_fit_arguments",
     "check_sample_weight_length",
     "check_target",
-    "check_training_params",
+    "routed_fit_params",
     "checked_frame",
     "column_labels",
     "input_names",
@@ -241,10 +241,12 @@ REFUSED_FIT_ARGUMENTS = {
     "validation_split": "set the constructor parameter validation_split= (or pass X_val= and"
     " y_val= to fit)",
     "validation_freq": "set the constructor parameter fit__validation_freq=",
-    "validation_steps": "every validation row is used in each epoch; set the constructor"
-    " parameter validation_batch_size=",
-    "steps_per_epoch": "each epoch passes over every row once; set batch_size= (a"
-    " constructor parameter or fit argument) to choose the steps",
+    "validation_steps": "each epoch uses every validation row once (set validation_batch_size="
+    " to choose its batches); for Keras' own count of validation batches set the constructor"
+    " parameter fit__validation_steps=",
+    "steps_per_epoch": "each epoch passes over every row once (set batch_size=, a constructor"
+    " parameter or fit argument, to choose its steps); for Keras' own count of batches an"
+    " epoch set the constructor parameter fit__steps_per_epoch=",
     "initial_epoch": "fit trains a network from its first epoch; to continue training set"
     " the constructor parameter warm_start=True, or call partial_fit",
     "class_weight": "set the constructor parameter class_weight=",
@@ -266,7 +268,12 @@ def check_fit_arguments(
 
     Those of :data:`FIT_ARGUMENTS` pass (``callbacks`` as a list); any other
     keyword is a ``TypeError`` that names it and says where it goes instead,
-    so that nothing is dropped without a word.
+    so that nothing is dropped without a word. The counts among them, and
+    the counts the estimator routes to ``Model.fit`` through scikeras'
+    ``fit__<name>=`` constructor parameters (``fit__batch_size``,
+    ``fit__steps_per_epoch``, ...), must be positive ints (a batch size may
+    also be None or -1, a number of steps None): else a ``ValueError`` that
+    names the parameter, before anything is trained.
 
     Returns
     -------
@@ -288,15 +295,9 @@ def check_fit_arguments(
         )
     checked = dict(kwargs)
     for name in {"epochs", "batch_size", "validation_batch_size"} & set(checked):
-        value = checked[name]
-        integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
-        # As the constructor's: a batch size may also be None (Keras' default) or -1 (all rows).
-        batch = name != "epochs" and (value is None or integer and value == -1)
-        if not (integer and value > 0 or batch):
-            raise ValueError(
-                f"{stage}: {name}={value!r}; expected a positive int"
-                + ("" if name == "epochs" else ", None, or -1 (all rows in one batch)")
-            )
+        _check_count(stage, name, checked[name], name)
+    for name, value in routed_fit_params(estimator).items():
+        _check_count(stage, f"fit__{name}", value, name)
     if "callbacks" in checked:
         callbacks = checked["callbacks"]
         callbacks = (
@@ -315,47 +316,64 @@ def check_fit_arguments(
     return checked
 
 
-def check_training_params(estimator: Any, stage: str) -> None:
-    """``epochs`` and ``batch_size`` of a Keras-backed estimator, checked before any training.
-
-    ``batch_size`` may be ``None`` (Keras' default) or ``-1`` (scikeras: all
-    rows in one batch).
-    """
-    epochs, batch_size = estimator.epochs, estimator.batch_size
-    if not (
-        isinstance(epochs, numbers.Integral) and not isinstance(epochs, bool) and int(epochs) > 0
-    ):
-        raise ValueError(f"{stage}: epochs={epochs!r}; expected a positive int")
-    if batch_size is not None and not (
-        isinstance(batch_size, numbers.Integral)
-        and not isinstance(batch_size, bool)
-        and (int(batch_size) > 0 or batch_size == -1)
-    ):
-        raise ValueError(
-            f"{stage}: batch_size={batch_size!r}; expected a positive int, None, or -1"
-            " (all rows in one batch)"
-        )
+#: Counts of ``keras.Model.fit``: what each may be besides a positive int.
+_COUNTS = {
+    "epochs": "",
+    "batch_size": ", None, or -1 (all rows in one batch)",
+    "validation_batch_size": ", None, or -1 (all rows in one batch)",
+    "steps_per_epoch": " or None",
+    "validation_steps": " or None",
+}
 
 
-def check_target(final: Any, X: Any, y: Any) -> None:
+def routed_fit_params(estimator: Any) -> dict[str, Any]:
+    """The estimator's counts routed to ``keras.Model.fit`` by scikeras'
+    ``fit__<name>=`` constructor parameters, by Keras name (``batch_size``, ...)."""
+    params = estimator.get_params(deep=False)
+    return {name: params[f"fit__{name}"] for name in _COUNTS if f"fit__{name}" in params}
+
+
+def _check_count(stage: str, spelled: str, value: Any, name: str) -> None:
+    """A ``ValueError`` naming ``spelled=value`` unless ``value`` is a positive int
+    (or, as :data:`_COUNTS` says for ``name``, None or -1)."""
+    integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+    if integer and value > 0:
+        return
+    allowed = _COUNTS[name]
+    if value is None and "None" in allowed or integer and value == -1 and "-1" in allowed:
+        return
+    raise ValueError(f"{stage}: {spelled}={value!r}; expected a positive int{allowed}")
+
+
+def check_target(
+    final: Any,
+    X: Any,
+    y: Any,
+    stage: str = "Chain fit (target y, before any step is fitted)",
+    input_name: str = "y",
+) -> None:
     """Check a chain's target ``y`` before any step is fitted: numbers for a regressor
     (any labels for a classifier), one per row of ``X``; nothing to check for a
     ``"passthrough"`` final step or without ``y``.
 
+    ``stage`` and ``input_name`` name the rows in the error (``y_val`` for
+    validation rows).
+
     Raises
     ------
     ValueError
-        Naming ``Chain fit (target y, before any step is fitted)`` and what is wrong.
+        Naming ``stage`` (by default ``Chain fit (target y, before any step is
+        fitted)``) and what is wrong.
     """
     if final == "passthrough" or y is None:
         return
     try:
         numeric = None if is_classifier(final) else "numeric"
-        y = check_array(y, ensure_2d=False, dtype=numeric, input_name="y")
+        y = check_array(y, ensure_2d=False, dtype=numeric, input_name=input_name)
         if hasattr(X, "shape") and len(y) != X.shape[0]:
             raise ValueError(
                 f"Found input variables with inconsistent numbers of samples:"
                 f" [{X.shape[0]}, {len(y)}]"
             )
     except ValueError as exc:
-        raise ValueError(f"Chain fit (target y, before any step is fitted): {exc}") from exc
+        raise ValueError(f"{stage}: {exc}") from exc

@@ -271,7 +271,13 @@ class Chain(ServedChainMixin, Pipeline):
                 f" final step; got {type(self._final_estimator).__name__}"
             )
         X_val = as_pandas(X_val, stage)
-        check_target(self._final_estimator, X_val, y_val)
+        check_target(
+            self._final_estimator,
+            X_val,
+            y_val,
+            stage="Chain fit (validation rows, y_val)",
+            input_name="y_val",
+        )
         check_numeric_columns(self.steps[0][1], X_val, "Chain fit (X_val)")
         return X_val, y_val
 

@@ -284,8 +284,13 @@ validation_batch_size, build_fn
             keyword is a ``TypeError`` that says where it goes instead:
             ``validation_data`` -> ``X_val``/``y_val``; ``class_weight`` ->
             ``sample_weight`` (a regressor has no classes);
-            ``validation_split``, ``validation_freq``, ``validation_steps``,
-            ``steps_per_epoch``, ``initial_epoch`` -> constructor parameters.
+            ``validation_split``, ``initial_epoch`` (``warm_start``) and
+            ``validation_freq``, ``validation_steps``, ``steps_per_epoch`` ->
+            constructor parameters (the last three as ``fit__<name>=``, which
+            scikeras routes to ``keras.Model.fit`` with Keras' meaning; without
+            them an epoch uses every row once). The counts among these
+            arguments and the ``fit__`` ones must be positive ints (a batch size
+            may be None or -1): else a ``ValueError`` naming the parameter.
 
         Returns
         -------

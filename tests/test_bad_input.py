@@ -184,6 +184,8 @@ def test_a_missing_column_names_the_stage_and_the_column(fitted_chain, dataset_b
     [
         ("batch_size", -3),
         ("batch_size", 0),
+        ("validation_batch_size", 0),
+        ("validation_batch_size", -2),
         ("epochs", 0),
         ("epochs", -1),
         ("hidden_units", (0,)),
@@ -197,6 +199,81 @@ def test_non_positive_sizes_are_refused_before_training(dataset_b, param, value)
     with pytest.raises(ValueError, match=rf"ChainRegressor \(final network\): {param}="):
         regressor.fit(df[["age"]], y)
     assert not hasattr(regressor, "model_")
+
+
+@pytest.mark.parametrize(
+    "param, value, expected",
+    [
+        ("fit__batch_size", 0, r"a positive int, None, or -1"),
+        ("fit__validation_batch_size", 0, r"a positive int, None, or -1"),
+        ("fit__validation_batch_size", 1.5, r"a positive int, None, or -1"),
+        ("fit__steps_per_epoch", 0, r"a positive int or None"),
+        ("fit__validation_steps", -1, r"a positive int or None"),
+        ("fit__epochs", True, r"a positive int$"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["final network", "network A"])
+def test_counts_routed_to_keras_fit_are_checked_before_training(
+    dataset_a, dataset_b, kind, param, value, expected
+):
+    # scikeras routes fit__<name>= to keras.Model.fit; Keras would fall back to its
+    # default for some of these zeros without a word.
+    if kind == "final network":
+        (df, y), estimator = dataset_b, ChainRegressor(epochs=1, **{param: value})
+        rows, stage = df[["age"]], r"ChainRegressor \(final network\) fit"
+    else:
+        (rows, y), estimator = (
+            dataset_a,
+            KerasTransformer(build_network_a, loss="mse", epochs=1, **{param: value}),
+        )
+        stage = r"KerasTransformer \(network A\) fit"
+    with pytest.raises(ValueError, match=rf"{stage}: {param}={value!r}; expected {expected}"):
+        estimator.fit(rows, y)
+    assert not hasattr(estimator, "model_")
+
+
+def test_routed_counts_that_keras_takes_still_work(dataset_b):
+    df, y = dataset_b
+    steps = []
+
+    class Steps(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            steps.append(batch)
+
+    ChainRegressor(epochs=2, batch_size=4, fit__steps_per_epoch=3, callbacks=[Steps()]).fit(
+        df[["age"]], y
+    )
+    assert steps == [0, 1, 2, 0, 1, 2]  # Keras' meaning of steps_per_epoch
+    steps.clear()
+    ChainRegressor(epochs=2, batch_size=4, fit__batch_size=-1, callbacks=[Steps()]).fit(
+        df[["age"]], y
+    )
+    assert steps == [0, 0]  # all rows in one batch
+
+
+def test_rows_without_column_names_are_refused_by_block(fitted_chain, dataset_b, unchanged):
+    df, y = dataset_b
+    for method in ("predict", "score", "fit"):
+        args = (df.to_numpy(),) if method == "predict" else (df.to_numpy(), y)
+        with pytest.raises(
+            ValueError,
+            match=rf"Chain {'predict' if method == 'score' else method} \(features step,"
+            r" '\w+' block\): got a numpy.ndarray without column names; this block"
+            r" reads the columns \['a0', .*\]( \.\.\.)? by name: pass a DataFrame",
+        ):
+            getattr(fitted_chain, method)(*args)
+
+
+@pytest.mark.parametrize("empty", ["both", "X_val", "y_val"])
+def test_empty_validation_rows_are_named_as_validation_rows(dataset_b, fitted_pre, empty):
+    df, y = dataset_b
+    chain = make_chain(fitted_pre, representation_columns=A_COLUMNS, numeric_columns=["age"])
+    X_val = df.iloc[:0] if empty in ("both", "X_val") else df.iloc[:5]
+    y_val = y[:0] if empty in ("both", "y_val") else y[:5]
+    with pytest.raises(ValueError, match=r"Chain fit \(validation rows, y_val\): ") as error:
+        chain.fit(df, y, X_val=X_val, y_val=y_val)
+    assert "target y" not in str(error.value)
+    assert not hasattr(chain, "n_features_in_")
 
 
 @pytest.mark.parametrize("param, value", [("batch_size", -3), ("epochs", 0)])

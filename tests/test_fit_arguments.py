@@ -227,8 +227,8 @@ REFUSED = [
     ("validation_data", "X_val= and y_val="),
     ("validation_split", "constructor parameter validation_split="),
     ("validation_freq", "constructor parameter fit__validation_freq="),
-    ("validation_steps", "constructor parameter validation_batch_size="),
-    ("steps_per_epoch", "batch_size="),
+    ("validation_steps", "constructor parameter fit__validation_steps="),
+    ("steps_per_epoch", "constructor parameter fit__steps_per_epoch="),
     ("initial_epoch", "constructor parameter warm_start=True"),
 ]
 

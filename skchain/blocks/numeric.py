@@ -108,13 +108,24 @@ class NumericBlock(NetworkAInputsBlock):
 
 def check_numeric_columns(features: Any, X: Any, stage: str) -> None:
     """Name the block and the column when a column is missing, or a numeric one holds
-    text, infinity, or missing values without an imputer."""
-    if not hasattr(X, "dtypes") or not isinstance(features, ColumnTransformer):
+    text, infinity, or missing values without an imputer; name the block when rows
+    without column names (an array) meet a block that reads columns by name."""
+    if not isinstance(features, ColumnTransformer):
         return
     for name, transformer, columns in features.transformers:
         if isinstance(columns, EncodingColumns):
             columns = [*columns.columns, *columns.auto_columns]
         if not isinstance(columns, list):
+            continue
+        if not hasattr(X, "dtypes"):
+            if any(isinstance(column, str) for column in columns):
+                raise ValueError(
+                    f"{stage} (features step, {name!r} block): got a"
+                    f" {type(X).__module__.split('.')[0]}.{type(X).__name__} without column"
+                    f" names; this block reads the columns {columns[:5]}"
+                    f"{' ...' if len(columns) > 5 else ''} by name: pass a DataFrame"
+                    " with those columns"
+                )
             continue
         missing = [c for c in columns if c not in X.columns]
         if missing:
