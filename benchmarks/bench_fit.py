@@ -182,9 +182,13 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rows", type=int, default=None, help="rows of dataset B (20,000)")
     parser.add_argument("--epochs", type=int, default=5, help="epochs of the final network")
-    parser.add_argument("--repeats", type=int, default=9, help="timed fits per path")
+    parser.add_argument("--repeats", type=int, default=9, help="timed fits per path (>= 1)")
     parser.add_argument("--quick", action="store_true", help="5,000 rows unless --rows is given")
     args = parser.parse_args(argv)
+    for name in ("rows", "epochs", "repeats"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            parser.error(f"--{name} {value}: expected a positive int")
     if args.rows is None:
         args.rows = 5_000 if args.quick else 20_000
     return args
@@ -227,6 +231,8 @@ def main(argv=None):
         f"per round: median {np.median(round_ratios):.2f}x,"
         f" from {round_ratios.min():.2f}x to {round_ratios.max():.2f}x"
     )
+    if args.repeats < 9:
+        print(f"(best of {args.repeats}: the target is judged on the best of 9 rounds)")
     report_target(TARGETS, FIT_TARGET, ratio)
     print(environment())
 

@@ -18,9 +18,13 @@ has it) and leaves out the scripts whose ``quick`` arguments are ``None``: the
 accuracy, adaptation, drift, categorical, classifier, fine-tuning and cluster
 benchmarks, which take from several minutes to an hour and keep their own
 dated sections in the README. ``--only`` runs the named scripts
-(``bench_predict.py``, ``bench_predict`` or ``predict``), quick or not.
-``--dry-run`` prints the commands and stops; ``--no-write`` prints the
+(``bench_predict.py``, ``bench_predict`` or ``predict``), quick or not, and
+prints the section without writing it: the README's section is one whole
+run. ``--dry-run`` prints the commands and stops; ``--no-write`` prints the
 section instead of writing the README.
+
+The exit status is 1 when a script failed or a printed target is not met
+(the section is written all the same), else 0.
 
 Imports nothing heavy (no TensorFlow): the versions are read from the
 installed packages' metadata, and ``tests/test_benchmark_targets.py`` imports
@@ -240,7 +244,10 @@ def parse_args(argv=None):
     parser.add_argument("--dry-run", action="store_true", help="print the commands and stop")
     parser.add_argument("--no-write", action="store_true", help="print the section, keep README")
     parser.add_argument("--timeout", type=float, default=None, help="seconds per script")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.timeout is not None and not args.timeout > 0:
+        parser.error(f"--timeout {args.timeout:g}: expected a positive number of seconds")
+    return args
 
 
 def main(argv=None):
@@ -270,12 +277,33 @@ def main(argv=None):
         results.append(result)
     total = time.perf_counter() - start
     section = render(results, env, invocation, total, left_out)
-    if args.no_write:
+    if args.no_write or args.only:
         print(section)
+        if args.only and not args.no_write:
+            print(
+                f"[run_all] --only: {README.relative_to(ROOT)} not written (its section holds"
+                " one whole run; rerun without --only to write it)",
+                file=sys.stderr,
+            )
     else:
         README.write_text(replace_section(README.read_text(encoding="utf-8"), section), "utf-8")
         print(f"[run_all] wrote {README.relative_to(ROOT)} ({total:.0f} s)", file=sys.stderr)
-    return 1 if any(result["returncode"] != 0 for result in results) else 0
+    return exit_status(results)
+
+
+def exit_status(results):
+    """1 when a script failed or printed a target that is not met, else 0 (and says which)."""
+    failed = [result["script"] for result in results if result["returncode"] != 0]
+    missed = [
+        f"{result['script']}: {found['name']}"
+        for result in results
+        for found in parse(result["stdout"])
+        if found["verdict"] != "met"
+    ]
+    for what, items in (("failed", failed), ("target NOT met", missed)):
+        for item in items:
+            print(f"[run_all] {what}: {item}", file=sys.stderr)
+    return 1 if failed or missed else 0
 
 
 if __name__ == "__main__":

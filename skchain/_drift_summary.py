@@ -114,7 +114,9 @@ def placements_by_feature(grid: Mapping[str, np.ndarray], columns: ArrayLike) ->
     d = columns.shape[0]
     position = columns * grid["inverse_width"].astype(np.float32)[:, None]
     position += (1.0 - grid["low"] * grid["inverse_width"]).astype(np.float32)[:, None]
-    np.clip(position, 0.0, GRID + 1.0, out=position)
+    # np.clip's result without its Python-level checks (a one-row batch pays them per call).
+    np.maximum(position, 0.0, out=position)
+    np.minimum(position, GRID + 1.0, out=position)
     whole = np.floor(position)
     position -= whole  # exact: a float32 less its integer part
     # Each feature's table starts GRID + 2 cells after the previous one's.
@@ -152,7 +154,10 @@ def row_scores(
     """
     if u is None:
         u = placements(grid, X)
-    z = special.ndtri(np.clip(u.astype(np.float64), *_U_CLIP))
+    clipped = u.astype(np.float64)  # as np.clip, without its per-call checks
+    np.maximum(clipped, _U_CLIP[0], out=clipped)
+    np.minimum(clipped, _U_CLIP[1], out=clipped)
+    z = special.ndtri(clipped)
     z *= z
     return _mean(z, axis=1)
 

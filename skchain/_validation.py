@@ -323,6 +323,7 @@ _COUNTS = {
     "validation_batch_size": ", None, or -1 (all rows in one batch)",
     "steps_per_epoch": " or None",
     "validation_steps": " or None",
+    "validation_freq": "",
 }
 
 

@@ -153,12 +153,15 @@ def judge_batch(
     p_spread = 2 * special.ndtr(-np.abs(z_spread))
 
     # Features that are mostly one value: Fisher's exact test on its count.
-    dominant = summary.dominant_share >= DOMINANT
-    p_dominant = np.ones(d)
-    dominant_margin = np.ones(d)
-    count_share = np.full(d, np.nan)
-    if dominant.any():
-        idx = np.flatnonzero(dominant)
+    idx = np.flatnonzero(summary.dominant_share >= DOMINANT)
+    # Without such features this test's adjusted p-values are d / (share *
+    # weight) >= 1, never a verdict's smallest (capped at 1): not built then.
+    dominant_test = bool(idx.size) or not verdict
+    if dominant_test:
+        p_dominant = np.ones(d)
+        dominant_margin = np.ones(d)
+        count_share = np.full(d, np.nan)
+    if idx.size:
         value = summary.dominant_value[idx].astype(np.float32)
         hits = (columns[idx] == value[:, None]).sum(axis=1)
         count_share[idx] = hits / m_s
@@ -179,17 +182,18 @@ def judge_batch(
 
     unit = share / d
     margin = APPROXIMATION_MARGIN
+    # In the report's order: location, spread, dominant value, extreme value.
     adjusted = [
         p_location * margin / (unit * weights["location"]),
         p_spread * margin / (unit * weights["spread"]),
-        p_dominant * dominant_margin / (unit * weights["location"]),
+        *([p_dominant * dominant_margin / (unit * weights["location"])] if dominant_test else []),
         p_extreme / (unit * weights["extreme"]),
     ]
     rows_u = np.ascontiguousarray(u.T) if small else None  # small: the sample is X
     row_test = _row_test(summary, X, rows_u, m, small, share, weights)
     all_test = _all_features_test(summary, u, factor, share, weights)
     if verdict:
-        smallest = min(min(float(a.min()) for a in adjusted), all_test[2])
+        smallest = min(float(np.concatenate(adjusted).min()), all_test[2])
         return min(1.0, smallest, row_test[2] if row_test else 1.0)
     candidates = np.stack(adjusted)
     names = np.array(["location", "spread", "dominant value", "extreme value"])

@@ -210,6 +210,7 @@ def test_non_positive_sizes_are_refused_before_training(dataset_b, param, value)
         ("fit__steps_per_epoch", 0, r"a positive int or None"),
         ("fit__validation_steps", -1, r"a positive int or None"),
         ("fit__epochs", True, r"a positive int$"),
+        ("fit__validation_freq", 0, r"a positive int$"),
     ],
 )
 @pytest.mark.parametrize("kind", ["final network", "network A"])

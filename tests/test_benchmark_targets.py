@@ -99,6 +99,67 @@ def test_scripts_with_targets_print_them_through_the_helper():
         text = path.read_text(encoding="utf-8")
         # a bound written in a printed string instead of read from TARGETS
         assert not re.search(r"\(target [<>]=? ?\d", text), f"{path.name}: hard-coded target"
+        for node in ast.walk(ast.parse(text)):
+            # report() takes any bound; report_target() only the script's TARGETS
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "report":
+                raise AssertionError(f"{path.name}:{node.lineno}: report(); use report_target")
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "report_target":
+                first = node.args[0] if node.args else None
+                assert isinstance(first, ast.Name) and first.id == "TARGETS", (
+                    f"{path.name}:{node.lineno}: report_target reads the script's TARGETS"
+                )
+            # a target line printed by hand ("target: name: ... (target >= ...)")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert targets.PREFIX not in node.value, (
+                    f"{path.name}:{node.lineno}: a target line written by hand"
+                )
+
+
+def generated_run():
+    """The README's generated section: ``(scripts run, {script: printed target lines},
+    {(script, name): "op bound"} of its table)``."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(run_all.BEGIN) : text.index(run_all.END)]
+    printed: dict[str, list[dict]] = {}
+    script = None
+    for raw in section.splitlines():
+        command = re.match(r"^\$ python benchmarks/(bench_\w+\.py)", raw)
+        if command:
+            script = command[1]
+            printed.setdefault(script, [])
+        elif script is not None:
+            printed[script] += targets.parse(raw)
+    table = {}
+    for raw in section.split("### Targets", 1)[1].split("### Output", 1)[0].splitlines():
+        cells = [cell.strip() for cell in raw.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].startswith("`bench_"):
+            table[(cells[0].strip("`"), cells[1])] = cells[3]
+    return printed, table
+
+
+def test_the_printed_targets_of_the_last_generated_run_are_the_readmes():
+    """What the scripts printed in the run that wrote "Latest results" (not only their
+    TARGETS literals): every target of every script that ran, with the README's bound,
+    and a verdict that follows from the printed number."""
+    printed, table = generated_run()
+    stated = readme_targets()
+    assert printed, "no script output in the README's generated section"
+    for script, lines in printed.items():
+        names = {line["name"] for line in lines}
+        expected = {name for (where, name) in stated if where == script}
+        assert expected <= names, f"{script}: stated targets not printed: {expected - names}"
+        for line in lines:
+            key = (script, line["name"])
+            assert key in stated, f"{script} printed a target the README does not state: {key}"
+            assert f"{line['op']} {line['bound']}" == stated[key], (key, line, stated[key])
+            number = float(re.match(r"[-+]?[\d.]+", line["measured"])[0])
+            bound = float(re.match(r"[-+]?[\d.]+", line["bound"])[0])
+            # The printed number is rounded; a verdict at the rounding edge is not checked.
+            if abs(number - bound) > 0.01 * max(1.0, abs(bound)):
+                assert (line["verdict"] == "met") == targets.met(number, line["op"], bound), line
+    for (script, name), bound in table.items():
+        note_free = next((k for k in stated if k[0] == script and name.startswith(k[1])), None)
+        assert note_free is not None and stated[note_free] == bound, (script, name, bound)
 
 
 def test_every_script_with_targets_is_run_by_run_all():
@@ -216,3 +277,29 @@ def test_run_all_and_the_helper_import_no_tensorflow():
         " assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_exit_status_says_whether_every_target_was_met(capsys):
+    assert run_all.exit_status(fake_results()) == 1
+    err = capsys.readouterr().err
+    assert "failed: bench_search.py" in err
+    assert "target NOT met: bench_fit.py: chain.fit time / hand-written Keras'" in err
+    met = dict(fake_results()[0], stdout=targets.line("copies", 1, "<=", 1, ""))
+    assert run_all.exit_status([met]) == 0
+
+
+@pytest.mark.parametrize("extra, written", [([], True), (["--only", "fit"], False)])
+def test_only_never_writes_a_partial_section(tmp_path, monkeypatch, extra, written):
+    copy = tmp_path / "README.md"
+    copy.write_text(README.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.setattr(run_all, "README", copy)
+    monkeypatch.setattr(run_all, "ROOT", tmp_path)
+    monkeypatch.setattr(run_all, "environment", lambda: FAKE_ENV)
+    monkeypatch.setattr(
+        run_all,
+        "run_one",
+        lambda script, args, timeout=None: dict(fake_results()[0], script=script),
+    )
+    before = copy.read_text(encoding="utf-8")
+    assert run_all.main(["--quick", *extra]) == 1  # the fake bench_fit misses its target
+    assert (copy.read_text(encoding="utf-8") != before) == written
