@@ -47,10 +47,15 @@ Measurements: the median latency of predicting one row (a one-row DataFrame,
 warm-up calls, a different row each call, and rows per second on ``--rows``
 rows, best of ``--repeats`` calls after one warm-up call. The paths take
 turns: every row, and every large batch, goes through each path in turn
-(starting from a different path each time) before the next one, so that a
-change in the machine's speed while the benchmark runs (a shared virtual
-machine drifts by tens of percent within a minute), or what one path leaves
-behind (memory, threads), reaches every path alike. Each large-batch call
+before the next one, so that a change in the machine's speed while the
+benchmark runs (a shared virtual machine drifts by tens of percent within a
+minute) reaches every path alike; the order changes from round to round as
+the rows of a Williams design, so that what one path leaves behind (cold
+caches after the naive pipeline's 150 ms of Python, memory, threads) reaches
+every path equally often. (Until 2026-12-01 the order was rotated, which keeps
+each path after the same neighbour: ``chain.predict`` ran right after the
+naive pipeline in three rounds of four, the fused graph always after the
+direct calls.) Each large-batch call
 gets a new DataFrame: ``chain.predict`` caches network A's output by the
 content of its input rows, so repeating one DataFrame would time a cache
 hit. The largest absolute difference of each path's predictions from
@@ -75,6 +80,7 @@ import scikeras  # noqa: E402
 import sklearn  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from _targets import report_target  # noqa: E402
+from _timing import balanced_orders  # noqa: E402
 
 from skchain import ChainRegressor, KerasTransformer, make_chain  # noqa: E402
 
@@ -233,11 +239,12 @@ def call_args(name, df, fused_inputs):
 
 
 def in_turn(paths, round_):
-    """The paths' ``(name, function)`` pairs, the first one moved to the end ``round_``
-    times: no path always runs right after the same other one."""
+    """The paths' ``(name, function)`` pairs in round ``round_``'s order: the rows of a
+    Williams design in turn, so that every path runs right after every other one equally
+    often (``_timing.balanced_orders``)."""
     items = list(paths.items())
-    shift = round_ % len(items)
-    return items[shift:] + items[:shift]
+    orders = balanced_orders(len(items))
+    return [items[k] for k in orders[round_ % len(orders)]]
 
 
 def median_latencies(paths, args_lists):

@@ -303,3 +303,14 @@ def test_only_never_writes_a_partial_section(tmp_path, monkeypatch, extra, writt
     before = copy.read_text(encoding="utf-8")
     assert run_all.main(["--quick", *extra]) == 1  # the fake bench_fit misses its target
     assert (copy.read_text(encoding="utf-8") != before) == written
+
+
+@pytest.mark.parametrize("n", range(1, 8))
+def test_balanced_orders_put_every_path_after_every_other_equally_often(n):
+    timing = load("_timing")
+    rows = timing.balanced_orders(n)
+    assert all(sorted(row) == list(range(n)) for row in rows)
+    after = [(row[i], row[i + 1]) for row in rows for i in range(n - 1)]
+    assert len(set(after)) == n * (n - 1) and len(after) == len(set(after)) * (1 + n % 2)
+    at = [(item, i) for row in rows for i, item in enumerate(row)]
+    assert len(set(at)) == n * n and len(at) == len(set(at)) * (1 + n % 2)

@@ -1,0 +1,29 @@
+"""Orders in which benchmark paths take turns, so that none is favoured by its neighbour.
+
+Imports nothing heavy: ``tests/test_benchmark_targets.py`` tests it without TensorFlow.
+"""
+
+
+def balanced_orders(n):
+    """The rows of a Williams design for ``n`` paths: lists of ``0 .. n - 1``.
+
+    Over the rows, every path comes right after every other path equally often
+    (once each for an even ``n``, with ``n`` rows; twice for an odd one, with
+    ``2 n`` rows, the mirrored rows added) and in every position equally often.
+    Rotating one fixed order instead keeps each path after the same neighbour
+    in every round: one that leaves the caches cold (a heavy path) then slows
+    the same path every time.
+
+    E. J. Williams (1949), "Experimental designs balanced for the estimation
+    of residual effects of treatments", Australian Journal of Scientific
+    Research, Series A, 2(2), 149-168.
+    """
+    first, low, high = [0], 1, n - 1
+    while len(first) < n:
+        first.append(low if len(first) % 2 else high)
+        if len(first) % 2 == 0:
+            low += 1
+        else:
+            high -= 1
+    rows = [[(item + shift) % n for item in first] for shift in range(n)]
+    return rows + [row[::-1] for row in rows] if n % 2 else rows
