@@ -27,3 +27,23 @@ def balanced_orders(n):
             high -= 1
     rows = [[(item + shift) % n for item in first] for shift in range(n)]
     return rows + [row[::-1] for row in rows] if n % 2 else rows
+
+
+def call_sequence(n, rounds):
+    """The calls of ``rounds`` rounds of ``n`` paths, in order: ``(path, timed)`` pairs.
+
+    Round ``r`` is row ``r`` of :func:`balanced_orders` (cyclically), led by an
+    untimed call of its first path (on inputs of its own): without it, the
+    last path of one round would always precede the first of the next, and
+    the rounds' boundaries would put some paths after the same neighbour more
+    often than others. With it, over whole cycles of rows (``rounds`` a
+    multiple of ``len(balanced_orders(n))``), every timed call of a path comes
+    right after each path, itself included, equally often.
+    """
+    orders = balanced_orders(n)
+    calls = []
+    for round_ in range(rounds):
+        row = orders[round_ % len(orders)]
+        calls.append((row[0], False))
+        calls += [(path, True) for path in row]
+    return calls

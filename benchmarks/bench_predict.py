@@ -43,19 +43,26 @@ fused graph reference
     it excludes all DataFrame handling and is a floor, not a competitor.
 
 Measurements: the median latency of predicting one row (a one-row DataFrame,
-``df.iloc[[i]]``; for the fused graph, one-row arrays) over 50 calls after 3
+``df.iloc[[i]]``; for the fused graph, one-row arrays) over 52 calls after 3
 warm-up calls, a different row each call, and rows per second on ``--rows``
 rows, best of ``--repeats`` calls after one warm-up call. The paths take
 turns: every row, and every large batch, goes through each path in turn
 before the next one, so that a change in the machine's speed while the
 benchmark runs (a shared virtual machine drifts by tens of percent within a
-minute) reaches every path alike; the order changes from round to round as
-the rows of a Williams design, so that what one path leaves behind (cold
-caches after the naive pipeline's 150 ms of Python, memory, threads) reaches
-every path equally often. (Until 2026-12-01 the order was rotated, which keeps
-each path after the same neighbour: ``chain.predict`` ran right after the
-naive pipeline in three rounds of four, the fused graph always after the
-direct calls.) Each large-batch call
+minute) reaches every path alike. What one path leaves behind (cold caches
+after the naive pipeline's 150 ms of Python, memory, threads) must reach
+every path alike too, so for the latencies the order of each round is a row
+of a Williams design, and each round starts with an untimed call of its
+first path on a row of its own (``_timing.call_sequence``): over the 13
+whole cycles of 4 rounds, every timed call comes right after each path,
+itself included, equally often. (Until 2026-12-01 the order was rotated,
+which keeps each path after the same neighbour: ``chain.predict`` ran right
+after the naive pipeline in 38 of 50 calls, the fused graph after the direct
+calls in 37 of 49; rows of the design without the leading call put the
+fused graph after the naive pipeline in half its calls, the chain in a
+quarter.) The large batches take turns in the rows of the design without a
+leading call (a best-of-``--repeats`` measurement, less sensitive to its
+neighbour than a median of one-row calls). Each large-batch call
 gets a new DataFrame: ``chain.predict`` caches network A's output by the
 content of its input rows, so repeating one DataFrame would time a cache
 hit. The largest absolute difference of each path's predictions from
@@ -80,7 +87,7 @@ import scikeras  # noqa: E402
 import sklearn  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from _targets import report_target  # noqa: E402
-from _timing import balanced_orders  # noqa: E402
+from _timing import balanced_orders, call_sequence  # noqa: E402
 
 from skchain import ChainRegressor, KerasTransformer, make_chain  # noqa: E402
 
@@ -96,7 +103,7 @@ N_A_FEATURES = 100
 N_NUMERIC = 32
 FIT_ROWS = 2_000
 LATENCY_WARMUP = 3
-LATENCY_CALLS = 50
+LATENCY_CALLS = 52  # 13 whole cycles of the 4 paths' orders (_timing.call_sequence)
 A_COLS = [f"a{i}" for i in range(N_A_FEATURES)]
 N_COLS = [f"n{i}" for i in range(N_NUMERIC)]
 NAIVE, CHAIN, DIRECT, FUSED = (
@@ -247,19 +254,30 @@ def in_turn(paths, round_):
     return [items[k] for k in orders[round_ % len(orders)]]
 
 
-def median_latencies(paths, args_lists):
-    """Median seconds of each path over its ``args_lists[name]``, after warm-up calls;
-    the paths take turns, call by call."""
+def median_latencies(paths, warmup, timed, leading):
+    """Median seconds of each path's ``timed`` calls, after its ``warmup`` calls.
+
+    ``warmup``, ``timed``, ``leading``: ``{name: [args, ...]}``. The paths take
+    turns in the rounds of ``_timing.call_sequence``: round ``r`` times one
+    call of each path on ``timed[name][r]``, led by an untimed call of its
+    first path on ``leading[name][r]``, so that every timed call comes right
+    after each path equally often.
+    """
     for name, fn in paths.items():
-        for args in args_lists[name][:LATENCY_WARMUP]:
+        for args in warmup[name]:
             fn(*args)
+    names = list(paths)
     times = {name: [] for name in paths}
-    for i in range(LATENCY_WARMUP, len(next(iter(args_lists.values())))):
-        for name, fn in in_turn(paths, i):
-            args = args_lists[name][i]
-            start = time.perf_counter()
-            fn(*args)
-            times[name].append(time.perf_counter() - start)
+    round_ = -1
+    for path, is_timed in call_sequence(len(names), len(timed[names[0]])):
+        name = names[path]
+        if not is_timed:
+            round_ += 1
+            paths[name](*leading[name][round_])
+            continue
+        start = time.perf_counter()
+        paths[name](*timed[name][round_])
+        times[name].append(time.perf_counter() - start)
     return {name: statistics.median(t) for name, t in times.items()}
 
 
@@ -322,11 +340,19 @@ def main(argv=None):
     pre, chain = fit_chain(rng)
     paths, fused_inputs = make_paths(pre, chain)
     frames = [make_dataset_b(rng, args.rows)[0] for _ in range(args.repeats + 1)]
-    single_rows = [frames[0].iloc[[i]] for i in range(LATENCY_WARMUP + LATENCY_CALLS)]
-
+    # Every call gets a row of its own (chain.predict caches network A's output by content).
+    rows = iter(frames[0].iloc[[i]] for i in range(LATENCY_WARMUP + 2 * LATENCY_CALLS))
+    counts = {"warmup": LATENCY_WARMUP, "timed": LATENCY_CALLS, "leading": LATENCY_CALLS}
+    single_rows = {part: [next(rows) for _ in range(count)] for part, count in counts.items()}
     latency = median_latencies(
         paths,
-        {name: [call_args(name, row, fused_inputs) for row in single_rows] for name in paths},
+        *(
+            {
+                name: [call_args(name, row, fused_inputs) for row in single_rows[part]]
+                for name in paths
+            }
+            for part in ("warmup", "timed", "leading")
+        ),
     )
     rps, predictions = best_throughputs(
         paths, frames, lambda name, frame: call_args(name, frame, fused_inputs)
