@@ -37,7 +37,9 @@ def format_value(value, unit):
         return f"{value:.3f}x" if abs(value) < 0.1 else f"{value:.2f}x"
     if unit == "+x":
         return f"{value:+.2f}x"
-    return f"{value:.4g}{unit or ''}"
+    # four significant digits, never in exponent form (1.235e+04 would not parse back)
+    text = f"{value:.4g}" if abs(value) < 1e4 else f"{value:.0f}"
+    return f"{text}{unit or ''}"
 
 
 def format_bound(bound, unit):

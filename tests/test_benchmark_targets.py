@@ -199,6 +199,8 @@ def test_target_line_format_round_trips():
     assert parsed[1]["note"] == "(note)"
     assert targets.line("copies", 1, "<=", 1, "").endswith("1 (target <= 1): met")
     assert "300ms" in targets.line("first prediction", 250.0, "<=", 300, "ms")
+    slow = targets.line("first prediction", 12345.6, "<=", 300, "ms")
+    assert slow.endswith(": 12346ms (target <= 300ms): NOT met")
 
 
 FAKE_ENV = {
