@@ -271,11 +271,9 @@ def median_latencies(paths, warmup, timed, leading):
     if rounds % cycle:  # the balance holds over whole cycles of the design only
         raise ValueError(f"{rounds} timed calls per path; expected a multiple of {cycle}")
     times = {name: [] for name in paths}
-    round_ = -1
-    for path, is_timed in call_sequence(len(names), rounds):
-        name = names[path]
+    for i, (path, is_timed) in enumerate(call_sequence(len(names), rounds)):
+        name, round_ = names[path], i // (len(names) + 1)  # n + 1 calls a round
         if not is_timed:
-            round_ += 1
             paths[name](*leading[name][round_])
             continue
         start = time.perf_counter()
@@ -348,18 +346,21 @@ def main(argv=None):
     paths, fused_inputs = make_paths(pre, chain)
     frames = [make_dataset_b(rng, args.rows)[0] for _ in range(args.repeats + 1)]
     # Every call gets a row of its own (chain.predict caches network A's output by content).
-    rows = iter(frames[0].iloc[[i]] for i in range(LATENCY_WARMUP + 2 * LATENCY_CALLS))
-    counts = {"warmup": LATENCY_WARMUP, "timed": LATENCY_CALLS, "leading": LATENCY_CALLS}
-    single_rows = {part: [next(rows) for _ in range(count)] for part, count in counts.items()}
+    rows = [frames[0].iloc[[i]] for i in range(LATENCY_WARMUP + 2 * LATENCY_CALLS)]
+    timed_end = LATENCY_WARMUP + LATENCY_CALLS
+    parts = {
+        "warmup": rows[:LATENCY_WARMUP],
+        "timed": rows[LATENCY_WARMUP:timed_end],
+        "leading": rows[timed_end:],
+    }
     latency = median_latencies(
         paths,
-        *(
-            {
-                name: [call_args(name, row, fused_inputs) for row in single_rows[part]]
-                for name in paths
+        **{
+            part: {
+                name: [call_args(name, row, fused_inputs) for row in part_rows] for name in paths
             }
-            for part in ("warmup", "timed", "leading")
-        ),
+            for part, part_rows in parts.items()
+        },
     )
     rps, predictions = best_throughputs(
         paths, frames, lambda name, frame: call_args(name, frame, fused_inputs)

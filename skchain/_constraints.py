@@ -56,6 +56,8 @@ class _PositiveIntsByName(Options):
 
 
 _POSITIVE = Interval(Integral, 1, None, closed="left")
+#: A batch size: a positive int, -1 (all rows in one batch) or None (Keras' default).
+_BATCH_SIZE = [_IntNotBool(Integral, 1, None, closed="left"), Options(Integral, {-1}), None]
 
 #: The checked parameters of ChainRegressor and ChainClassifier.
 FINAL_NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
@@ -65,12 +67,8 @@ FINAL_NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
     "token_embedding_dim": [_POSITIVE],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "epochs": [_IntNotBool(Integral, 1, None, closed="left")],
-    "batch_size": [_IntNotBool(Integral, 1, None, closed="left"), Options(Integral, {-1}), None],
-    "validation_batch_size": [
-        _IntNotBool(Integral, 1, None, closed="left"),
-        Options(Integral, {-1}),
-        None,
-    ],
+    "batch_size": _BATCH_SIZE,
+    "validation_batch_size": _BATCH_SIZE,
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [_IntNotBool(Integral, 1, None, closed="left")],

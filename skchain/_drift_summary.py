@@ -114,9 +114,7 @@ def placements_by_feature(grid: Mapping[str, np.ndarray], columns: ArrayLike) ->
     d = columns.shape[0]
     position = columns * grid["inverse_width"].astype(np.float32)[:, None]
     position += (1.0 - grid["low"] * grid["inverse_width"]).astype(np.float32)[:, None]
-    # np.clip's result without its Python-level checks (a one-row batch pays them per call).
-    np.maximum(position, 0.0, out=position)
-    np.minimum(position, GRID + 1.0, out=position)
+    _clip_in_place(position, 0.0, GRID + 1.0)
     whole = np.floor(position)
     position -= whole  # exact: a float32 less its integer part
     # Each feature's table starts GRID + 2 cells after the previous one's.
@@ -138,6 +136,14 @@ def placements_by_feature(grid: Mapping[str, np.ndarray], columns: ArrayLike) ->
 _U_CLIP = (float(special.ndtr(-Z_CLIP)), float(special.ndtr(Z_CLIP)))
 
 
+def _clip_in_place(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``np.clip(values, low, high, out=values)``, the same bits, without np.clip's
+    Python-level checks (the drift check of a one-row batch pays them on every call)."""
+    np.maximum(values, low, out=values)
+    np.minimum(values, high, out=values)
+    return values
+
+
 def _mean(values: np.ndarray, axis: int) -> np.ndarray:
     """``values.mean(axis, dtype=np.float64)``, bit for bit (the same sum, divided by
     the count), without ``numpy.mean``'s overhead (tens of microseconds a call, which
@@ -154,10 +160,7 @@ def row_scores(
     """
     if u is None:
         u = placements(grid, X)
-    clipped = u.astype(np.float64)  # as np.clip, without its per-call checks
-    np.maximum(clipped, _U_CLIP[0], out=clipped)
-    np.minimum(clipped, _U_CLIP[1], out=clipped)
-    z = special.ndtri(clipped)
+    z = special.ndtri(_clip_in_place(u.astype(np.float64), *_U_CLIP))
     z *= z
     return _mean(z, axis=1)
 

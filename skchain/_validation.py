@@ -316,15 +316,16 @@ def check_fit_arguments(
     return checked
 
 
-#: Counts of ``keras.Model.fit``: what each may be besides a positive int.
-_COUNTS = {
-    "epochs": "",
-    "batch_size": ", None, or -1 (all rows in one batch)",
-    "validation_batch_size": ", None, or -1 (all rows in one batch)",
-    "steps_per_epoch": " or None",
-    "validation_steps": " or None",
-    "validation_freq": "",
+#: Counts of ``keras.Model.fit``, and what each may be besides a positive int.
+_COUNTS: dict[str, tuple[Any, ...]] = {
+    "epochs": (),
+    "batch_size": (None, -1),
+    "validation_batch_size": (None, -1),
+    "steps_per_epoch": (None,),
+    "validation_steps": (None,),
+    "validation_freq": (),
 }
+_ALSO = {(): "", (None,): " or None", (None, -1): ", None, or -1 (all rows in one batch)"}
 
 
 def routed_fit_params(estimator: Any) -> dict[str, Any]:
@@ -336,14 +337,14 @@ def routed_fit_params(estimator: Any) -> dict[str, Any]:
 
 def _check_count(stage: str, spelled: str, value: Any, name: str) -> None:
     """A ``ValueError`` naming ``spelled=value`` unless ``value`` is a positive int
-    (or, as :data:`_COUNTS` says for ``name``, None or -1)."""
+    (or one of the other values :data:`_COUNTS` allows for ``name``: None, -1)."""
     integer = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if integer and value > 0:
         return
-    allowed = _COUNTS[name]
-    if value is None and "None" in allowed or integer and value == -1 and "-1" in allowed:
+    also = _COUNTS[name]
+    if value is None and None in also or integer and value == -1 and -1 in also:
         return
-    raise ValueError(f"{stage}: {spelled}={value!r}; expected a positive int{allowed}")
+    raise ValueError(f"{stage}: {spelled}={value!r}; expected a positive int{_ALSO[also]}")
 
 
 def check_target(
