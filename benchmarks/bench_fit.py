@@ -19,7 +19,7 @@ and network A are imported from it):
 * dataset B: a DataFrame ``a0..a99`` (A-like float32) and ``n0..n31``
   (numeric float32) with a continuous target.
 
-The two paths, each starting from the DataFrame and doing the same work:
+The paths, each starting from the DataFrame and doing the same work:
 
 chain.fit
     ``skchain.make_chain(pre, representation_columns=a0..a99,
@@ -44,6 +44,14 @@ hand-written Keras
     ``model.fit([representation, numeric], y, epochs=E, batch_size=256,
     verbose=0, shuffle=True)``.
 
+hand-written Keras, optimizer built first (printed beside, no target)
+    The same script with one line more before ``model.fit``:
+    ``model.optimizer.build(model.trainable_variables)``, as skchain does
+    before every fit (``skchain._optimizer_build``): Keras' TensorFlow trainer
+    otherwise creates the optimizer's variables while it traces the first
+    training step, the larger part of that step on this network. It shows how
+    much of the chain's lead is that one line, which a script can write too.
+
 Both paths train the same number of steps on the same rows; they do not
 visit them in the same order after the first epoch: the script's Keras makes
 a new iterator of its pipeline every epoch (two, in fact: one it throws away),
@@ -53,8 +61,10 @@ reshuffled every epoch (``skchain._input_pipeline``).
 
 Measurements: one warm-up fit of each path first (the first fit in a process
 pays TensorFlow's one-time start-up costs), then ``--repeats`` rounds, each
-timing one fit of each path, in turn (which path goes first alternates from
-round to round), on a new dataset B of ``--rows`` rows;
+timing one fit of each path, in turn (the rounds' orders are the rows of a
+Williams design, ``_timing.balanced_orders``, taken in turn: every path
+follows each other one, and takes each place, about equally often), on a new
+dataset B of ``--rows`` rows;
 the best time of each path is kept (9 rounds: on the 2-core machine one
 round's chain/script ratio ranged from 0.90 to 1.34, the best of 5 from 0.92x
 to 1.17x from one run to the next; the median of the rounds' ratios is printed
@@ -87,6 +97,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from _targets import report_target  # noqa: E402
+from _timing import balanced_orders  # noqa: E402
 from bench_predict import (  # noqa: E402
     A_COLS,
     N_COLS,
@@ -101,6 +112,7 @@ from skchain import ChainRegressor, make_chain  # noqa: E402
 BATCH_SIZE = 256
 DROPOUT = 0.2  # ChainRegressor's default, which the chain below keeps
 CHAIN, SCRIPT = "chain.fit", "hand-written Keras"
+SCRIPT_BUILT = "Keras, built optimizer"  # the script, its optimizer built before fit
 FIT_TARGET = "chain.fit time / hand-written Keras'"
 TARGETS = {FIT_TARGET: ("<=", 1.05, "x")}
 
@@ -144,8 +156,11 @@ def build_final_network(width_representation, width_numeric):
     return model
 
 
-def script_fit(pre, df, y, epochs):
-    """The hand-written script: scale, run network A, fit the final network."""
+def script_fit(pre, df, y, epochs, build_optimizer=False):
+    """The hand-written script: scale, run network A, fit the final network.
+
+    ``build_optimizer``: build the optimizer before ``model.fit`` (one line more).
+    """
     a_mean = pre.scaler_.mean_.astype(np.float32)
     a_scale = pre.scaler_.scale_.astype(np.float32)
     model_a = pre.model_
@@ -157,6 +172,8 @@ def script_fit(pre, df, y, epochs):
     numeric = ((N - mean.astype(np.float32)) / std.astype(np.float32)).astype(np.float32)
     keras.utils.set_random_seed(0)
     model = build_final_network(representation.shape[1], numeric.shape[1])
+    if build_optimizer:
+        model.optimizer.build(model.trainable_variables)
     history = model.fit(
         [representation, numeric],
         y,
@@ -203,6 +220,7 @@ def main(argv=None):
     paths = {
         CHAIN: lambda df, y: chain_fit(chain, df, y),
         SCRIPT: lambda df, y: script_fit(pre, df, y, args.epochs),
+        SCRIPT_BUILT: lambda df, y: script_fit(pre, df, y, args.epochs, build_optimizer=True),
     }
     datasets = [make_dataset_b(rng, args.rows) for _ in range(args.repeats + 1)]
 
@@ -211,8 +229,10 @@ def main(argv=None):
     times: dict[str, list[float]] = {name: [] for name in paths}
     losses = {}
     for round_, (df, y) in enumerate(datasets[1:]):
-        # In turn, the first path alternating: neither always runs after the other.
-        for name, fn in list(paths.items())[:: -1 if round_ % 2 else 1]:
+        # In turn, in the order of a row of a Williams design: no path always follows another.
+        orders = balanced_orders(len(paths))
+        for index in orders[round_ % len(orders)]:
+            name, fn = list(paths.items())[index]
             seconds, losses[name] = timed(fn, df, y)
             times[name].append(seconds)
     best = {name: min(seconds) for name, seconds in times.items()}
@@ -222,11 +242,16 @@ def main(argv=None):
         f"fit on {args.rows} rows, {args.epochs} epochs, batch {BATCH_SIZE}"
         f" (best of {args.repeats}, new rows each time)"
     )
-    print(f"{'path':<20} {'time':>10} {'last loss':>10}")
+    print(f"{'path':<24} {'time':>10} {'last loss':>10}")
     for name in paths:
-        print(f"{name:<20} {best[name]:>8.3f} s {losses[name]:>10.4f}")
+        print(f"{name:<24} {best[name]:>8.3f} s {losses[name]:>10.4f}")
     ratio = best[CHAIN] / best[SCRIPT]
     print(f"{CHAIN}: {ratio:.2f}x {SCRIPT}")
+    print(
+        f"{CHAIN}: {best[CHAIN] / best[SCRIPT_BUILT]:.2f}x {SCRIPT} with its optimizer built"
+        f" before fit (no target; that one line: {best[SCRIPT_BUILT] / best[SCRIPT]:.2f}x"
+        f" the script's time)"
+    )
     print(
         f"per round: median {np.median(round_ratios):.2f}x,"
         f" from {round_ratios.min():.2f}x to {round_ratios.max():.2f}x"

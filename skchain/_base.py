@@ -17,6 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from ._inference import CompiledForward
 from ._input_pipeline import dataset_fit_arguments
+from ._optimizer_build import build_optimizer
 from ._seeding import nothing_drawn
 
 
@@ -155,6 +156,8 @@ class CompiledModelMixin:
         if arguments is not None:
             X, y, sample_weight = (arguments.pop(name) for name in ("x", "y", "sample_weight"))
             kwargs.update(arguments)
+        # Outside the train function's first trace, where Keras would build it (see there).
+        build_optimizer(self.model_)
         return super()._fit_keras_model(  # type: ignore[misc]  # mixin: scikeras' method
             X,
             y,

@@ -88,6 +88,7 @@ def _dataset_and_epoch_batches(
     adapter = ArrayDataAdapter(x, y, sample_weight, batch_size=batch_size, shuffle=shuffle)
     num_samples, batch_size = adapter._num_samples, adapter._batch_size
 
+    @tf.autograph.experimental.do_not_convert
     def permutation(_: Any) -> tf.Tensor:
         # As Keras writes it: the same ops, so tf.random.shuffle gets the same seed.
         indices = tf.range(num_samples, dtype=tf.int64)
@@ -96,12 +97,15 @@ def _dataset_and_epoch_batches(
         return indices
 
     # One element per epoch; in one iterator, each draws the shuffle op's next permutation.
-    epochs = tf.data.Dataset.counter() if repeat else tf.data.Dataset.range(1)
+    epochs = tf.data.Dataset.range(1)
+    if repeat:
+        epochs = epochs.repeat()
     indices_dataset = epochs.map(permutation).prefetch(1)
 
     full_batches = num_samples // batch_size
     in_full_batches = full_batches * batch_size
 
+    @tf.autograph.experimental.do_not_convert
     def batch_indices(indices: tf.Tensor) -> tf.data.Dataset:
         # Keras: from_tensor_slices(full batches).concatenate(from_tensors(last one)).
         batches = tf.data.Dataset.from_tensor_slices(
@@ -120,6 +124,7 @@ def _dataset_and_epoch_batches(
     inputs = tree.lists_to_tuples(inputs)
     dataset = tf.data.Dataset.zip((indices_dataset, tf.data.Dataset.from_tensors(inputs).repeat()))
 
+    @tf.autograph.experimental.do_not_convert
     def grab_batch(i: tf.Tensor, data: Any) -> Any:
         def grab_one(x: Any) -> Any:
             if isinstance(x, array_slicing.TensorflowSparseWrapper):

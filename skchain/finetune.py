@@ -36,6 +36,7 @@ from ._finetune_copies import _STAGE, _networks_to_tune, _replace_with_copy, _tr
 from ._graph import ChainGraph
 from ._input_pipeline import dataset_fit_arguments
 from ._network import BlockNetworkMixin
+from ._optimizer_build import build_optimizer
 from ._seeding import random_state_kept
 from .blocks import Layout, layer_name
 
@@ -275,6 +276,7 @@ def fine_tune_chain(
             # The same first epoch as Keras' own pipeline, reshuffled epochs after it, one
             # iterator for the whole fit, no NodeDef error line (see _input_pipeline).
             data.update(dataset_fit_arguments(**data) or {})
+            build_optimizer(joint)
             history = joint.fit(
                 **data,
                 **fit_options,
