@@ -67,8 +67,9 @@ follows each other one, and takes each place, about equally often), on a new
 dataset B of ``--rows`` rows;
 the best time of each path is kept (9 rounds: on the 2-core machine one
 round's chain/script ratio ranged from 0.90 to 1.34, the best of 5 from 0.92x
-to 1.17x from one run to the next; the median of the rounds' ratios is printed
-beside it, as a second look). Before each timed fit, ``gc.collect()``:
+to 1.17x from one run to the next, before the chain built its optimizer ahead
+of Keras' fit; 0.44x to 0.91x after; the median of the rounds' ratios is
+printed beside it, as a second look). Before each timed fit, ``gc.collect()``:
 Python's collector otherwise runs a full collection now and then, 0.45-0.64 s
 on this benchmark's heap (of fits of ~2.3 s), charged to whichever path
 happens to be running (measured with ``gc.callbacks``); ``timeit`` switches the
