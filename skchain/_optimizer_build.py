@@ -30,7 +30,10 @@ def build_optimizer(network: Any) -> None:
     network : keras.Model
         A compiled network about to be trained. Nothing happens when it has
         no optimizer (not compiled), when the optimizer is built (a second
-        fit, ``warm_start``), or when it has no trainable variables.
+        fit, ``warm_start``), when it has no trainable variables, or when it
+        or one of its layers is not built yet (a subclassed model that makes
+        some weights on its first call): Keras then builds the optimizer in
+        the first step, on every variable, as it would without this call.
 
     Examples
     --------
@@ -42,7 +45,7 @@ def build_optimizer(network: Any) -> None:
     True
     """
     optimizer = getattr(network, "optimizer", None)
-    if optimizer is None or getattr(optimizer, "built", True):
+    if optimizer is None or getattr(optimizer, "built", True) or not _built(network):
         return
     variables = network.trainable_variables
     if not variables:
@@ -53,3 +56,9 @@ def build_optimizer(network: Any) -> None:
         return
     with strategy.scope():
         optimizer.build(variables)
+
+
+def _built(network: Any) -> bool:
+    """Whether ``network`` and every layer in it are built (Keras' own test before building)."""
+    layers = network._flatten_layers() if hasattr(network, "_flatten_layers") else network.layers
+    return bool(getattr(network, "built", False)) and all(layer.built for layer in layers)

@@ -54,6 +54,30 @@ def test_build_optimizer_leaves_networks_it_cannot_build_alone():
     assert not frozen.optimizer.built
 
 
+class LazyModel(keras.Model):
+    """Makes one weight in ``__init__`` and its dense layer's on the first call."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = self.add_weight(shape=(), initializer="ones", name="scale")
+        self.dense = keras.layers.Dense(1)
+
+    def call(self, inputs):
+        return self.dense(inputs) * self.scale
+
+
+def test_a_network_not_built_yet_is_left_to_keras():
+    """Built on the weights made so far, the optimizer would refuse the dense layer's."""
+    network = LazyModel()
+    network.compile(optimizer="adam", loss="mse")
+    assert network.trainable_variables  # the scale, already
+    build_optimizer(network)
+    assert not network.optimizer.built
+    X = np.random.default_rng(0).normal(size=(32, 3)).astype(np.float32)
+    network.fit(X, X.sum(axis=1), epochs=1, verbose=0)  # Keras builds it, on every variable
+    assert len(network.optimizer.variables) == 2 + 2 * 3
+
+
 def test_every_fit_gets_a_built_optimizer(optimizer_built_at_fit, dataset_a, dataset_b):
     X, y = dataset_a
     pre = KerasTransformer(
