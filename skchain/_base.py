@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 
 from ._inference import CompiledForward
 from ._input_pipeline import dataset_fit_arguments
-from ._optimizer_build import build_optimizer
+from ._optimizer_build import BuildOptimizer
 from ._seeding import nothing_drawn
 
 
@@ -156,17 +156,22 @@ class CompiledModelMixin:
         if arguments is not None:
             X, y, sample_weight = (arguments.pop(name) for name in ("x", "y", "sample_weight"))
             kwargs.update(arguments)
-        # Outside the train function's first trace, where Keras would build it (see there).
-        build_optimizer(self.model_)
-        return super()._fit_keras_model(  # type: ignore[misc]  # mixin: scikeras' method
-            X,
-            y,
-            sample_weight=sample_weight,
-            warm_start=warm_start,
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            **kwargs,
-        )
+        # The optimizer built as the first batch begins, after every other callback,
+        # not inside the train function's first trace (see _optimizer_build).
+        kept = getattr(self, "_fit_callbacks", [])
+        self._fit_callbacks = [*kept, BuildOptimizer()]
+        try:
+            return super()._fit_keras_model(  # type: ignore[misc]  # mixin: scikeras' method
+                X,
+                y,
+                sample_weight=sample_weight,
+                warm_start=warm_start,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                **kwargs,
+            )
+        finally:
+            self._fit_callbacks = kept
 
     # scikeras prints every parameter on its own line; scikit-learn's repr
     # (changed parameters only) is what users of pipelines expect.

@@ -1,4 +1,4 @@
-"""The optimizer's variables, made before ``keras.Model.fit`` rather than inside its first step.
+"""The optimizer's variables, made right before the first training step rather than inside it.
 
 Keras' TensorFlow trainer, when no distribution strategy is set, builds a
 compiled network's optimizer lazily: in ``apply_gradients`` of the first
@@ -11,15 +11,22 @@ trained variables, Adam) a 5-epoch fit of 5,000 rows took 1.28 s instead of
 2.00 s (medians of 8 interleaved rounds) with the optimizer built before it,
 with the same losses bit for bit.
 
-:func:`build_optimizer` builds it as Keras' own ``_symbolic_build`` does (on
-the JAX and PyTorch backends, or under a distribution strategy): on the
-network's trainable variables, in the network's distribution strategy's
-scope. The slot variables start at zero either way, so training is the same.
+:class:`BuildOptimizer`, the last callback of every Keras fit skchain runs,
+builds it at the start of the first batch, after every other callback's
+``on_train_begin``, ``on_epoch_begin`` and ``on_train_batch_begin`` (a
+callback that unfreezes layers there changes which variables are trained),
+that is, on the variables Keras' own first step would build it on, the same
+way (:func:`build_optimizer`): on the network's trainable variables, in its
+distribution strategy's scope and the optimizer's name scope, as
+``apply_gradients`` does. The slot variables start at zero either way, so
+training is the same.
 """
 
 from typing import Any
 
-__all__ = ["build_optimizer"]
+import keras
+
+__all__ = ["BuildOptimizer", "build_optimizer"]
 
 
 def build_optimizer(network: Any) -> None:
@@ -28,12 +35,13 @@ def build_optimizer(network: Any) -> None:
     Parameters
     ----------
     network : keras.Model
-        A compiled network about to be trained. Nothing happens when it has
-        no optimizer (not compiled), when the optimizer is built (a second
-        fit, ``warm_start``), when it has no trainable variables, or when it
-        or one of its layers is not built yet (a subclassed model that makes
-        some weights on its first call): Keras then builds the optimizer in
-        the first step, on every variable, as it would without this call.
+        A compiled network about to take its first training step. Nothing
+        happens when it has no optimizer (not compiled), when the optimizer
+        is built (a second fit, ``warm_start``), when it has no trainable
+        variables, or when it or one of its layers is not built yet (a
+        subclassed model that makes some weights on its first call): Keras
+        then builds the optimizer in the first step, on every variable, as
+        it would without this call.
 
     Examples
     --------
@@ -52,9 +60,10 @@ def build_optimizer(network: Any) -> None:
         return
     strategy = getattr(network, "distribute_strategy", None)
     if strategy is None:  # pragma: no cover - another backend's trainer
-        optimizer.build(variables)
+        with keras.name_scope(optimizer.name, caller=optimizer):
+            optimizer.build(variables)
         return
-    with strategy.scope():
+    with strategy.scope(), keras.name_scope(optimizer.name, caller=optimizer):
         optimizer.build(variables)
 
 
@@ -62,3 +71,16 @@ def _built(network: Any) -> bool:
     """Whether ``network`` and every layer in it are built (Keras' own test before building)."""
     layers = network._flatten_layers() if hasattr(network, "_flatten_layers") else network.layers
     return bool(getattr(network, "built", False)) and all(layer.built for layer in layers)
+
+
+class BuildOptimizer(keras.callbacks.Callback):
+    """Builds the network's optimizer (:func:`build_optimizer`) as the first batch begins.
+
+    Give it last in ``callbacks``: the callbacks before it may still change
+    which layers are trainable up to that moment.
+    """
+
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None and not getattr(optimizer, "built", True):
+            build_optimizer(self.model)

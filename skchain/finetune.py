@@ -36,7 +36,7 @@ from ._finetune_copies import _STAGE, _networks_to_tune, _replace_with_copy, _tr
 from ._graph import ChainGraph
 from ._input_pipeline import dataset_fit_arguments
 from ._network import BlockNetworkMixin
-from ._optimizer_build import build_optimizer
+from ._optimizer_build import BuildOptimizer
 from ._seeding import random_state_kept
 from .blocks import Layout, layer_name
 
@@ -276,7 +276,8 @@ def fine_tune_chain(
             # The same first epoch as Keras' own pipeline, reshuffled epochs after it, one
             # iterator for the whole fit, no NodeDef error line (see _input_pipeline).
             data.update(dataset_fit_arguments(**data) or {})
-            build_optimizer(joint)
+            # Last: built as the first batch begins, not in the first trace (_optimizer_build).
+            fit_options["callbacks"] = [*fit_options.get("callbacks", []), BuildOptimizer()]
             history = joint.fit(
                 **data,
                 **fit_options,

@@ -1,26 +1,40 @@
-"""Every network skchain trains gets its optimizer built before ``keras.Model.fit``."""
+"""Every network skchain trains gets its optimizer built before the first step, not in it."""
+
+import re
 
 import keras
 import numpy as np
 import pytest
 from conftest import build_network_a
 
-import skchain._base
-import skchain.finetune
 from skchain import ChainClassifier, ChainRegressor, FineTune, KerasTransformer, make_chain
-from skchain._optimizer_build import build_optimizer
+from skchain._optimizer_build import BuildOptimizer, build_optimizer
 
 A_COLUMNS = [f"a{i}" for i in range(6)]
 
 
+class _Recorder(keras.callbacks.Callback):
+    def __init__(self, seen):
+        super().__init__()
+        self.seen = seen
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 0 and len(self.seen) < self.fits:
+            self.seen.append(self.model.optimizer.built)
+
+    def on_train_begin(self, logs=None):
+        self.fits = len(self.seen) + 1
+
+
 @pytest.fixture
-def optimizer_built_at_fit(monkeypatch):
-    """``optimizer.built`` of every network when ``keras.Model.fit`` is called, in order."""
+def optimizer_built_at_first_batch(monkeypatch):
+    """``optimizer.built`` of every network as its first batch begins (after skchain's
+    callback; before Keras' first step, which would build it), one entry per fit."""
     seen = []
     fit = keras.Model.fit
 
     def recording(self, *args, **kwargs):
-        seen.append(self.optimizer.built)
+        kwargs["callbacks"] = [*(kwargs.get("callbacks") or []), _Recorder(seen)]
         return fit(self, *args, **kwargs)
 
     monkeypatch.setattr(keras.Model, "fit", recording)
@@ -78,7 +92,7 @@ def test_a_network_not_built_yet_is_left_to_keras():
     assert len(network.optimizer.variables) == 2 + 2 * 3
 
 
-def test_every_fit_gets_a_built_optimizer(optimizer_built_at_fit, dataset_a, dataset_b):
+def test_every_fit_gets_a_built_optimizer(optimizer_built_at_first_batch, dataset_a, dataset_b):
     X, y = dataset_a
     pre = KerasTransformer(
         build_network_a, output_layer="embedding", loss="mse", epochs=1, random_state=0
@@ -98,16 +112,78 @@ def test_every_fit_gets_a_built_optimizer(optimizer_built_at_fit, dataset_a, dat
             fine_tune=FineTune(epochs=1) if isinstance(final, ChainRegressor) else None,
         ).fit(df, labels)
     # network A; the regressor's fine-tuning and its own fit; the classifier.
-    assert optimizer_built_at_fit == [True] * 4
+    assert optimizer_built_at_first_batch == [True] * 4
 
 
 def _fitted_weights(monkeypatch, build, make, *data):
-    if not build:
-        monkeypatch.setattr(skchain._base, "build_optimizer", lambda network: None)
-        monkeypatch.setattr(skchain.finetune, "build_optimizer", lambda network: None)
+    if not build:  # Keras' own: the optimizer built in the first traced step
+        monkeypatch.setattr(BuildOptimizer, "on_train_batch_begin", lambda *args, **kw: None)
     fitted = make().fit(*data)
     monkeypatch.undo()
     return fitted
+
+
+def _unnumbered(path):
+    return re.sub(r"_\d+(?=/)", "", path)
+
+
+def _assert_same_training(ours, theirs):
+    assert ours.history_["loss"] == theirs.history_["loss"]
+    for mine, reference in zip(ours.model_.get_weights(), theirs.model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, reference)
+    mine, reference = ours.model_.optimizer.variables, theirs.model_.optimizer.variables
+    # The same paths, but for the numbers Keras appends to each new optimizer's name.
+    assert [_unnumbered(v.path) for v in mine] == [_unnumbered(v.path) for v in reference]
+    for a, b in zip(mine, reference, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+class _SetTrainable(keras.callbacks.Callback):
+    """Sets ``layer.trainable`` of the named layers as training begins (gradual unfreezing)."""
+
+    def __init__(self, names, trainable):
+        super().__init__()
+        self.names, self.trainable = names, trainable
+
+    def on_train_begin(self, logs=None):
+        for name in self.names:
+            self.model.get_layer(name).trainable = self.trainable
+
+
+def _partly_frozen(meta, compile_kwargs):
+    inputs = keras.Input((meta["n_features_in_"],))
+    hidden = keras.layers.Dense(8, activation="relu", name="h1")
+    hidden.trainable = False
+    network = keras.Model(inputs, keras.layers.Dense(1, name="out")(hidden(inputs)))
+    network.compile(optimizer="adam", loss="mse")
+    return network
+
+
+@pytest.mark.filterwarnings("ignore:The model does not have any trainable weights")
+@pytest.mark.parametrize(
+    "names, trainable, n_trained",
+    [(["h1"], True, 4), (["h1"], False, 2), (["h1", "out"], False, 0)],
+    ids=["unfrozen", "frozen", "all-frozen"],
+)
+def test_callbacks_may_change_what_is_trained_as_training_begins(
+    monkeypatch, dataset_a, names, trainable, n_trained
+):
+    """The optimizer is built on what is trainable at the first step, as Keras' own."""
+    X, y = dataset_a
+
+    def make():
+        return ChainRegressor(
+            model=_partly_frozen,
+            epochs=2,
+            random_state=0,
+            callbacks=[_SetTrainable(names, trainable)],
+        )
+
+    ours, keras_own = (_fitted_weights(monkeypatch, build, make, X, y) for build in (True, False))
+    _assert_same_training(ours, keras_own)
+    # One of Adam's two slots a trained variable (none were made for a frozen one).
+    momenta = [v for v in ours.model_.optimizer.variables if v.path.endswith("_momentum")]
+    assert len(momenta) == n_trained
 
 
 @pytest.mark.parametrize("fine_tune", [None, FineTune(epochs=2, learning_rate=1e-2)])
@@ -126,14 +202,5 @@ def test_training_is_keras_own_bit_for_bit(monkeypatch, fitted_pre, dataset_b, f
         )
 
     ours, keras_own = (_fitted_weights(monkeypatch, build, make, df, y) for build in (True, False))
-    regressor, reference = ours.named_steps["regressor"], keras_own.named_steps["regressor"]
-    assert regressor.history_["loss"] == reference.history_["loss"]
-    for mine, theirs in zip(
-        regressor.model_.get_weights(), reference.model_.get_weights(), strict=True
-    ):
-        np.testing.assert_array_equal(mine, theirs)
-    for mine, theirs in zip(
-        regressor.model_.optimizer.variables, reference.model_.optimizer.variables, strict=True
-    ):
-        np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs))
+    _assert_same_training(ours.named_steps["regressor"], keras_own.named_steps["regressor"])
     np.testing.assert_array_equal(ours.predict(df), keras_own.predict(df))
