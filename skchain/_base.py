@@ -15,6 +15,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, check_is_fitted
 from sklearn.pipeline import Pipeline
 
+from ._callbacks import fit_callbacks_added
 from ._inference import CompiledForward
 from ._input_pipeline import dataset_fit_arguments
 from ._optimizer_build import BuildOptimizer
@@ -158,9 +159,7 @@ class CompiledModelMixin:
             kwargs.update(arguments)
         # The optimizer built as the first batch begins, after every other callback,
         # not inside the train function's first trace (see _optimizer_build).
-        kept = getattr(self, "_fit_callbacks", [])
-        self._fit_callbacks = [*kept, BuildOptimizer()]
-        try:
+        with fit_callbacks_added(self, [BuildOptimizer()]):
             return super()._fit_keras_model(  # type: ignore[misc]  # mixin: scikeras' method
                 X,
                 y,
@@ -170,8 +169,6 @@ class CompiledModelMixin:
                 initial_epoch=initial_epoch,
                 **kwargs,
             )
-        finally:
-            self._fit_callbacks = kept
 
     # scikeras prints every parameter on its own line; scikit-learn's repr
     # (changed parameters only) is what users of pipelines expect.

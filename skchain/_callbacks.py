@@ -8,11 +8,24 @@ epoch begins and closes it when it ends, and stops training when a
 scikit-learn callback asks for it.
 """
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import keras
 from sklearn.callback import CallbackSupportMixin
+
+
+@contextlib.contextmanager
+def fit_callbacks_added(estimator: Any, callbacks: Sequence[Any]) -> Iterator[None]:
+    """scikeras' ``_fit_callbacks`` (what its fit hands ``keras.Model.fit``) with
+    ``callbacks`` appended, for the block; put back as they were after it."""
+    kept = getattr(estimator, "_fit_callbacks", [])
+    estimator._fit_callbacks = [*kept, *callbacks]
+    try:
+        yield
+    finally:
+        estimator._fit_callbacks = kept
 
 
 class _EpochTasks(keras.callbacks.Callback):
@@ -79,9 +92,7 @@ class EpochCallbacksMixin(CallbackSupportMixin):
             # No Keras callback at all when no scikit-learn callback listens.
             if getattr(context, "_callbacks", True):
                 added.append(_EpochTasks(self, context, *pending))
-        kept = getattr(self, "_fit_callbacks", [])
-        self._fit_callbacks = [*kept, *added]
-        try:
+        with fit_callbacks_added(self, added):
             return super()._fit_keras_model(
                 X,
                 y,
@@ -91,5 +102,3 @@ class EpochCallbacksMixin(CallbackSupportMixin):
                 initial_epoch=initial_epoch,
                 **kwargs,
             )
-        finally:
-            self._fit_callbacks = kept

@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.model_selection import train_test_split
 
+from ._callbacks import fit_callbacks_added
+
 __all__ = [
     "EarlyStoppingMixin",
     "check_early_stopping",
@@ -203,11 +205,8 @@ class EarlyStoppingMixin:
             )
         if validation is not None:
             kwargs["validation_data"] = validation
-        stopper = None
-        if self.early_stopping:
-            stopper = early_stopper(self)
-            self._fit_callbacks = [*self._fit_callbacks, stopper]
-        try:
+        stopper = early_stopper(self) if self.early_stopping else None
+        with fit_callbacks_added(self, [] if stopper is None else [stopper]):
             result = super()._fit_keras_model(  # type: ignore[misc]  # mixin: scikeras' method
                 X,
                 y,
@@ -217,9 +216,6 @@ class EarlyStoppingMixin:
                 initial_epoch=initial_epoch,
                 **kwargs,
             )
-        finally:
-            if stopper is not None:
-                self._fit_callbacks = [c for c in self._fit_callbacks if c is not stopper]
         self.n_iter_ = len(self.history_.get("loss", []))
         for name in ("best_epoch_", "stopped_epoch_"):
             self.__dict__.pop(name, None)

@@ -22,6 +22,7 @@ distribution strategy's scope and the optimizer's name scope, as
 training is the same.
 """
 
+import contextlib
 from typing import Any
 
 import keras
@@ -58,12 +59,9 @@ def build_optimizer(network: Any) -> None:
     variables = network.trainable_variables
     if not variables:
         return
-    strategy = getattr(network, "distribute_strategy", None)
-    if strategy is None:  # pragma: no cover - another backend's trainer
-        with keras.name_scope(optimizer.name, caller=optimizer):
-            optimizer.build(variables)
-        return
-    with strategy.scope(), keras.name_scope(optimizer.name, caller=optimizer):
+    strategy = getattr(network, "distribute_strategy", None)  # None: another backend's trainer
+    scope = contextlib.nullcontext() if strategy is None else strategy.scope()
+    with scope, keras.name_scope(optimizer.name, caller=optimizer):
         optimizer.build(variables)
 
 
@@ -81,6 +79,4 @@ class BuildOptimizer(keras.callbacks.Callback):
     """
 
     def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        optimizer = getattr(self.model, "optimizer", None)
-        if optimizer is not None and not getattr(optimizer, "built", True):
-            build_optimizer(self.model)
+        build_optimizer(self.model)  # returns at once once built
