@@ -61,7 +61,10 @@ search.
 Counts: the frozen step's ``cache_info()["rows_computed"]`` (rows passed
 through network A) before and after each chain search, against the bound
 ``3 * N`` (each of the 3 splits' train and test rows, N in all) ``+ N`` (the
-refit on all rows); and the live Keras ``Dense`` layers named ``"hidden"``
+refit on all rows); the features step's fits in a chain search (printed: 4
+of the 13 chain fits, one per split and the refit; the other candidates reuse
+the fitted step kept by its parameters and rows, ``skchain._features_cache``);
+and the live Keras ``Dense`` layers named ``"hidden"``
 (network A's first layer, which no other network here has) after the
 searches, which is 1 unless network A was copied.
 
@@ -93,6 +96,7 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 
 from skchain import ChainRegressor, make_chain  # noqa: E402
+from skchain._features_cache import features_cache  # noqa: E402
 
 CV = 3
 EPOCHS = 3
@@ -230,12 +234,15 @@ def main(argv=None):
     best = {CHAIN: float("inf"), REFERENCE: float("inf")}
     times: dict[str, list[float]] = {CHAIN: [], REFERENCE: []}
     scorer = SharedNetworkScorer(pre)
-    rows_computed, scores = [], {}
+    rows_computed, scores, features_fits = [], {}, []
 
     def chain_search(df, y):
         before = frozen.cache_info()["rows_computed"]
+        fits_before = features_cache(chain).info()
         seconds, search = run_search(chain, chain_grid, df, y, scorer)
         rows_computed.append(frozen.cache_info()["rows_computed"] - before)
+        fits = {k: v - fits_before[k] for k, v in features_cache(chain).info().items()}
+        features_fits.append((fits["misses"], fits["misses"] + fits["hits"]))
         refit_frozen = search.best_estimator_.named_steps["features"].named_transformers_[
             "representation"
         ]
@@ -273,6 +280,11 @@ def main(argv=None):
     print(
         f"network A forward rows: {max(rows_computed)} (bound: {bound}"
         f" = {CV} x {args.rows} per split + {args.rows} refit)"
+    )
+    fitted, fits = features_fits[-1]
+    print(
+        f"features step: fitted {fitted} times for {fits} chain fits per search"
+        f" (once per split and for the refit; the candidates reuse it)"
     )
     ratio = best[CHAIN] / best[REFERENCE]
     print(f"search: {ratio:.2f}x the same search on precomputed representations")

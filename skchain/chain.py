@@ -6,6 +6,7 @@ Built by :func:`skchain.make_chain`.
 from __future__ import annotations
 
 import weakref
+from functools import partial
 from typing import TYPE_CHECKING, Any, Self
 
 import pandas as pd
@@ -17,11 +18,13 @@ from sklearn.utils._user_interface import _print_elapsed_time
 from sklearn.utils.metadata_routing import _routing_enabled
 from sklearn.utils.validation import check_is_fitted
 
+from ._features_cache import features_cache, fit_or_reuse, share_features_cache
 from ._fused import FallBack, FusedPredictor, forget_predictor, predictor_for
 from ._network import BlockNetworkMixin
 from ._restore import restore, snapshot
 from ._sklearn_decorators import available_if
 from ._validation import as_pandas, check_sample_weight_length, check_target
+from ._validation_data import validation_rows
 from ._weights import rows_of_positive_weight
 from .blocks import Layout, check_numeric_columns, plan_state
 from .finetune import FineTune, fine_tune_chain
@@ -43,7 +46,7 @@ class Chain(ServedChainMixin, Pipeline):
 
     It is a :class:`sklearn.pipeline.Pipeline` in every respect (parameters,
     ``clone``, ``set_params``, ``named_steps``, the HTML diagram, joblib) and
-    adds three things:
+    adds:
 
     * ``predict``, ``predict_proba`` and ``score`` run the fitted chain as one compiled graph
       (network A's scaler, network A, the numeric scalers and the final
@@ -53,9 +56,10 @@ class Chain(ServedChainMixin, Pipeline):
       which also gives the named error messages.
     * ``fit`` checks the target before any step is fitted, and a ``fit`` that
       fails in any step leaves an already fitted chain exactly as it was.
-    * Network A's outputs computed while predicting are shared with the
-      frozen step's cache, so a search scoring several candidates on the same
-      rows runs network A over them once.
+    * A search runs network A over each block of rows once (the frozen
+      step's cache, which predictions fill too) and fits the features step
+      once per split: a chain and its clones keep the fitted features step by
+      its parameters and rows (``skchain._features_cache``; not with ``memory``).
 
     Parameters
     ----------
@@ -148,7 +152,7 @@ class Chain(ServedChainMixin, Pipeline):
         if sample_weight is not None:
             check_sample_weight_length(sample_weight, X, "Chain fit (before any step is fitted)")
             X, y, params, sample_weight = rows_of_positive_weight(X, y, params, sample_weight)
-        validation = self._validation_rows(X_val, y_val)
+        validation = validation_rows(self._final_estimator, self.steps[0][1], X_val, y_val)
         saved = snapshot(self)
         try:
             layout = self._fit_steps(X, y, validation, params)
@@ -191,7 +195,18 @@ class Chain(ServedChainMixin, Pipeline):
                 " `sklearn.set_config(enable_metadata_routing=True)`."
             )
         routed_params = self._check_method_params(method="fit", props=params)
-        Xt = self._fit(X, y, routed_params, raw_params=params, callback_ctx=callback_ctx)
+        fit = partial(self._fit, X, y, routed_params, raw_params=params, callback_ctx=callback_ctx)
+        name, features = self.steps[0]
+        step_params = self._get_metadata_for_step(
+            step_idx=0, step_params=routed_params[name], all_params=params
+        )
+        plain = len(self.steps) == 2 and self.memory is None and self.transform_input is None
+        plain = plain and not self.verbose
+        plain = (
+            plain and not getattr(self, "_skl_callbacks", None) and not any(step_params.values())
+        )
+        # A search's candidates fit the same features step on each split's rows: fitted once.
+        Xt = fit_or_reuse(features_cache(self), features, X, y, fit) if plain else fit()
         layout = self._fitted_layout()
         final = self._final_estimator
         with _print_elapsed_time("Pipeline", self._log_message(len(self.steps) - 1)):
@@ -219,6 +234,12 @@ class Chain(ServedChainMixin, Pipeline):
                 subcontext.call_on_fit_task_end(estimator=self, X=Xt, y=y)
         callback_ctx.call_on_fit_task_end(estimator=self, X=Xt, y=y)
         return layout
+
+    def __sklearn_clone__(self) -> Self:
+        # Clones share the fitted features steps kept by their parameters and rows.
+        clone = super().__sklearn_clone__()
+        share_features_cache(clone, self)
+        return clone
 
     def _fitted_layout(self) -> Layout | None:
         """The layout of the just fitted features step, made here once; None without one."""
@@ -256,30 +277,6 @@ class Chain(ServedChainMixin, Pipeline):
             layout = Layout.of(features)
             _layouts[self] = layout
         return layout
-
-    def _validation_rows(
-        self, X_val: ArrayLike | None, y_val: ArrayLike | None
-    ) -> tuple[pd.DataFrame, ArrayLike] | None:
-        if X_val is None and y_val is None:
-            return None
-        stage = "Chain fit (validation rows)"
-        if X_val is None or y_val is None:
-            raise ValueError(f"{stage}: pass both X_val and y_val, or neither")
-        if not isinstance(self._final_estimator, BlockNetworkMixin):
-            raise ValueError(
-                f"{stage}: X_val and y_val need a ChainRegressor or ChainClassifier as the"
-                f" final step; got {type(self._final_estimator).__name__}"
-            )
-        X_val = as_pandas(X_val, stage)
-        check_target(
-            self._final_estimator,
-            X_val,
-            y_val,
-            stage="Chain fit (validation rows, y_val)",
-            input_name="y_val",
-        )
-        check_numeric_columns(self.steps[0][1], X_val, "Chain fit (X_val)")
-        return X_val, y_val
 
     def _final_fit_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """The ``fit`` parameters the final step receives (routed or ``<step>__`` ones)."""

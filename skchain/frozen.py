@@ -10,6 +10,7 @@ are safe to search: ``output_layer`` (another layer retrains nothing) and ``adap
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from numbers import Integral
 from typing import TYPE_CHECKING, Any, Literal, Self
@@ -148,18 +149,18 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
             clone._sklearn_output_config = dict(self._sklearn_output_config)
         return clone
 
+    # As clone, a deep copy (as of a search's fitted features step, skchain._features_cache)
+    # shares network A, an adapted copy of it and the representation cache.
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        new = memo[id(self)] = type(self).__new__(type(self))
+        for key, value in vars(self).items():
+            shared = key in ("estimator", "network_a_")
+            new.__dict__[key] = value if shared else copy.deepcopy(value, memo)
+        share_cache(new, self._shared_cache())
+        return new
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Parameters of this wrapper; the frozen network's are not exposed.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Ignored: the frozen estimator's own parameters are not searchable.
-
-        Returns
-        -------
-        dict
-        """
+        """Parameters of this wrapper (``deep`` is ignored: network A's are not searchable)."""
         return super().get_params(deep=False)
 
     def set_params(self, **params: Any) -> Self:
@@ -189,8 +190,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         Returns
         -------
         dict
-            ``hits``, ``misses``, ``rows_computed`` (rows passed through
-            network A) and ``entries``.
+            ``hits``, ``misses``, ``rows_computed`` (rows through network A), ``entries``.
         """
         return self._shared_cache().info()
 

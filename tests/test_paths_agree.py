@@ -35,9 +35,11 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sklearn.base import clone
 
 import skchain
 from skchain import ChainClassifier, ChainRegressor, FineTune, KerasTransformer, make_chain
+from skchain._features_cache import features_cache
 
 EXAMPLES = int(os.environ.get("SKCHAIN_PROPERTY_EXAMPLES", "10"))
 A_NAMES = ["carat", "depth", "table", "x"]
@@ -249,6 +251,13 @@ def test_every_path_computes_the_same_answer(networks_a, cfg):
                         step_by_step,
                         f"{cfg['reload']} vs step by step",
                     )
+        if cfg["random_state"] is not None:
+            # A clone fitted on the same rows (as a search's next candidate) reuses the fitted
+            # features step (not with sequences: lists in cells are not keyed), and agrees.
+            twin = clone(chain).fit(df, y, **params)
+            assert features_cache(chain).info()["hits"] == (0 if cfg["sequence"] else 1)
+            pd.testing.assert_frame_equal(twin[:-1].transform(rows), features)
+            _close(_answer(twin, rows), step_by_step, "a clone fitted on the same rows")
 
 
 def test_the_property_test_drew_every_kind_of_chain():

@@ -1,0 +1,378 @@
+"""The fitted features step kept by its parameters and its rows: one fit per split in a search.
+
+``GridSearchCV`` over the final stage fits every candidate's features step
+(network A's columns, the scalers, the encoders) on the same rows of each
+split with the same parameters: the same work for the same result. A chain
+and its clones share one :class:`FeaturesCache`, which keeps a copy of the
+fitted features step and of its output under a key made of
+
+* the step's parameters, followed into every nested estimator
+  (:func:`parameters_key`), with a frozen network A by identity and fit
+  (``fit_token``), and ``set_output`` and scikit-learn's configuration;
+* the rows (column names, dtypes, index and values) and the target
+  (:func:`content_key`).
+
+It keeps at most 8 entries and 64 MiB of outputs per chain and its clones,
+least recently used dropped first, and dies with them; it never reaches a
+pickle. It is ``Pipeline(memory=...)`` in memory: a hit puts a
+copy of the fitted state into the chain's own features step object (which
+stays the same object), network A shared as in ``clone``. What the key cannot
+describe exactly is never cached: a fitted estimator among the parameters
+(other than a frozen network A), ``random_state=None``, a parameter value of
+an unknown type, fit parameters routed to the features step, scikit-learn
+callbacks, or ``memory`` set (joblib's cache then serves, as in a
+``Pipeline``). Checks that run inside the features step's fit (network A's
+leakage and drift checks) run on a miss only: the same rows get the same
+verdict, as with network A's output cache (:mod:`skchain._cache`).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+import types
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sklearn
+import xxhash
+from scipy import sparse
+
+__all__ = [
+    "FeaturesCache",
+    "Uncacheable",
+    "content_key",
+    "features_cache",
+    "fit_or_reuse",
+    "load_fitted_state",
+    "parameters_key",
+    "share_features_cache",
+]
+
+#: Fitted features steps kept per chain (and its clones): a search's splits and refit.
+MAX_ENTRIES = 8
+
+#: Most memory the kept outputs of one chain (and its clones) may hold, together: what a
+#: fitted chain keeps after a search, beyond what a ``Pipeline`` keeps.
+MAX_BYTES = 64 * 2**20
+
+# Parameter values compared by value (with their type: 1, 1.0 and True differ).
+_PLAIN = (str, bytes, int, float, complex, bool, type(None), np.generic, np.dtype, type)
+_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+
+
+class Uncacheable(Exception):
+    """The key cannot describe the features step's fit exactly: fit it, keep nothing."""
+
+
+class _Identity:
+    """A key part equal only to the same object, which it keeps alive."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Identity) and other.obj is self.obj
+
+    def __hash__(self) -> int:
+        return id(self.obj)
+
+
+def _digest(array: np.ndarray) -> str:
+    data = np.ascontiguousarray(array)
+    # numpy declares ndarray.__buffer__ (the Buffer protocol) only for Python >= 3.12.
+    return xxhash.xxh3_128_hexdigest(memoryview(data).cast("B"))  # type: ignore[arg-type]
+
+
+def _looks_fitted(estimator: Any) -> bool:
+    """scikit-learn's rule (``check_is_fitted``): an attribute ending in ``_``."""
+    return any(k.endswith("_") and not k.startswith("__") for k in vars(estimator))
+
+
+def _value_key(value: Any, network: bool) -> Hashable:
+    """A hashable key equal for two values exactly when fitting with them gives the same.
+
+    ``network=True`` inside network A's own parameters, which only its fit
+    reads: values of unknown types are compared by identity there.
+    """
+    if isinstance(value, _PLAIN):
+        return (type(value), value)
+    if isinstance(value, (list, tuple)):
+        return (type(value), tuple(_value_key(v, network) for v in value))
+    if isinstance(value, dict):
+        return (
+            dict,
+            tuple((_value_key(k, network), _value_key(v, network)) for k, v in value.items()),
+        )
+    if isinstance(value, (set, frozenset)):
+        return (type(value), frozenset(_value_key(v, network) for v in value))
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            return (np.ndarray, value.shape, _value_key(value.ravel().tolist(), network))
+        return (np.ndarray, value.dtype.str, value.shape, _digest(value))
+    if isinstance(value, slice):
+        return (slice, _value_key((value.start, value.stop, value.step), network))
+    if isinstance(value, _FUNCTIONS):
+        return _Identity(value)
+    if isinstance(value, functools.partial):
+        return (
+            functools.partial,
+            _value_key(value.func, network),
+            _value_key(value.args, network),
+            _value_key(value.keywords, network),
+        )
+    if hasattr(value, "get_params") and not isinstance(value, type):
+        return _estimator_key(value, network)
+    if network:
+        return _Identity(value)
+    if _plain_object(value):  # a column selector, say: its class and its attributes
+        return (type(value), _value_key(vars(value), network))
+    raise Uncacheable(f"a parameter of type {type(value).__name__}")
+
+
+def _plain_object(value: Any) -> bool:
+    """A Python object whose whole state is its ``__dict__`` (no slots, no C state)."""
+    kind = type(value)
+    return (
+        hasattr(value, "__dict__")
+        and kind.__module__ != "builtins"
+        and all(
+            "__slots__" not in vars(base) and base.__flags__ & (1 << 9)  # Py_TPFLAGS_HEAPTYPE
+            for base in kind.__mro__[:-1]
+        )
+    )
+
+
+def _estimator_key(estimator: Any, network: bool, top: bool = False) -> Hashable:
+    """``top``: the features step itself, which a refit fits again (the others are cloned)."""
+    params = estimator.get_params(deep=False)
+    if getattr(estimator, "fit_token", None) is not None:
+        # A fitted network A (a frozen step's estimator): clones share it; its
+        # outputs change only with a new fit.
+        return (
+            "network",
+            _Identity(estimator),
+            estimator.fit_token,
+            tuple((k, _value_key(v, True)) for k, v in sorted(params.items())),
+        )
+    if not network:
+        if not top and _looks_fitted(estimator):
+            raise Uncacheable(f"a fitted {type(estimator).__name__} among the parameters")
+        if "random_state" in params and params["random_state"] is None:
+            raise Uncacheable(f"{type(estimator).__name__}(random_state=None)")
+        # (Metadata requests need no key: a fit with routed parameters is never cached.)
+        if getattr(estimator, "_skl_callbacks", None):
+            raise Uncacheable(f"callbacks on {type(estimator).__name__}")
+    output = getattr(estimator, "_sklearn_output_config", None) or {}
+    return (
+        type(estimator),
+        tuple(sorted((k, _value_key(v, network)) for k, v in output.items())),
+        tuple((k, _value_key(v, network)) for k, v in sorted(params.items())),
+    )
+
+
+def parameters_key(features: Any) -> Hashable:
+    """The features step's parameters, followed into every nested estimator.
+
+    Raises
+    ------
+    Uncacheable
+        When the parameters do not determine the fit (see the module's text).
+    """
+    config = sklearn.get_config()
+    return (
+        _estimator_key(features, False, top=True),
+        _value_key(dict(sorted(config.items())), False),
+    )
+
+
+def _frame_key(X: pd.DataFrame) -> Hashable:
+    values: list[str] = []
+    by_dtype: dict[np.dtype, list[int]] = {}
+    for j, dtype in enumerate(X.dtypes):
+        if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
+            by_dtype.setdefault(dtype, []).append(j)
+        else:  # strings, categories, nullable and arrow dtypes: pandas' value hashes
+            values.append(_digest(pd.util.hash_pandas_object(X.iloc[:, j], index=False).to_numpy()))
+    # Numbers by their bytes, the columns of one dtype together.
+    values.extend(_digest(X.iloc[:, positions].to_numpy()) for positions in by_dtype.values())
+    index = X.index
+    index_key: Hashable
+    if isinstance(index, pd.RangeIndex):
+        index_key = (index.start, index.stop, index.step)
+    else:
+        index_key = _digest(pd.util.hash_pandas_object(index, index=False).to_numpy())
+    return (
+        pd.DataFrame,
+        X.shape,
+        _value_key(list(X.columns), False),
+        tuple(str(d) for d in X.dtypes),
+        str(index.dtype),
+        index_key,
+        tuple(values),
+    )
+
+
+def content_key(X: Any, y: Any) -> Hashable:
+    """The rows and the target, by content (XXH3-128; not for inputs crafted to collide).
+
+    Raises
+    ------
+    Uncacheable
+        For rows other than a pandas DataFrame or a NumPy array.
+    """
+    if isinstance(X, pd.DataFrame):
+        rows = _frame_key(X)
+    elif isinstance(X, np.ndarray):
+        rows = _value_key(X, False)
+    else:
+        raise Uncacheable(f"rows of type {type(X).__name__}")
+    if y is None:
+        return (rows, None)
+    target = np.asarray(y)
+    if target.dtype.hasobject:
+        values = _digest(pd.util.hash_array(target.ravel()))
+    else:
+        values = _digest(target)
+    return (rows, target.dtype.str, target.shape, values)
+
+
+def _nbytes(Xt: Any) -> int | None:
+    if isinstance(Xt, pd.DataFrame):
+        return int(Xt.memory_usage(index=True, deep=True).sum())
+    if isinstance(Xt, np.ndarray):
+        return Xt.nbytes
+    if sparse.issparse(Xt):
+        return sum(getattr(Xt, a).nbytes for a in ("data", "indices", "indptr") if hasattr(Xt, a))
+    return None
+
+
+def fitted_state(features: Any) -> dict[str, Any]:
+    """What ``fit`` added to the features step: its attributes other than its parameters."""
+    params = features.get_params(deep=False)
+    return {k: v for k, v in vars(features).items() if k not in params}
+
+
+def load_fitted_state(features: Any, state: dict[str, Any]) -> None:
+    """Make ``features`` fitted with a copy of ``state`` (:func:`fitted_state`), keeping
+    its own parameters (the same objects)."""
+    params = features.get_params(deep=False)
+    own = {k: v for k, v in vars(features).items() if k in params}
+    features.__dict__.clear()
+    features.__dict__.update(copy.deepcopy(state))
+    features.__dict__.update(own)
+
+
+class FeaturesCache:
+    """Copies of fitted features steps and their outputs, least recently used dropped first.
+
+    Parameters
+    ----------
+    max_entries : int
+        Entries kept; also dropped while the kept outputs hold more than
+        ``MAX_BYTES`` (64 MiB) together. An output larger than that is
+        not kept.
+    """
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, tuple[dict[str, Any], Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> tuple[dict[str, Any], Any] | None:
+        """The fitted state and a copy of the output kept under ``key``, or None."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+        state, Xt, _ = entry
+        return state, copy.deepcopy(Xt)
+
+    def store(self, key: Hashable, features: Any, Xt: Any) -> None:
+        """Keep copies of the fitted ``features`` step and of its output ``Xt``."""
+        nbytes = _nbytes(Xt)
+        if nbytes is None or nbytes > MAX_BYTES:
+            return
+        try:
+            entry = (copy.deepcopy(fitted_state(features)), copy.deepcopy(Xt), nbytes)
+        except Exception:  # noqa: BLE001 - a state that cannot be copied is not kept
+            return
+        with self._lock:
+            self._entries[key] = entry
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries or (
+                sum(e[2] for e in self._entries.values()) > MAX_BYTES
+            ):
+                self._entries.popitem(last=False)
+
+    def info(self) -> dict[str, int]:
+        """Counters since creation: ``hits``, ``misses``, ``entries``."""
+        return {"hits": self.hits, "misses": self.misses, "entries": len(self._entries)}
+
+
+# The cache of each chain, shared with its clones (``Chain.__sklearn_clone__``); outside
+# the chains so that it never reaches a pickle.
+_caches: weakref.WeakKeyDictionary[object, FeaturesCache] = weakref.WeakKeyDictionary()
+
+
+def features_cache(chain: object) -> FeaturesCache:
+    """The cache of ``chain`` (made on first use)."""
+    cache = _caches.get(chain)
+    if cache is None:
+        cache = _caches[chain] = FeaturesCache()
+    return cache
+
+
+def share_features_cache(clone: object, chain: object) -> None:
+    """Make ``chain``'s cache the cache of ``clone`` too."""
+    _caches[clone] = features_cache(chain)
+
+
+def fit_or_reuse(
+    cache: FeaturesCache, features: Any, X: Any, y: Any, fit: Callable[[], Any]
+) -> Any:
+    """The features step's output for ``(X, y)``: from ``cache``, or ``fit()`` and kept.
+
+    Parameters
+    ----------
+    cache : FeaturesCache
+        The chain's cache (:func:`features_cache`).
+    features : estimator
+        The chain's features step, unfitted or fitted; ``fit()`` fits it in
+        place (``Pipeline._fit`` without ``memory``). On a hit it gets a copy
+        of the kept fitted state instead.
+    X, y
+        The rows and target ``fit()`` fits it on.
+    fit : callable
+        Fits ``features`` on ``(X, y)`` and returns its output.
+
+    Returns
+    -------
+    The features step's output (a copy on a hit).
+    """
+    try:
+        if not hasattr(features, "get_params"):
+            raise Uncacheable("no estimator")
+        key = (parameters_key(features), content_key(X, y))
+    except Exception:  # noqa: BLE001 - rows or a target the key cannot read (lists in cells...)
+        return fit()
+    hit = cache.get(key)
+    if hit is None:
+        Xt = fit()
+        cache.store(key, features, Xt)
+        return Xt
+    state, Xt = hit
+    load_fitted_state(features, state)
+    return Xt
