@@ -293,6 +293,8 @@ def main(argv=None):
         f"per round: median {np.median(round_ratios):.2f}x,"
         f" from {round_ratios.min():.2f}x to {round_ratios.max():.2f}x"
     )
+    for name in times:
+        print(f"{name} per round (s): " + ", ".join(f"{t:.2f}" for t in times[name]))
     report_target(TARGETS, ROWS_TARGET, max(rows_computed) / bound)
     report_target(TARGETS, COPIES_TARGET, network_a_layers())
     report_target(TARGETS, SEARCH_TARGET, ratio)

@@ -44,9 +44,9 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     *Column identity* below); it never touches network A's weights or its
     scaler. ``transform`` returns the activations
     of ``output_layer``. ``clone`` (and so ``GridSearchCV`` and
-    ``cross_val_score``) gives a new wrapper around the *same* fitted network
-    and the same representation cache, so a search neither copies network A
-    nor computes the same rows' representation twice.
+    ``cross_val_score``) and ``copy.deepcopy`` give a new wrapper around the
+    *same* fitted network and representation cache, so a search neither
+    copies network A nor computes the same rows' representation twice.
 
     Parameters
     ----------
