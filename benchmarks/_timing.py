@@ -1,4 +1,5 @@
-"""Orders in which benchmark paths take turns, so that none is favoured by its neighbour.
+"""Orders in which benchmark paths take turns, so that none is favoured by its neighbour,
+and the per-round ratios they give.
 
 Imports nothing heavy: ``tests/test_benchmark_targets.py`` tests it without TensorFlow.
 """
@@ -47,3 +48,11 @@ def call_sequence(n, rounds):
         calls.append((row[0], False))
         calls += [(path, True) for path in row]
     return calls
+
+
+def round_ratios_line(times, reference_times):
+    """``per round: median ..x, from ..x to ..x``: each round's time over the reference's."""
+    ratios = sorted(t / r for t, r in zip(times, reference_times, strict=True))
+    middle = len(ratios) // 2
+    median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+    return f"per round: median {median:.2f}x, from {ratios[0]:.2f}x to {ratios[-1]:.2f}x"

@@ -98,7 +98,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from _targets import report_target  # noqa: E402
-from _timing import balanced_orders  # noqa: E402
+from _timing import balanced_orders, round_ratios_line  # noqa: E402
 from bench_predict import (  # noqa: E402
     A_COLS,
     N_COLS,
@@ -237,7 +237,6 @@ def main(argv=None):
             seconds, losses[name] = timed(fn, df, y)
             times[name].append(seconds)
     best = {name: min(seconds) for name, seconds in times.items()}
-    round_ratios = np.divide(times[CHAIN], times[SCRIPT])
 
     print(
         f"fit on {args.rows} rows, {args.epochs} epochs, batch {BATCH_SIZE}"
@@ -253,10 +252,7 @@ def main(argv=None):
         f" before fit (no target; that one line: {best[SCRIPT_BUILT] / best[SCRIPT]:.2f}x"
         f" the script's time)"
     )
-    print(
-        f"per round: median {np.median(round_ratios):.2f}x,"
-        f" from {round_ratios.min():.2f}x to {round_ratios.max():.2f}x"
-    )
+    print(round_ratios_line(times[CHAIN], times[SCRIPT]))
     if args.repeats < 9:
         print(f"(best of {args.repeats}: the target is judged on the best of 9 rounds)")
     report_target(TARGETS, FIT_TARGET, ratio)

@@ -85,6 +85,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from _targets import report_target  # noqa: E402
+from _timing import round_ratios_line  # noqa: E402
 from bench_predict import (  # noqa: E402
     A_COLS,
     N_COLS,
@@ -288,11 +289,7 @@ def main(argv=None):
     )
     ratio = best[CHAIN] / best[REFERENCE]
     print(f"search: {ratio:.2f}x the same search on precomputed representations")
-    round_ratios = np.divide(times[CHAIN], times[REFERENCE])
-    print(
-        f"per round: median {np.median(round_ratios):.2f}x,"
-        f" from {round_ratios.min():.2f}x to {round_ratios.max():.2f}x"
-    )
+    print(round_ratios_line(times[CHAIN], times[REFERENCE]))
     for name in times:
         print(f"{name} per round (s): " + ", ".join(f"{t:.2f}" for t in times[name]))
     report_target(TARGETS, ROWS_TARGET, max(rows_computed) / bound)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sklearn.utils._param_validation import Interval, InvalidParameterError, Options
 
-__all__ = ["FINAL_NETWORK_CONSTRAINTS", "named_error"]
+__all__ = ["BATCH_SIZE", "FINAL_NETWORK_CONSTRAINTS", "POSITIVE_COUNT", "named_error"]
 
 
 class _IntNotBool(Interval):
@@ -56,8 +56,10 @@ class _PositiveIntsByName(Options):
 
 
 _POSITIVE = Interval(Integral, 1, None, closed="left")
+#: A count of at least one (epochs, patience...), not a boolean.
+POSITIVE_COUNT = _IntNotBool(Integral, 1, None, closed="left")
 #: A batch size: a positive int, -1 (all rows in one batch) or None (Keras' default).
-_BATCH_SIZE = [_IntNotBool(Integral, 1, None, closed="left"), Options(Integral, {-1}), None]
+BATCH_SIZE = [POSITIVE_COUNT, Options(Integral, {-1}), None]
 
 #: The checked parameters of ChainRegressor and ChainClassifier.
 FINAL_NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
@@ -66,9 +68,9 @@ FINAL_NETWORK_CONSTRAINTS: dict[str, list[Any]] = {
     "embedding_dim": [_POSITIVE, _PositiveIntsByName(), None],
     "token_embedding_dim": [_POSITIVE],
     "dropout": [Interval(Real, 0, 1, closed="left")],
-    "epochs": [_IntNotBool(Integral, 1, None, closed="left")],
-    "batch_size": _BATCH_SIZE,
-    "validation_batch_size": _BATCH_SIZE,
+    "epochs": [POSITIVE_COUNT],
+    "batch_size": BATCH_SIZE,
+    "validation_batch_size": BATCH_SIZE,
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [_IntNotBool(Integral, 1, None, closed="left")],

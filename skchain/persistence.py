@@ -260,17 +260,36 @@ def _check_versions(saved: dict[str, str | None], path: str | os.PathLike) -> No
         )
 
 
-def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
+def _trusted_names(trusted: Iterable[Any] | str | None) -> list[str]:
+    """``trusted`` as the archive names things: dotted names as given, functions and classes
+    by ``module.qualname`` (one name alone counts as a list of one)."""
+    items = [trusted] if isinstance(trusted, str) else list(trusted or [])
+    names = []
+    for item in items:
+        if isinstance(item, str):
+            names.append(item)
+        elif callable(item) and isinstance(getattr(item, "__qualname__", None), str):
+            names.append(f"{item.__module__}.{item.__qualname__}")
+        else:
+            raise TypeError(
+                "skchain.load: trusted= takes dotted names (such as"
+                f" 'mypackage.build_network_a') or the functions and classes; got {item!r}"
+            )
+    return names
+
+
+def load(path: str | os.PathLike, trusted: Iterable[Any] | str | None = None) -> Any:
     """Read an archive written by :func:`save`, running no code from it.
 
     Parameters
     ----------
     path : str or Path
         The archive.
-    trusted : list of str, default=None
+    trusted : list of str, functions or classes, default=None
         Further types or functions to accept, by their full name (for example
         the module-level function that builds your network A, such as
-        ``"mypackage.networks.build_network_a"``), or your own Keras callback,
+        ``"mypackage.networks.build_network_a"``, or the function itself), or
+        your own Keras callback,
         loss, metric or optimizer classes (``"mypackage.MyCallback"``).
         Everything else that is not part of scikit-learn, scikeras, skchain or
         Keras is refused, as are Keras callbacks that write files or send data
@@ -283,6 +302,8 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
 
     Raises
     ------
+    TypeError
+        For a ``trusted`` item that is neither a name nor a function or class.
     UntrustedFileError
         When the archive names a type or function not trusted, holds
         something other than skops data, or a network or Keras object that
@@ -297,6 +318,8 @@ def load(path: str | os.PathLike, trusted: Iterable[str] | None = None) -> Any:
     """
     import skops.io as sio
     from skops.io.exceptions import UntrustedTypesFoundException
+
+    trusted = _trusted_names(trusted)
 
     try:
         archive = zipfile.ZipFile(path)

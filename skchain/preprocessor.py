@@ -18,7 +18,7 @@ scikeras.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any, ClassVar, Literal
 
 # Names the public signatures' annotations use are imported at run time (keras is loaded by
@@ -28,10 +28,11 @@ import numpy as np
 from numpy.typing import ArrayLike  # noqa: E402
 from scikeras.wrappers import BaseWrapper
 from sklearn.base import TransformerMixin
-from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._base import CompiledModelMixin
 from ._callbacks import EpochCallbacksMixin
+from ._constraints import BATCH_SIZE, POSITIVE_COUNT
 from ._early_stopping import EarlyStoppingMixin
 from ._network_a_checks import DatasetAChecksMixin
 from ._network_a_from_model import FromModelMixin
@@ -45,7 +46,6 @@ __all__ = ["KerasTransformer"]
 _STAGE = "KerasTransformer (network A)"
 
 _CHECK_MODES = [StrOptions({"warn", "raise", "off"})]
-_BATCH_SIZE = [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1}), None]
 
 
 def _never(_: object) -> bool:
@@ -226,7 +226,7 @@ validation_batch_size, build_fn
         "leakage_threshold": [Interval(Real, 0, 1, closed="both")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [POSITIVE_COUNT],
         "tol": [Interval(Real, 0, None, closed="left")],
         "build_fn": [callable, None],
         "warm_start": ["boolean"],
@@ -234,14 +234,14 @@ validation_batch_size, build_fn
         "optimizer": "no_validation",
         "loss": "no_validation",
         "metrics": "no_validation",
-        "batch_size": _BATCH_SIZE,
-        "validation_batch_size": _BATCH_SIZE,
+        "batch_size": BATCH_SIZE,
+        "validation_batch_size": BATCH_SIZE,
         "verbose": ["verbose", StrOptions({"auto"})],
         "callbacks": "no_validation",
         "validation_split": [Interval(Real, 0, 1, closed="left")],
         "shuffle": ["boolean"],
         "run_eagerly": ["boolean"],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [POSITIVE_COUNT],
     }
 
     def __init__(

@@ -277,7 +277,10 @@ def test_empty_validation_rows_are_named_as_validation_rows(dataset_b, fitted_pr
     assert not hasattr(chain, "n_features_in_")
 
 
-@pytest.mark.parametrize("param, value", [("batch_size", -3), ("epochs", 0)])
+@pytest.mark.parametrize(
+    "param, value",
+    [("batch_size", -3), ("epochs", 0), ("batch_size", True), ("epochs", True)],
+)
 def test_non_positive_sizes_of_network_a_are_refused(dataset_a, param, value):
     X, y = dataset_a
     with pytest.raises(

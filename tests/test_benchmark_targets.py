@@ -350,3 +350,11 @@ def test_call_sequence_puts_every_timed_call_after_each_path_equally_often(n):
     before = Counter((calls[i - 1][0], path) for i, (path, t) in enumerate(calls) if t)
     assert len(before) == n * n and len(set(before.values())) == 1  # itself included
     assert not calls[0][1] and calls[0][0] == calls[1][0]  # led by an untimed call
+
+
+def test_round_ratios_line_gives_the_median_and_range():
+    timing = load("_timing")
+    assert timing.round_ratios_line([2.0, 3.0, 9.0], [2.0, 2.0, 3.0]) == (
+        "per round: median 1.50x, from 1.00x to 3.00x"
+    )
+    assert timing.round_ratios_line([1.0, 4.0], [1.0, 2.0]).startswith("per round: median 1.50x")

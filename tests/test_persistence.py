@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 import skops.io as sio
-from conftest import run_fresh
+from conftest import build_network_a, run_fresh
 
 import skchain
 from skchain import ChainRegressor, FrozenTransformer, HashingEncoder, KerasTransformer, make_chain
@@ -136,6 +136,11 @@ def test_untrusted_builder_is_refused_until_named(fitted_pre, tmp_path):
     ):
         skchain.load(tmp_path / "pre.skchain")
     assert skchain.load(tmp_path / "pre.skchain", trusted=[BUILDER]).n_features_in_ == 6
+    # The function itself, or one name alone, works as well; anything else is named.
+    assert skchain.load(tmp_path / "pre.skchain", trusted=[build_network_a]).n_features_in_ == 6
+    assert skchain.load(tmp_path / "pre.skchain", trusted=BUILDER).n_features_in_ == 6
+    with pytest.raises(TypeError, match=r"trusted= takes dotted names.*got 3"):
+        skchain.load(tmp_path / "pre.skchain", trusted=[3])
 
 
 def test_tampered_archives_are_refused(fitted_pre, tmp_path):
