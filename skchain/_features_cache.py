@@ -9,15 +9,18 @@ fitted features step and of its output under a key made of
 * the step's parameters, followed into every nested estimator
   (:func:`parameters_key`), with a frozen network A by identity and fit
   (``fit_token``), and ``set_output`` and scikit-learn's configuration;
-* the rows (column names, dtypes, index and values) and the target
-  (:func:`content_key`).
+* the rows (column names, dtypes, index and values: objects with their
+  types, so that 1 and "1", None and NaN differ; a categorical column with
+  its categories) and the target (:func:`content_key`).
 
 It keeps at most 8 entries and 64 MiB of outputs per chain and its clones,
 least recently used dropped first, and dies with them; it never reaches a
 pickle. It is ``Pipeline(memory=...)`` in memory: a hit puts a
 copy of the fitted state into the chain's own features step object (which
 stays the same object), network A shared as in ``clone``. What the key cannot
-describe exactly is never cached: a fitted estimator among the parameters
+describe exactly is never cached: a features step other than a
+``ColumnTransformer`` (which fits clones of its transformers; a ``Pipeline``
+fits its own steps in place), a fitted estimator among the parameters
 (other than a frozen network A), ``random_state=None``, a parameter value of
 an unknown type, fit parameters routed to the features step, scikit-learn
 callbacks, or ``memory`` set (joblib's cache then serves, as in a
@@ -42,6 +45,7 @@ import pandas as pd
 import sklearn
 import xxhash
 from scipy import sparse
+from sklearn.compose import ColumnTransformer
 
 __all__ = [
     "FeaturesCache",
@@ -186,6 +190,10 @@ def parameters_key(features: Any) -> Hashable:
     Uncacheable
         When the parameters do not determine the fit (see the module's text).
     """
+    if not isinstance(features, ColumnTransformer):
+        # A ColumnTransformer fits clones of its transformers, so its fitted state is all in
+        # its own attributes; a Pipeline, say, fits the estimators of its steps in place.
+        raise Uncacheable(f"a features step of type {type(features).__name__}")
     config = sklearn.get_config()
     return (
         _estimator_key(features, False, top=True),
@@ -193,22 +201,45 @@ def parameters_key(features: Any) -> Hashable:
     )
 
 
+def _objects_key(values: np.ndarray) -> Hashable:
+    """Values that are not plain numbers: pandas' value hashes (which spell objects as
+    text: 1 and "1", None and NaN hash alike) with, for objects, each value's type."""
+    hashes = _digest(pd.util.hash_array(values))
+    if not values.dtype.hasobject:
+        return hashes
+    types = np.fromiter(map(id, map(type, values)), dtype=np.int64, count=len(values))
+    return (hashes, _digest(types))
+
+
+def _column_key(column: pd.Series) -> Hashable:
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):  # the values, and the categories they may take
+        categories = dtype.categories.to_numpy()
+        return (dtype.ordered, _objects_key(categories), _digest(column.cat.codes.to_numpy()))
+    if isinstance(dtype, np.dtype) and dtype.hasobject:
+        return _objects_key(column.to_numpy())
+    # Strings, nullable and Arrow dtypes: one type each (``str(dtype)`` is in the key).
+    return _digest(pd.util.hash_pandas_object(column, index=False).to_numpy())
+
+
 def _frame_key(X: pd.DataFrame) -> Hashable:
-    values: list[str] = []
+    values: list[Hashable] = []
     by_dtype: dict[np.dtype, list[int]] = {}
     for j, dtype in enumerate(X.dtypes):
         if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
             by_dtype.setdefault(dtype, []).append(j)
-        else:  # strings, categories, nullable and arrow dtypes: pandas' value hashes
-            values.append(_digest(pd.util.hash_pandas_object(X.iloc[:, j], index=False).to_numpy()))
+        else:
+            values.append(_column_key(X.iloc[:, j]))
     # Numbers by their bytes, the columns of one dtype together.
     values.extend(_digest(X.iloc[:, positions].to_numpy()) for positions in by_dtype.values())
     index = X.index
     index_key: Hashable
     if isinstance(index, pd.RangeIndex):
         index_key = (index.start, index.stop, index.step)
+    elif isinstance(index, pd.MultiIndex):
+        raise Uncacheable("a MultiIndex")
     else:
-        index_key = _digest(pd.util.hash_pandas_object(index, index=False).to_numpy())
+        index_key = _column_key(index.to_series())
     return (
         pd.DataFrame,
         X.shape,
@@ -237,10 +268,7 @@ def content_key(X: Any, y: Any) -> Hashable:
     if y is None:
         return (rows, None)
     target = np.asarray(y)
-    if target.dtype.hasobject:
-        values = _digest(pd.util.hash_array(target.ravel()))
-    else:
-        values = _digest(target)
+    values = _objects_key(target.ravel()) if target.dtype.hasobject else _digest(target)
     return (rows, target.dtype.str, target.shape, values)
 
 

@@ -18,6 +18,7 @@ from conftest import N_A_FEATURES, build_network_a
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skchain import Chain, ChainRegressor, KerasTransformer, make_chain
@@ -224,9 +225,26 @@ def test_the_key_reads_types_and_contents():
     assert content_key(df, None) != content_key(df.astype({"x": np.float32}), None)
     assert content_key(df, None) != content_key(df.assign(s=["a", "c"]), None)
     assert content_key(df, None) != content_key(df.rename(columns={"x": "y"}), None)
-    one = StandardScaler(with_mean=True)
+    # pandas hashes objects as text: the values' types are keyed too.
+    objects = pd.DataFrame({"s": pd.Series([1, 2, None], dtype=object)})
+    for other in (["1", 2, None], [1, 2, np.nan], [1, 2.0, None], [True, 2, None]):
+        changed = pd.DataFrame({"s": pd.Series(other, dtype=object)})
+        assert content_key(objects, None) != content_key(changed, None), other
+    assert content_key(df, ["a", 1]) != content_key(df, ["a", "1"])
+    levels = pd.DataFrame({"c": pd.Categorical(["a", "b"])})
+    more = pd.DataFrame({"c": pd.Categorical(["a", "b"], categories=["a", "b", "z"])})
+    assert content_key(levels, None) != content_key(more, None)  # a level not in the rows
+    assert content_key(df, None) != content_key(df.set_axis(["0", "1"]), None)
+
+    def features(*transformers):
+        return ColumnTransformer([(f"t{i}", t, [0]) for i, t in enumerate(transformers)])
+
+    one = features(StandardScaler(with_mean=True))
     assert parameters_key(one) == parameters_key(clone(one))
-    assert parameters_key(one) != parameters_key(StandardScaler(with_mean=1))  # 1 is not True
+    assert parameters_key(one) != parameters_key(features(StandardScaler(with_mean=1)))
+    # A Pipeline fits its own steps in place: only a ColumnTransformer's fit is kept.
+    with pytest.raises(Uncacheable, match="features step of type Pipeline"):
+        parameters_key(make_pipeline(StandardScaler()))
 
 
 def test_the_cache_never_reaches_a_pickle_or_a_deep_copy(fitted_pre, dataset_b):
