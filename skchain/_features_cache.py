@@ -218,8 +218,10 @@ def _column_key(column: pd.Series) -> Hashable:
         return (dtype.ordered, _objects_key(categories), _digest(column.cat.codes.to_numpy()))
     if isinstance(dtype, np.dtype) and dtype.hasobject:
         return _objects_key(column.to_numpy())
-    # Strings, nullable and Arrow dtypes: one type each (``str(dtype)`` is in the key).
-    return _digest(pd.util.hash_pandas_object(column, index=False).to_numpy())
+    # Strings, nullable and Arrow dtypes: one type each (``str(dtype)`` is in the key); which
+    # values are missing too (Arrow keeps NaN and null apart, pandas' hashes may not).
+    hashes = pd.util.hash_pandas_object(column, index=False).to_numpy()
+    return (_digest(hashes), _digest(column.isna().to_numpy(dtype=bool)))
 
 
 def _frame_key(X: pd.DataFrame) -> Hashable:

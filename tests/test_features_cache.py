@@ -258,3 +258,12 @@ def test_the_cache_never_reaches_a_pickle_or_a_deep_copy(fitted_pre, dataset_b):
     twin = copy.deepcopy(chain)
     assert frozen_of(twin).estimator is fitted_pre
     np.testing.assert_array_equal(twin.predict(df), chain.predict(df))
+
+
+def test_missing_values_are_keyed_apart_from_nan_in_arrow_columns():
+    pa = pytest.importorskip("pyarrow")
+    values = np.array([1.0, np.nan, 3.0])
+    kind = pd.ArrowDtype(pa.float64())
+    nan = pd.DataFrame({"x": pd.Series(pa.array(values, from_pandas=False), dtype=kind)})
+    null = pd.DataFrame({"x": pd.Series(pa.array(values, from_pandas=True), dtype=kind)})
+    assert content_key(nan, None) != content_key(null, None)
