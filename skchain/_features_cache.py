@@ -7,11 +7,11 @@ and its clones share one :class:`FeaturesCache`, which keeps a copy of the
 fitted features step and of its output under a key made of
 
 * the step's parameters, followed into every nested estimator
-  (:func:`parameters_key`), with a frozen network A by identity and fit
+  (:mod:`skchain._features_key`), with a frozen network A by identity and fit
   (``fit_token``), and ``set_output`` and scikit-learn's configuration;
 * the rows (column names, dtypes, index and values: objects with their
   types, so that 1 and "1", None and NaN differ; a categorical column with
-  its categories) and the target (:func:`content_key`).
+  its categories) and the target (``content_key``).
 
 It keeps at most 8 entries and 64 MiB of outputs per chain and its clones,
 least recently used dropped first, and dies with them; it never reaches a
@@ -24,17 +24,16 @@ fits its own steps in place), a fitted estimator among the parameters
 (other than a frozen network A), ``random_state=None``, a parameter value of
 an unknown type, fit parameters routed to the features step, scikit-learn
 callbacks, or ``memory`` set (joblib's cache then serves, as in a
-``Pipeline``). Checks that run inside the features step's fit (network A's
-leakage and drift checks) run on a miss only: the same rows get the same
-verdict, as with network A's output cache (:mod:`skchain._cache`).
+``Pipeline``). The checks that run inside the features step's fit (network A's
+leakage and drift checks) run on a miss; a hit issues again the warnings they
+gave for these rows (:func:`skchain._user_frame.warnings_recorded`), so a refit
+warns as the first fit did.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
 import threading
-import types
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -42,19 +41,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import sklearn
-import xxhash
 from scipy import sparse
-from sklearn.compose import ColumnTransformer
+
+from ._features_key import Uncacheable, content_key, parameters_key
+from ._user_frame import warn_at_user, warnings_recorded
 
 __all__ = [
     "FeaturesCache",
-    "Uncacheable",
-    "content_key",
     "features_cache",
     "fit_or_reuse",
     "load_fitted_state",
-    "parameters_key",
     "share_features_cache",
 ]
 
@@ -64,214 +60,6 @@ MAX_ENTRIES = 8
 #: Most memory the kept outputs of one chain (and its clones) may hold, together: what a
 #: fitted chain keeps after a search, beyond what a ``Pipeline`` keeps.
 MAX_BYTES = 64 * 2**20
-
-# Parameter values compared by value (with their type: 1, 1.0 and True differ).
-_PLAIN = (str, bytes, int, float, complex, bool, type(None), np.generic, np.dtype, type)
-_FUNCTIONS = (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
-
-
-class Uncacheable(Exception):
-    """The key cannot describe the features step's fit exactly: fit it, keep nothing."""
-
-
-class _Identity:
-    """A key part equal only to the same object, which it keeps alive."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj: object) -> None:
-        self.obj = obj
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Identity) and other.obj is self.obj
-
-    def __hash__(self) -> int:
-        return id(self.obj)
-
-
-def _digest(array: np.ndarray) -> str:
-    data = np.ascontiguousarray(array)
-    # numpy declares ndarray.__buffer__ (the Buffer protocol) only for Python >= 3.12.
-    return xxhash.xxh3_128_hexdigest(memoryview(data).cast("B"))  # type: ignore[arg-type]
-
-
-def _looks_fitted(estimator: Any) -> bool:
-    """scikit-learn's rule (``check_is_fitted``): an attribute ending in ``_``."""
-    return any(k.endswith("_") and not k.startswith("__") for k in vars(estimator))
-
-
-def _value_key(value: Any, network: bool) -> Hashable:
-    """A hashable key equal for two values exactly when fitting with them gives the same.
-
-    ``network=True`` inside network A's own parameters, which only its fit
-    reads: values of unknown types are compared by identity there.
-    """
-    if isinstance(value, _PLAIN):
-        return (type(value), value)
-    if isinstance(value, (list, tuple)):
-        return (type(value), tuple(_value_key(v, network) for v in value))
-    if isinstance(value, dict):
-        return (
-            dict,
-            tuple((_value_key(k, network), _value_key(v, network)) for k, v in value.items()),
-        )
-    if isinstance(value, (set, frozenset)):
-        return (type(value), frozenset(_value_key(v, network) for v in value))
-    if isinstance(value, np.ndarray):
-        if value.dtype.hasobject:
-            return (np.ndarray, value.shape, _value_key(value.ravel().tolist(), network))
-        return (np.ndarray, value.dtype.str, value.shape, _digest(value))
-    if isinstance(value, slice):
-        return (slice, _value_key((value.start, value.stop, value.step), network))
-    if isinstance(value, _FUNCTIONS):
-        return _Identity(value)
-    if isinstance(value, functools.partial):
-        return (
-            functools.partial,
-            _value_key(value.func, network),
-            _value_key(value.args, network),
-            _value_key(value.keywords, network),
-        )
-    if hasattr(value, "get_params") and not isinstance(value, type):
-        return _estimator_key(value, network)
-    if network:
-        return _Identity(value)
-    if _plain_object(value):  # a column selector, say: its class and its attributes
-        return (type(value), _value_key(vars(value), network))
-    raise Uncacheable(f"a parameter of type {type(value).__name__}")
-
-
-def _plain_object(value: Any) -> bool:
-    """A Python object whose whole state is its ``__dict__`` (no slots, no C state)."""
-    kind = type(value)
-    return (
-        hasattr(value, "__dict__")
-        and kind.__module__ != "builtins"
-        and all(
-            "__slots__" not in vars(base) and base.__flags__ & (1 << 9)  # Py_TPFLAGS_HEAPTYPE
-            for base in kind.__mro__[:-1]
-        )
-    )
-
-
-def _estimator_key(estimator: Any, network: bool, top: bool = False) -> Hashable:
-    """``top``: the features step itself, which a refit fits again (the others are cloned)."""
-    params = estimator.get_params(deep=False)
-    if getattr(estimator, "fit_token", None) is not None:
-        # A fitted network A (a frozen step's estimator): clones share it; its
-        # outputs change only with a new fit.
-        return (
-            "network",
-            _Identity(estimator),
-            estimator.fit_token,
-            tuple((k, _value_key(v, True)) for k, v in sorted(params.items())),
-        )
-    if not network:
-        if not top and _looks_fitted(estimator):
-            raise Uncacheable(f"a fitted {type(estimator).__name__} among the parameters")
-        if "random_state" in params and params["random_state"] is None:
-            raise Uncacheable(f"{type(estimator).__name__}(random_state=None)")
-        # (Metadata requests need no key: a fit with routed parameters is never cached.)
-        if getattr(estimator, "_skl_callbacks", None):
-            raise Uncacheable(f"callbacks on {type(estimator).__name__}")
-    output = getattr(estimator, "_sklearn_output_config", None) or {}
-    return (
-        type(estimator),
-        tuple(sorted((k, _value_key(v, network)) for k, v in output.items())),
-        tuple((k, _value_key(v, network)) for k, v in sorted(params.items())),
-    )
-
-
-def parameters_key(features: Any) -> Hashable:
-    """The features step's parameters, followed into every nested estimator.
-
-    Raises
-    ------
-    Uncacheable
-        When the parameters do not determine the fit (see the module's text).
-    """
-    if not isinstance(features, ColumnTransformer):
-        # A ColumnTransformer fits clones of its transformers, so its fitted state is all in
-        # its own attributes; a Pipeline, say, fits the estimators of its steps in place.
-        raise Uncacheable(f"a features step of type {type(features).__name__}")
-    config = sklearn.get_config()
-    return (
-        _estimator_key(features, False, top=True),
-        _value_key(dict(sorted(config.items())), False),
-    )
-
-
-def _objects_key(values: np.ndarray) -> Hashable:
-    """Values that are not plain numbers: pandas' value hashes (which spell objects as
-    text: 1 and "1", None and NaN hash alike) with, for objects, each value's type."""
-    hashes = _digest(pd.util.hash_array(values))
-    if not values.dtype.hasobject:
-        return hashes
-    types = np.fromiter(map(id, map(type, values)), dtype=np.int64, count=len(values))
-    return (hashes, _digest(types))
-
-
-def _column_key(column: pd.Series) -> Hashable:
-    dtype = column.dtype
-    if isinstance(dtype, pd.CategoricalDtype):  # the values, and the categories they may take
-        categories = dtype.categories.to_numpy()
-        return (dtype.ordered, _objects_key(categories), _digest(column.cat.codes.to_numpy()))
-    if isinstance(dtype, np.dtype) and dtype.hasobject:
-        return _objects_key(column.to_numpy())
-    # Strings, nullable and Arrow dtypes: one type each (``str(dtype)`` is in the key); which
-    # values are missing too (Arrow keeps NaN and null apart, pandas' hashes may not).
-    hashes = pd.util.hash_pandas_object(column, index=False).to_numpy()
-    return (_digest(hashes), _digest(column.isna().to_numpy(dtype=bool)))
-
-
-def _frame_key(X: pd.DataFrame) -> Hashable:
-    values: list[Hashable] = []
-    by_dtype: dict[np.dtype, list[int]] = {}
-    for j, dtype in enumerate(X.dtypes):
-        if isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
-            by_dtype.setdefault(dtype, []).append(j)
-        else:
-            values.append(_column_key(X.iloc[:, j]))
-    # Numbers by their bytes, the columns of one dtype together.
-    values.extend(_digest(X.iloc[:, positions].to_numpy()) for positions in by_dtype.values())
-    index = X.index
-    index_key: Hashable
-    if isinstance(index, pd.RangeIndex):
-        index_key = (index.start, index.stop, index.step)
-    elif isinstance(index, pd.MultiIndex):
-        raise Uncacheable("a MultiIndex")
-    else:
-        index_key = _column_key(index.to_series())
-    return (
-        pd.DataFrame,
-        X.shape,
-        _value_key(list(X.columns), False),
-        tuple(str(d) for d in X.dtypes),
-        str(index.dtype),
-        index_key,
-        tuple(values),
-    )
-
-
-def content_key(X: Any, y: Any) -> Hashable:
-    """The rows and the target, by content (XXH3-128; not for inputs crafted to collide).
-
-    Raises
-    ------
-    Uncacheable
-        For rows other than a pandas DataFrame or a NumPy array.
-    """
-    if isinstance(X, pd.DataFrame):
-        rows = _frame_key(X)
-    elif isinstance(X, np.ndarray):
-        rows = _value_key(X, False)
-    else:
-        raise Uncacheable(f"rows of type {type(X).__name__}")
-    if y is None:
-        return (rows, None)
-    target = np.asarray(y)
-    values = _objects_key(target.ravel()) if target.dtype.hasobject else _digest(target)
-    return (rows, target.dtype.str, target.shape, values)
 
 
 def _nbytes(Xt: Any) -> int | None:
@@ -313,13 +101,15 @@ class FeaturesCache:
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, tuple[dict[str, Any], Any, int]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[dict[str, Any], Any, int, list[Any]]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable) -> tuple[dict[str, Any], Any] | None:
-        """The fitted state and a copy of the output kept under ``key``, or None."""
+    def get(self, key: Hashable) -> tuple[dict[str, Any], Any, list[Any]] | None:
+        """The fitted state, a copy of the output and the warnings kept under ``key``, or None."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
@@ -327,16 +117,17 @@ class FeaturesCache:
                 return None
             self._entries.move_to_end(key)
             self.hits += 1
-        state, Xt, _ = entry
-        return state, copy.deepcopy(Xt)
+        state, Xt, _, issued = entry
+        return state, copy.deepcopy(Xt), issued
 
-    def store(self, key: Hashable, features: Any, Xt: Any) -> None:
-        """Keep copies of the fitted ``features`` step and of its output ``Xt``."""
+    def store(self, key: Hashable, features: Any, Xt: Any, issued: list[Any]) -> None:
+        """Keep copies of the fitted ``features`` step and of its output ``Xt``, and the
+        warnings its fit ``issued`` (:func:`skchain._user_frame.warnings_recorded`)."""
         nbytes = _nbytes(Xt)
         if nbytes is None or nbytes > MAX_BYTES:
             return
         try:
-            entry = (copy.deepcopy(fitted_state(features)), copy.deepcopy(Xt), nbytes)
+            entry = (copy.deepcopy(fitted_state(features)), copy.deepcopy(Xt), nbytes, issued)
         except Exception:  # noqa: BLE001 - a state that cannot be copied is not kept
             return
         with self._lock:
@@ -400,9 +191,12 @@ def fit_or_reuse(
         return fit()
     hit = cache.get(key)
     if hit is None:
-        Xt = fit()
-        cache.store(key, features, Xt)
+        with warnings_recorded() as issued:
+            Xt = fit()
+        cache.store(key, features, Xt, issued)
         return Xt
-    state, Xt = hit
+    state, Xt, issued = hit
     load_fitted_state(features, state)
+    for message, category in issued:  # what the checks said when it was fitted on these rows
+        warn_at_user(message, category)
     return Xt

@@ -5,13 +5,22 @@ inside skchain or scikit-learn means one warning per process whatever the
 user's code does, and a file name the user cannot act on. :func:`warn_at_user`
 gives ``warnings.warn`` the stack level of the first frame outside skchain,
 scikit-learn, scikeras, Keras, TensorFlow and joblib (Python 3.12's
-``skip_file_prefixes``, by hand for 3.11).
+``skip_file_prefixes``, by hand for 3.11). :func:`warnings_recorded` keeps what
+it issued, to issue again.
 """
 
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from types import FrameType
+
+# The list :func:`warnings_recorded` collects into, in this thread or task; None: none.
+_record: ContextVar[list[tuple[str | Warning, type[Warning]]] | None] = ContextVar(
+    "skchain_warnings_recorded", default=None
+)
 
 
 def _library_prefixes() -> tuple[str, ...]:
@@ -39,5 +48,24 @@ def user_stacklevel() -> int:
 
 
 def warn_at_user(message: str | Warning, category: type[Warning]) -> None:
-    """``warnings.warn(message, category)`` located at the user's line."""
+    """``warnings.warn(message, category)`` located at the user's line (and recorded inside
+    :func:`warnings_recorded`)."""
+    record = _record.get()
+    if record is not None:
+        record.append((message, category))
     warnings.warn(message, category, stacklevel=user_stacklevel())
+
+
+@contextmanager
+def warnings_recorded() -> Iterator[list[tuple[str | Warning, type[Warning]]]]:
+    """The ``(message, category)`` of each :func:`warn_at_user` inside, which still warns.
+
+    Per thread and task (a context variable), without touching the warnings filters: a
+    kept fitted features step says again what its checks said (``_features_cache``).
+    """
+    record: list[tuple[str | Warning, type[Warning]]] = []
+    token = _record.set(record)
+    try:
+        yield record
+    finally:
+        _record.reset(token)

@@ -1,13 +1,15 @@
 """A search fits each split's features step once: the fitted step kept by its parameters and rows.
 
-``skchain._features_cache``: the key, what a hit gives the chain (a copy of the
-fitted state in its own step object, network A shared), what is never cached,
-and that every result equals the same fit without the cache
-(``memory=joblib.Memory(None)``, the opt-out a ``Pipeline`` user knows).
+``skchain._features_cache`` and its key (``skchain._features_key``): what a
+hit gives the chain (a copy of the fitted state in its own step object,
+network A shared, the warnings of the fit), what is never cached, and that
+every result equals the same fit without the cache (``memory=joblib.Memory(None)``,
+the opt-out a ``Pipeline`` user knows).
 """
 
 import copy
 import pickle
+import warnings
 
 import joblib
 import keras
@@ -21,13 +23,9 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skchain import Chain, ChainRegressor, KerasTransformer, make_chain
-from skchain._features_cache import (
-    Uncacheable,
-    content_key,
-    features_cache,
-    parameters_key,
-)
+from skchain import Chain, ChainRegressor, DataLeakageWarning, KerasTransformer, make_chain
+from skchain._features_cache import features_cache
+from skchain._features_key import Uncacheable, content_key, parameters_key
 
 A_COLS = [f"a{i}" for i in range(N_A_FEATURES)]
 
@@ -267,3 +265,20 @@ def test_missing_values_are_keyed_apart_from_nan_in_arrow_columns():
     nan = pd.DataFrame({"x": pd.Series(pa.array(values, from_pandas=False), dtype=kind)})
     null = pd.DataFrame({"x": pd.Series(pa.array(values, from_pandas=True), dtype=kind)})
     assert content_key(nan, None) != content_key(null, None)
+
+
+@pytest.mark.parametrize("cached", [True, False])
+def test_a_hit_warns_as_the_fit_it_reuses_did(fitted_pre, dataset_a, dataset_b, cached):
+    X_a, _ = dataset_a
+    df, y = dataset_b
+    leaky = df.copy()
+    leaky.loc[: len(df) // 2 - 1, A_COLS] = X_a[: len(df) // 2]  # half of B is A's rows
+    chain = make(fitted_pre) if cached else uncached(fitted_pre)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a first fit in a quiet cell
+        chain.fit(leaky, y)
+    with warnings.catch_warnings(record=True) as issued:
+        warnings.simplefilter("always")
+        clone(chain).fit(leaky, y)  # a hit when cached
+    assert features_cache(chain).info()["hits"] == (1 if cached else 0)
+    assert sum(issubclass(w.category, DataLeakageWarning) for w in issued) == 1
