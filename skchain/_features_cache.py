@@ -21,8 +21,9 @@ stays the same object), network A shared as in ``clone``. What the key cannot
 describe exactly is never cached: a features step other than a
 ``ColumnTransformer`` (which fits clones of its transformers; a ``Pipeline``
 fits its own steps in place), a fitted estimator among the parameters
-(other than a frozen network A), ``random_state=None``, a parameter value of
-an unknown type, fit parameters routed to the features step, scikit-learn
+(other than a frozen network A), ``random_state=None``, a function or an
+object of another package among the parameters (a function may read state its
+identity does not show), fit parameters routed to the features step, scikit-learn
 callbacks, or ``memory`` set (joblib's cache then serves, as in a
 ``Pipeline``). The checks that run inside the features step's fit (network A's
 leakage and drift checks) run on a miss; a hit issues again the warnings they

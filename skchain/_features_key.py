@@ -82,30 +82,26 @@ def _value_key(value: Any, network: bool) -> Hashable:
         return (np.ndarray, value.dtype.str, value.shape, _digest(value))
     if isinstance(value, slice):
         return (slice, _value_key((value.start, value.stop, value.step), network))
-    if isinstance(value, _FUNCTIONS):
-        return _Identity(value)
-    if isinstance(value, functools.partial):
-        return (
-            functools.partial,
-            _value_key(value.func, network),
-            _value_key(value.args, network),
-            _value_key(value.keywords, network),
-        )
     if hasattr(value, "get_params") and not isinstance(value, type):
         return _estimator_key(value, network)
     if network:
         return _Identity(value)
-    if _plain_object(value):  # a column selector, say: its class and its attributes
+    if isinstance(value, (*_FUNCTIONS, functools.partial)):
+        # What a function computes may depend on state it reads (a module's setting): its
+        # identity does not say. (Pipeline(memory=...) keys them by their code.)
+        raise Uncacheable(f"a function among the parameters ({value!r})")
+    if _plain_object(value):  # a column selector: its class and its attributes
         return (type(value), _value_key(vars(value), network))
     raise Uncacheable(f"a parameter of type {type(value).__name__}")
 
 
 def _plain_object(value: Any) -> bool:
-    """A Python object whose whole state is its ``__dict__`` (no slots, no C state)."""
+    """An object of skchain or scikit-learn whose whole state is its ``__dict__`` (no
+    slots, no C state): ``EncodingColumns``, ``make_column_selector``."""
     kind = type(value)
     return (
         hasattr(value, "__dict__")
-        and kind.__module__ != "builtins"
+        and kind.__module__.split(".")[0] in ("skchain", "sklearn")
         and all(
             "__slots__" not in vars(base) and base.__flags__ & (1 << 9)  # Py_TPFLAGS_HEAPTYPE
             for base in kind.__mro__[:-1]

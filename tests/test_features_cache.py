@@ -209,6 +209,19 @@ def test_what_the_key_cannot_describe_is_never_cached(fitted_pre, dataset_b):
         parameters_key(chain_with(_Noisy(0, scale=StandardScaler().fit(df[["age"]]))).steps[0][1])
     with pytest.raises(Uncacheable, match="RandomState"):
         parameters_key(chain_with(_Noisy(np.random.RandomState(0))).steps[0][1])
+    # A function may read state its identity does not show; so may a user's own object.
+    settings = {"scale": 2.0}
+
+    def scale():
+        return settings["scale"]
+
+    class Setting:
+        scale = 2.0
+
+    with pytest.raises(Uncacheable, match="a function among the parameters"):
+        parameters_key(chain_with(_Noisy(0, scale=scale)).steps[0][1])
+    with pytest.raises(Uncacheable, match="a parameter of type Setting"):
+        parameters_key(chain_with(_Noisy(0, scale=Setting())).steps[0][1])
     # A seeded one is kept.
     seeded = chain_with(_Noisy(0))
     seeded.fit(df, y)
