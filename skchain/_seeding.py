@@ -22,11 +22,21 @@ Unseeded work (``seed=None``) draws from the global generators, as
 scikit-learn's estimators with ``random_state=None`` do (so
 ``keras.utils.set_random_seed`` before an unseeded fit makes it repeatable);
 it changes no setting.
+
+These settings belong to the process, not to a thread, so every such block
+holds one process-wide lock (re-entrant) from the moment it saves them until
+it has put them back: under joblib's threading backend (or any threads of
+the user's) two fits would otherwise switch each other's op determinism off
+mid-fit, reseed each other's generators, or both make scikeras remove
+``TF_DETERMINISTIC_OPS`` (``KeyError``). Networks are then built and trained
+one at a time across threads, each seeded fit exactly as it would be alone;
+predictions and transforms take no lock.
 """
 
 import contextlib
 import os
 import random
+import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +49,10 @@ else:
     _WrapperBase = object
 
 __all__ = ["KeptRandomStateMixin", "global_random_state", "nothing_drawn", "random_state_kept"]
+
+# Held by every random_state_kept block (see the module docstring); re-entrant,
+# as such blocks nest (a fine-tuning fit around the final network's own).
+_GLOBAL_STATE_LOCK = threading.RLock()
 
 
 def _tf_parts() -> tuple[Any, Any, Any]:
@@ -129,6 +143,12 @@ def random_state_kept(
     >>> first == second, random.getstate() == before
     (True, True)
     """
+    with _GLOBAL_STATE_LOCK:
+        yield from _kept(seed, restore_generators, determinism)
+
+
+def _kept(seed: int | None, restore_generators: bool | None, determinism: bool) -> Iterator[None]:
+    """The body of :func:`random_state_kept` (run under the process-wide lock)."""
     import tensorflow as tf
 
     config, context, global_state = _tf_parts()
