@@ -1,11 +1,9 @@
 """A fitted network A, frozen inside a chain.
 
-:class:`FrozenTransformer` plays the role of :class:`sklearn.frozen.FrozenEstimator`
-for a :class:`KerasTransformer`: ``fit`` never trains network A, ``clone`` never copies
-it, and the representation of a given block of rows is computed once and reused across
-the fits of a search. Unlike ``FrozenEstimator`` it keeps two parameters of its own that
-are safe to search: ``output_layer`` (another layer retrains nothing) and ``adapt``
-(see :mod:`skchain.adaptation`).
+:class:`FrozenTransformer` is :class:`sklearn.frozen.FrozenEstimator` for a
+:class:`KerasTransformer` (``fit`` never trains network A, ``clone`` never copies it; a
+block of rows' representation is computed once per search), with two parameters safe to
+search: ``output_layer`` (another layer retrains nothing) and ``adapt`` (:mod:`skchain.adaptation`).
 """
 
 from __future__ import annotations
@@ -47,6 +45,9 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
     ``cross_val_score``) and ``copy.deepcopy`` give a new wrapper around the
     *same* fitted network and representation cache, so a search neither
     copies network A nor computes the same rows' representation twice.
+
+    The cache follows network A's ``fit``: after changing its weights another
+    way (``pre.model_.fit``, ``set_weights``) call ``pre.network_changed()``.
 
     Parameters
     ----------

@@ -201,6 +201,29 @@ def test_frozen_clone_shares_network_and_cache(fitted_pre):
     assert "estimator__epochs" not in frozen.get_params(deep=True)
 
 
+def test_network_changed_after_training_network_a_outside_fit(dataset_a, dataset_b):
+    # The representation cache follows network A's fit; weights changed through Keras
+    # directly are announced with network_changed() (documented in FrozenTransformer).
+    X, y = dataset_a
+    pre = KerasTransformer(
+        build_network_a, output_layer="embedding", loss="mse", epochs=2, random_state=0
+    ).fit(X, y)
+    df, y_b = dataset_b
+    chain = _chain(pre, epochs=2).fit(df, y_b)
+    before = np.asarray(chain[:-1].transform(df))
+    pre.model_.fit(pre.scaled_inputs(X), -3 * y, epochs=3, verbose=0)  # new weights
+    token = pre.fit_token
+    pre.network_changed()
+    assert pre.fit_token != token
+    after = np.asarray(chain[:-1].transform(df))
+    fresh = pre.transform(df[A_COLUMNS].to_numpy(np.float32))
+    np.testing.assert_allclose(after[:, : fresh.shape[1]], fresh, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(after[:, : fresh.shape[1]], before[:, : fresh.shape[1]])
+    # The compiled predict and the step-by-step pipeline agree on the new network.
+    steps = chain.named_steps["regressor"].predict(chain[:-1].transform(df))
+    np.testing.assert_allclose(chain.predict(df), steps, rtol=1e-4, atol=1e-5)
+
+
 def test_hash_encoding_and_unseen_levels(fitted_pre, dataset_b):
     df, y = dataset_b
     new = df[:5].copy()
