@@ -4,6 +4,8 @@ Each expected failure is listed with the reason it cannot hold for a neural
 network (or for a frozen one); everything else must pass.
 """
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -21,10 +23,22 @@ from skchain import (
 from skchain.passthrough import NetworkAInputs
 
 
-def _tiny_network(meta):
+def _build_tiny_network(meta):
     inputs = keras.Input((meta["n_features_in_"],))
     x = keras.layers.Dense(4, activation="relu", name="embedding")(inputs)
     return keras.Model(inputs, keras.layers.Dense(1)(x))
+
+
+class _NamedBuilder(functools.partial):
+    """A network builder whose repr, and so every check's test id, is the same in every
+    process (a function's repr holds its address; pytest-xdist's workers must collect the
+    same ids). A ``functools.partial``, which scikeras accepts as ``model``."""
+
+    def __repr__(self):
+        return self.func.__name__
+
+
+_tiny_network = _NamedBuilder(_build_tiny_network)
 
 
 def _frozen(wrapper=FrozenTransformer, **params):
