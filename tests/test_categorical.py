@@ -375,3 +375,50 @@ def test_fine_tuning_with_embedded_columns(fitted_pre):
         chain.named_steps["features"].transform(df[:10])
     )
     np.testing.assert_allclose(chain.predict(df[:10]), stepwise, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "handle_unknown, drop, min_frequency",
+    [
+        ("infrequent_if_exist", None, 10),  # skchain's default: no warning to avoid
+        ("warn", None, 10),
+        ("warn", None, None),
+        ("ignore", "first", None),
+        ("infrequent_if_exist", "first", 10),
+        ("infrequent_if_exist", "if_binary", None),
+    ],
+)
+def test_onehot_level_tables_match_the_encoder_without_touching_warning_filters(
+    fitted_pre, handle_unknown, drop, min_frequency, monkeypatch
+):
+    # The compiled predict reads each level's one-hot row off the fitted encoder once. An
+    # unseen level must get exactly the encoder's row, and reading the rows must not
+    # silence warnings through the process-wide filters: warnings.catch_warnings is not
+    # thread-safe, and concurrent first predictions left "ignore UserWarning" behind.
+    df, y = _dataset()
+    chain = _chain(fitted_pre, "onehot").set_params(
+        features__onehot__encoder__handle_unknown=handle_unknown,
+        features__onehot__encoder__drop=drop,
+        features__onehot__encoder__min_frequency=min_frequency,
+    )
+    chain.fit(df, y)
+    new = df.iloc[:8].copy()
+    new["city"] = ["c1", "never-seen", None, "c39", "zzz", "c7", "c2", "c3"]
+    new["store"] = ["north", "west", "south", "east", None, "north", "up", "south"]
+    filters = []
+    real_simplefilter, real_filterwarnings = warnings.simplefilter, warnings.filterwarnings
+    monkeypatch.setattr(
+        warnings, "simplefilter", lambda *a, **k: filters.append(a) or real_simplefilter(*a, **k)
+    )
+    monkeypatch.setattr(
+        warnings,
+        "filterwarnings",
+        lambda *a, **k: filters.append(a) or real_filterwarnings(*a, **k),
+    )
+    fused = chain.predict(new)
+    assert not [f for f in filters if f[:1] == ("ignore",)]
+    monkeypatch.undo()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the encoder's own, on unseen levels
+        step_by_step = chain.named_steps["regressor"].predict(chain[:-1].transform(new))
+    np.testing.assert_allclose(fused, step_by_step, rtol=1e-5, atol=1e-5)

@@ -224,6 +224,25 @@ def test_network_changed_after_training_network_a_outside_fit(dataset_a, dataset
     np.testing.assert_allclose(chain.predict(df), steps, rtol=1e-4, atol=1e-5)
 
 
+def test_network_a_refitted_in_place_reaches_every_predict_path(dataset_a, dataset_b):
+    # Refitting network A itself (a new network and scaler in the same object) after the
+    # chain has predicted: the compiled predict and the served model must follow, as the
+    # step-by-step pipeline does (they kept the first network and scaler).
+    X, y = dataset_a
+    pre = KerasTransformer(
+        build_network_a, output_layer="embedding", loss="mse", epochs=2, random_state=0
+    ).fit(X, y)
+    df, y_b = dataset_b
+    chain = _chain(pre, epochs=2).fit(df, y_b)
+    first = chain.predict(df)
+    pre.set_params(epochs=3, random_state=5).fit(X[:150] * 2, y[:150])
+    steps = chain.named_steps["regressor"].predict(chain[:-1].transform(df))
+    assert not np.allclose(steps, first, atol=1e-3)
+    np.testing.assert_allclose(chain.predict(df), steps, rtol=1e-4, atol=1e-5)
+    served = np.asarray(chain.to_keras()(chain.serving_inputs(df))).ravel()
+    np.testing.assert_allclose(served, steps, rtol=1e-4, atol=1e-5)
+
+
 def test_hash_encoding_and_unseen_levels(fitted_pre, dataset_b):
     df, y = dataset_b
     new = df[:5].copy()

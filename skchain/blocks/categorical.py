@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -126,19 +125,45 @@ class CategoricalBlock(Block):
             unseen = "<unseen>"
             while unseen in known:
                 unseen = f"<{unseen}>"
+            stand_in = _unseen_stand_in(encoder, j)
             probe = pd.DataFrame(
                 {c: [_a_level(encoder, k)] * (len(known) + 2) for k, c in enumerate(self.columns)}
             )
-            probe[column] = pd.Series([unseen, *known, None], dtype=object)
-            with warnings.catch_warnings():
-                # An unseen level may be "encoded as all zeros": that is the point.
-                warnings.simplefilter("ignore", UserWarning)
-                out = dense_float32(transform(probe))[:, offset : offset + widths[j]]
+            probe[column] = pd.Series(
+                [unseen if stand_in is None else stand_in[0], *known, None], dtype=object
+            )
+            out = dense_float32(transform(probe))[:, offset : offset + widths[j]]
+            if stand_in is not None and stand_in[1]:
+                out[0] = 0.0
             tables.append(([*known, MISSING], out))
             offset += widths[j]
         if offset != self.width:
             raise ValueError(f"{self.name}: unexpected encoder layout")
         return tables
+
+
+def _unseen_stand_in(encoder: Any, j: int) -> tuple[Any, bool] | None:
+    """A known level of column ``j`` to probe in place of an unseen one, and whether the
+    unseen row is all zeros; None when an unseen level can go through ``transform`` as is.
+
+    scikit-learn's ``OneHotEncoder`` warns on an unseen level with ``handle_unknown="warn"``,
+    or with ``drop`` set and ``"ignore"``/``"infrequent_if_exist"``; silencing that with
+    ``warnings.catch_warnings`` is not thread-safe (concurrent first predictions left an
+    "ignore UserWarning" filter in the process). Its documented encoding instead: the
+    infrequent category's when there is one (not with ``"ignore"``), else all zeros.
+    """
+    if not isinstance(encoder, OneHotEncoder):
+        return None
+    handle = encoder.handle_unknown
+    if handle != "warn" and (
+        encoder.drop is None or handle not in ("ignore", "infrequent_if_exist")
+    ):
+        return None
+    grouped = encoder.min_frequency is not None or encoder.max_categories is not None
+    infrequent = encoder.infrequent_categories_[j] if grouped else None
+    if handle != "ignore" and infrequent is not None and len(infrequent):
+        return infrequent[0], False
+    return _a_level(encoder, j), True
 
 
 def _a_level(encoder: Any, j: int) -> Any:

@@ -199,15 +199,22 @@ def replace_network(features: Any, block: Block, step: Any) -> None:
     features.transformers_ = fitted
 
 
-def plan_state(features: Any) -> tuple[int, tuple[tuple[int, Any, int], ...]]:
-    """A key that changes whenever the fitted blocks do (refit, ``set_params``, fine-tuning)."""
+def plan_state(features: Any) -> tuple[int, tuple[tuple[int, Any, int, Any], ...]]:
+    """A key that changes whenever the fitted blocks do (refit, ``set_params``, fine-tuning,
+    and network A refitted in place or announced changed: its ``fit_token``)."""
     from ._base import steps_of
 
     return (
         id(getattr(features, "transformers_", None)),
         tuple(
-            (id(t), getattr(last, "output_layer", None), id(getattr(last, "estimator", None)))
+            (
+                id(t),
+                getattr(last, "output_layer", None),
+                id(network_a),
+                getattr(network_a, "fit_token", None),
+            )
             for _, t, _ in getattr(features, "transformers_", [])
             for last in [steps_of(t)[-1] if not isinstance(t, str) else t]
+            for network_a in [getattr(last, "estimator", None)]
         ),
     )
