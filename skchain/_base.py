@@ -3,7 +3,6 @@
 import copy
 import io
 import uuid
-import warnings
 import weakref
 from collections.abc import Callable, Hashable
 from typing import Any, Self
@@ -212,10 +211,15 @@ def copy_network(network: keras.Model) -> keras.Model:
     network_bytes = _PickledNetwork(network).__reduce__()[1][0]
     if getattr(getattr(network, "optimizer", None), "built", True):
         return load_network(network_bytes)
-    with warnings.catch_warnings():
-        # An optimizer that never trained has no state to load into the copy's.
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        return load_network(network_bytes)
+    # An optimizer that never trained has no state: compile the copy as the network was
+    # compiled, as Keras' loading does, without loading the state (Keras would warn that
+    # it skips it, and silencing a warning is not thread-safe).
+    with nothing_drawn():
+        copy = saving_lib.load_model(io.BytesIO(network_bytes), compile=False)
+        config = network.get_compile_config()
+        if config is not None:
+            copy.compile_from_config(config)
+    return copy
 
 
 def check_fitted(estimator: Any, stage: str) -> None:

@@ -204,3 +204,45 @@ def test_forward_passes_in_chunks_equal_one_pass(fitted_pre, dataset_a):
     assert [p.shape for p in parts] == [(len(X), 16), (len(X), 1)]
     assert all(p.dtype == np.float32 for p in parts)
     np.testing.assert_allclose(parts[1], whole, rtol=1e-5, atol=1e-6)
+
+
+def test_a_compiled_keras_model_as_model_trains_a_copy(dataset_a, monkeypatch):
+    # The user's own compiled (never trained) network: each fit trains a copy that starts
+    # from its weights, leaves it untouched, and copies it without Keras' "Skipping
+    # variable loading for optimizer" warning and without touching warning filters.
+    import warnings
+
+    X, y = dataset_a
+    inputs = keras.Input((X.shape[1],))
+    hidden = keras.layers.Dense(8, activation="relu", name="embedding")(inputs)
+    network = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    network.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    initial = [w.copy() for w in network.get_weights()]
+
+    def make():
+        return KerasTransformer(
+            network, output_layer="embedding", loss="mse", epochs=2, random_state=0
+        )
+
+    pre = make()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        touched = []
+        monkeypatch.setattr(warnings, "filterwarnings", lambda *a, **k: touched.append((a, k)))
+        monkeypatch.setattr(warnings, "simplefilter", lambda *a, **k: touched.append((a, k)))
+        pre.fit(X, y)
+        again = make().fit(X, y)
+        monkeypatch.undo()
+    # No filter that silences a UserWarning (pandas and scikit-learn set their own others).
+    silencing = [
+        (a, k)
+        for a, k in touched
+        if a[:1] == ("ignore",) and issubclass(UserWarning, k.get("category", Warning))
+    ]
+    assert not silencing
+    assert not [w for w in caught if "Skipping variable loading" in str(w.message)]
+    assert pre.model_ is not network
+    for before, after in zip(initial, network.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert not np.array_equal(pre.model_.get_weights()[0], initial[0])  # the copy trained
+    np.testing.assert_array_equal(pre.transform(X), again.transform(X))
