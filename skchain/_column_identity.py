@@ -19,6 +19,7 @@ import numpy as np
 from ._validation import as_pandas, validate_float32
 
 __all__ = [
+    "check_network_inputs",
     "columns_in_network_order",
     "names_for_messages",
     "rows_in_network_order",
@@ -137,7 +138,9 @@ def rows_in_network_order(step: Any, X: Any, reset: bool, stage: str) -> np.ndar
         order = columns_in_network_order(
             X, getattr(inner, "feature_names_in_", None), step.rename, stage
         )
+        step._network_inputs = _network_inputs(inner)
     else:
+        check_network_inputs(step, stage)
         order = getattr(step, "feature_names_in_", None)
     missing: list[str] = []
     if hasattr(X, "columns") and order is not None:
@@ -152,6 +155,41 @@ def rows_in_network_order(step: Any, X: Any, reset: bool, stage: str) -> np.ndar
             f" {X.shape[1]} columns{detail}"
         )
     return X
+
+
+def _network_inputs(network_a: Any) -> tuple[int, tuple[str, ...] | None]:
+    names = getattr(network_a, "feature_names_in_", None)
+    return int(network_a.n_features_in_), None if names is None else tuple(map(str, names))
+
+
+def check_network_inputs(step: Any, stage: str) -> None:
+    """Refuse a step whose network A was refitted on other inputs since the step's ``fit``.
+
+    The step matched B's columns to network A's inputs in ``fit``; network A
+    refitted in place with its columns in another order (or others) makes that
+    matching, and what the final network learned from it, stale.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        Naming both input lists; the chain (or the step) must be fitted again.
+    """
+    recorded = step.__dict__.get("_network_inputs")
+    if recorded is None:
+        return
+    now = _network_inputs(step.estimator)
+    if now != recorded:
+        from sklearn.exceptions import NotFittedError
+
+        def shown(inputs: tuple[int, tuple[str, ...] | None]) -> str:
+            count, names = inputs
+            return f"{count} inputs" + ("" if names is None else f" {list(names[:6])}...")
+
+        raise NotFittedError(
+            f"{stage}: network A was refitted on other inputs since this step was fitted"
+            f" ({shown(recorded)} then, {shown(now)} now): B's columns were matched to the"
+            " old ones; fit the chain again"
+        )
 
 
 def names_for_messages(

@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._base import check_fitted
 from ._cache import RepresentationCache, share_cache, shared_cache
-from ._column_identity import rows_in_network_order, step_names_for_messages
+from ._column_identity import check_network_inputs, rows_in_network_order, step_names_for_messages
 from .adaptation import ADAPT_METHODS, adapt_network
 from .preprocessor import KerasTransformer
 
@@ -170,8 +170,7 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            For parameters of the frozen network (``estimator__*``): a frozen
-            network cannot be changed through the chain.
+            For ``estimator__*``: a frozen network cannot be changed through the chain.
         """
         nested = sorted(p for p in params if "__" in p)
         if nested:
@@ -215,10 +214,11 @@ class FrozenTransformer(TransformerMixin, BaseEstimator):
         Raises
         ------
         sklearn.exceptions.NotFittedError
-            With ``adapt`` set, before ``fit`` (or after ``set_params`` changed
-            ``adapt`` or ``estimator``): the adaptation is fitted on ``fit``'s rows.
+            With ``adapt`` set, before ``fit`` (or after ``set_params`` changed ``adapt`` or
+            ``estimator``); after network A was refitted on other inputs than at ``fit``.
         """
         check_fitted(self.estimator, _STAGE)
+        check_network_inputs(self, _STAGE)
         if self.adapt is None:
             return self.estimator
         adapted = self.__dict__.get("network_a_")

@@ -243,6 +243,30 @@ def test_network_a_refitted_in_place_reaches_every_predict_path(dataset_a, datas
     np.testing.assert_allclose(served, steps, rtol=1e-4, atol=1e-5)
 
 
+def test_network_a_refitted_on_reordered_inputs_is_refused_until_the_chain_refits(
+    dataset_a, dataset_b
+):
+    # B's columns were matched to network A's inputs by name at the chain's fit; network A
+    # refitted in place on its columns in another order makes that matching stale. Every
+    # path refuses it by name (the compiled ones used to feed the columns by old position).
+    X, y = dataset_a
+    frame_a = pd.DataFrame(X, columns=A_COLUMNS)
+    pre = KerasTransformer(
+        build_network_a, output_layer="embedding", loss="mse", epochs=2, random_state=0
+    ).fit(frame_a, y)
+    df, y_b = dataset_b
+    chain = _chain(pre, epochs=2).fit(df, y_b)
+    chain.predict(df)
+    pre.fit(frame_a[A_COLUMNS[::-1]], y)
+    message = "network A was refitted on other inputs since this step was fitted"
+    for call in (lambda: chain.predict(df), lambda: chain[:-1].transform(df), chain.to_keras):
+        with pytest.raises(NotFittedError, match=message):
+            call()
+    chain.fit(df, y_b)
+    steps = chain.named_steps["regressor"].predict(chain[:-1].transform(df))
+    np.testing.assert_allclose(chain.predict(df), steps, rtol=1e-4, atol=1e-5)
+
+
 def test_hash_encoding_and_unseen_levels(fitted_pre, dataset_b):
     df, y = dataset_b
     new = df[:5].copy()
