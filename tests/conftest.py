@@ -97,6 +97,23 @@ def run_fresh(script, cwd=None):
     return result.stdout
 
 
+def record_filter_calls(monkeypatch):
+    """Record every ``warnings.simplefilter``/``filterwarnings`` call from now on as
+    ``(args, kwargs)`` (each still applied): a list the test reads afterwards."""
+    import warnings
+
+    calls = []
+    for name in ("simplefilter", "filterwarnings"):
+        real = getattr(warnings, name)
+
+        def recording(*args, _real=real, **kwargs):
+            calls.append((args, kwargs))
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(warnings, name, recording)
+    return calls
+
+
 def exported_answers(chain, inputs, directory):
     """The chain exported as a SavedModel and as ONNX, each run on ``inputs`` (raveled arrays)."""
     import onnxruntime

@@ -7,7 +7,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import N_A_FEATURES, make_dataset_b
+from conftest import N_A_FEATURES, make_dataset_b, record_filter_calls
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold
 
@@ -405,18 +405,9 @@ def test_onehot_level_tables_match_the_encoder_without_touching_warning_filters(
     new = df.iloc[:8].copy()
     new["city"] = ["c1", "never-seen", None, "c39", "zzz", "c7", "c2", "c3"]
     new["store"] = ["north", "west", "south", "east", None, "north", "up", "south"]
-    filters = []
-    real_simplefilter, real_filterwarnings = warnings.simplefilter, warnings.filterwarnings
-    monkeypatch.setattr(
-        warnings, "simplefilter", lambda *a, **k: filters.append(a) or real_simplefilter(*a, **k)
-    )
-    monkeypatch.setattr(
-        warnings,
-        "filterwarnings",
-        lambda *a, **k: filters.append(a) or real_filterwarnings(*a, **k),
-    )
+    filters = record_filter_calls(monkeypatch)
     fused = chain.predict(new)
-    assert not [f for f in filters if f[:1] == ("ignore",)]
+    assert not [args for args, _ in filters if args[:1] == ("ignore",)]
     monkeypatch.undo()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the encoder's own, on unseen levels

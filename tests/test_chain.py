@@ -201,13 +201,18 @@ def test_frozen_clone_shares_network_and_cache(fitted_pre):
     assert "estimator__epochs" not in frozen.get_params(deep=True)
 
 
+def _own_network_a(X, y):
+    """A network A of the test's own (the shared fixture must not be refitted)."""
+    return KerasTransformer(
+        build_network_a, output_layer="embedding", loss="mse", epochs=2, random_state=0
+    ).fit(X, y)
+
+
 def test_network_changed_after_training_network_a_outside_fit(dataset_a, dataset_b):
     # The representation cache follows network A's fit; weights changed through Keras
     # directly are announced with network_changed() (documented in FrozenTransformer).
     X, y = dataset_a
-    pre = KerasTransformer(
-        build_network_a, output_layer="embedding", loss="mse", epochs=2, random_state=0
-    ).fit(X, y)
+    pre = _own_network_a(X, y)
     df, y_b = dataset_b
     chain = _chain(pre, epochs=2).fit(df, y_b)
     before = np.asarray(chain[:-1].transform(df))
@@ -220,7 +225,7 @@ def test_network_changed_after_training_network_a_outside_fit(dataset_a, dataset
     np.testing.assert_allclose(after[:, : fresh.shape[1]], fresh, rtol=1e-5, atol=1e-6)
     assert not np.allclose(after[:, : fresh.shape[1]], before[:, : fresh.shape[1]])
     # The compiled predict and the step-by-step pipeline agree on the new network.
-    steps = chain.named_steps["regressor"].predict(chain[:-1].transform(df))
+    steps = Pipeline.predict(chain, df)
     np.testing.assert_allclose(chain.predict(df), steps, rtol=1e-4, atol=1e-5)
 
 
@@ -229,14 +234,12 @@ def test_network_a_refitted_in_place_reaches_every_predict_path(dataset_a, datas
     # chain has predicted: the compiled predict and the served model must follow, as the
     # step-by-step pipeline does (they kept the first network and scaler).
     X, y = dataset_a
-    pre = KerasTransformer(
-        build_network_a, output_layer="embedding", loss="mse", epochs=2, random_state=0
-    ).fit(X, y)
+    pre = _own_network_a(X, y)
     df, y_b = dataset_b
     chain = _chain(pre, epochs=2).fit(df, y_b)
     first = chain.predict(df)
     pre.set_params(epochs=3, random_state=5).fit(X[:150] * 2, y[:150])
-    steps = chain.named_steps["regressor"].predict(chain[:-1].transform(df))
+    steps = Pipeline.predict(chain, df)
     assert not np.allclose(steps, first, atol=1e-3)
     np.testing.assert_allclose(chain.predict(df), steps, rtol=1e-4, atol=1e-5)
     served = np.asarray(chain.to_keras()(chain.serving_inputs(df))).ravel()
@@ -251,9 +254,7 @@ def test_network_a_refitted_on_reordered_inputs_is_refused_until_the_chain_refit
     # path refuses it by name (the compiled ones used to feed the columns by old position).
     X, y = dataset_a
     frame_a = pd.DataFrame(X, columns=A_COLUMNS)
-    pre = KerasTransformer(
-        build_network_a, output_layer="embedding", loss="mse", epochs=2, random_state=0
-    ).fit(frame_a, y)
+    pre = _own_network_a(frame_a, y)
     df, y_b = dataset_b
     chain = _chain(pre, epochs=2).fit(df, y_b)
     chain.predict(df)
@@ -263,7 +264,7 @@ def test_network_a_refitted_on_reordered_inputs_is_refused_until_the_chain_refit
         with pytest.raises(NotFittedError, match=message):
             call()
     chain.fit(df, y_b)
-    steps = chain.named_steps["regressor"].predict(chain[:-1].transform(df))
+    steps = Pipeline.predict(chain, df)
     np.testing.assert_allclose(chain.predict(df), steps, rtol=1e-4, atol=1e-5)
 
 

@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import build_network_a, make_dataset_a
+from conftest import build_network_a, make_dataset_a, record_filter_calls
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -227,9 +227,7 @@ def test_a_compiled_keras_model_as_model_trains_a_copy(dataset_a, monkeypatch):
     pre = make()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        touched = []
-        monkeypatch.setattr(warnings, "filterwarnings", lambda *a, **k: touched.append((a, k)))
-        monkeypatch.setattr(warnings, "simplefilter", lambda *a, **k: touched.append((a, k)))
+        touched = record_filter_calls(monkeypatch)
         pre.fit(X, y)
         again = make().fit(X, y)
         monkeypatch.undo()
