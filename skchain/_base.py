@@ -5,6 +5,7 @@ import io
 import uuid
 import weakref
 from collections.abc import Callable, Hashable
+from functools import partial
 from typing import Any, Self
 
 import keras
@@ -96,7 +97,7 @@ class CompiledModelMixin:
         return new
 
     def __getstate__(self) -> dict[str, Any]:
-        # Keras networks travel as their saved bytes (scikeras' own format),
+        # Keras networks travel as their ``.keras`` bytes (_PickledNetwork),
         # loaded back without drawing from the global generators.
         state = dict(
             # A mixin: super() is scikeras' BaseWrapper, whose __getstate__ returns a dict.
@@ -114,6 +115,7 @@ class CompiledModelMixin:
         if isinstance(self.model, keras.Model):
             # scikeras would train (and compile) the user's own network: train a copy.
             network = self.model
+            graph_inputs(network, getattr(self, "_STAGE", type(self).__name__))
             return lambda: copy_network(network)
         return build
 
@@ -177,28 +179,62 @@ class CompiledModelMixin:
 class _PickledNetwork:
     """A Keras network inside a pickle: its ``.keras`` bytes, loaded by :func:`load_network`.
 
-    The same format as scikeras' pickling of Keras models, but loaded without
-    drawing from Python's global ``random`` (Keras seeds every layer it
-    creates without a seed from it).
+    Loaded without drawing from Python's global ``random`` (Keras seeds every
+    layer it creates without a seed from it). A network of a ``keras.Model``
+    subclass that is not registered with Keras travels with its class
+    (pickled by reference, as pickle does for any class) and loads with it as
+    a custom object; one whose optimizer never trained is compiled from its
+    compile settings. Nothing is added to Keras' global registry of custom
+    objects (scikeras' pickling registers every pickled model's class there,
+    Keras' own ``Functional`` included, after which every model the user
+    saves carries that ``registered_name``).
     """
 
     def __init__(self, network: keras.Model) -> None:
         self.network = network
 
-    def __reduce__(self) -> tuple[Callable[[bytes], keras.Model], tuple[bytes]]:
-        kind = type(self.network)  # as scikeras registers it for pickling
-        if kind not in keras.saving.get_custom_objects():
-            module, _, name = kind.__qualname__.rpartition(".")
-            keras.saving.register_keras_serializable(module, name)(kind)
-        buffer = io.BytesIO()
-        saving_lib.save_model(self.network, buffer)
-        return _load_network, (buffer.getvalue(),)
+    def __reduce__(self) -> tuple[Callable[..., keras.Model], tuple[bytes]]:
+        network_bytes, how = _saved(self.network)
+        return (partial(_load_network, **how) if how else _load_network), (network_bytes,)
 
 
-def _load_network(network_bytes: bytes) -> keras.Model:
-    # The name pickles refer to: keep it, so that files load in every version.
+def _saved(network: keras.Model) -> tuple[bytes, dict[str, Any]]:
+    """The network's ``.keras`` bytes and the keyword arguments of :func:`_load_network`
+    that load them as they were: the class when Keras cannot find it by itself (a
+    ``keras.Model`` subclass neither Keras' nor registered), the compile settings when
+    the optimizer never trained (it has no state to load: Keras would warn that it
+    skips loading it, and silencing a warning is not thread-safe)."""
+    buffer = io.BytesIO()
+    saving_lib.save_model(network, buffer)
+    how: dict[str, Any] = {}
+    kind = type(network)
+    name = keras.saving.get_registered_name(kind)
+    if kind.__module__.partition(".")[0] != "keras" and (
+        keras.saving.get_registered_object(name) is not kind
+    ):
+        how["custom_objects"] = {name: kind}
+    if not getattr(getattr(network, "optimizer", None), "built", True):
+        how["compile_config"] = network.get_compile_config()
+    return buffer.getvalue(), how
+
+
+def _load_network(
+    network_bytes: bytes,
+    custom_objects: dict[str, type] | None = None,
+    compile_config: dict[str, Any] | None = None,
+) -> keras.Model:
+    # The name pickles refer to: keep it (and its first argument alone), so that
+    # files load in every version.
     with nothing_drawn():
-        return saving_lib.load_model(io.BytesIO(network_bytes), compile=True)
+        if compile_config is None:
+            return saving_lib.load_model(
+                io.BytesIO(network_bytes), custom_objects=custom_objects, compile=True
+            )
+        network = saving_lib.load_model(
+            io.BytesIO(network_bytes), custom_objects=custom_objects, compile=False
+        )
+        network.compile_from_config(compile_config)
+        return network
 
 
 def load_network(network_bytes: bytes) -> keras.Model:
@@ -208,18 +244,26 @@ def load_network(network_bytes: bytes) -> keras.Model:
 
 def copy_network(network: keras.Model) -> keras.Model:
     """A copy of a Keras network (weights, compile settings, optimizer state), nothing drawn."""
-    network_bytes = _PickledNetwork(network).__reduce__()[1][0]
-    if getattr(getattr(network, "optimizer", None), "built", True):
-        return load_network(network_bytes)
-    # An optimizer that never trained has no state: compile the copy as the network was
-    # compiled, as Keras' loading does, without loading the state (Keras would warn that
-    # it skips it, and silencing a warning is not thread-safe).
-    with nothing_drawn():
-        copy = saving_lib.load_model(io.BytesIO(network_bytes), compile=False)
-        config = network.get_compile_config()
-        if config is not None:
-            copy.compile_from_config(config)
-    return copy
+    network_bytes, how = _saved(network)
+    return _load_network(network_bytes, **how)
+
+
+def graph_inputs(network: keras.Model, stage: str) -> list[Any]:
+    """The network's input tensors; a TypeError naming ``stage`` when it has none.
+
+    skchain reads networks as graphs of layers (a layer's output, each
+    input's width), which a subclassed ``keras.Model`` and a ``Sequential``
+    without a ``keras.Input`` do not have.
+    """
+    try:
+        return list(network.inputs)
+    except AttributeError:  # Keras keeps no graph of layers for this network
+        raise TypeError(
+            f"{stage}: the network must be a functional or Sequential keras.Model"
+            f" built on a keras.Input, whose layers skchain reads; got"
+            f" {type(network).__name__}, which has no defined inputs (a subclassed"
+            " keras.Model, or a Sequential without a keras.Input first)"
+        ) from None
 
 
 def check_fitted(estimator: Any, stage: str) -> None:

@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils._param_validation import InvalidParameterError
 
-from ._base import CompiledModelMixin, check_fitted
+from ._base import CompiledModelMixin, check_fitted, graph_inputs
 from ._callbacks import EpochCallbacksMixin
 from ._constraints import FINAL_NETWORK_CONSTRAINTS, named_error
 from ._early_stopping import EarlyStoppingMixin
@@ -206,7 +206,8 @@ class BlockNetworkMixin(
     def _build_keras_model(self) -> keras.Model:
         model = super()._build_keras_model()
         expected = [stop - start for _, start, stop in self.input_blocks_]
-        got = [int(inp.shape[-1]) if inp.shape[-1] is not None else -1 for inp in model.inputs]
+        inputs = graph_inputs(model, self._STAGE)
+        got = [int(inp.shape[-1]) if inp.shape[-1] is not None else -1 for inp in inputs]
         if got != expected:
             if len(got) == 1 and len(expected) == 1:
                 detail = (

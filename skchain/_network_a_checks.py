@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from numpy.typing import ArrayLike
 
     # What the mixin is mixed into (scikeras is untyped: Any to mypy).
-    from scikeras.wrappers import BaseWrapper as _WrapperBase
+    from ._scikeras import BaseWrapper as _WrapperBase
 else:
     _WrapperBase = object
 

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._base import check_fitted
+from ._base import check_fitted, graph_inputs
 from ._target import unscaled_outputs
 from ._validation import validate_float32
 
@@ -67,14 +67,19 @@ def resolve_output_layer(
 
     Raises
     ------
+    TypeError
+        When the network has no graph of layers to read an output from (a
+        subclassed ``keras.Model``, or a ``Sequential`` without a
+        ``keras.Input``).
     ValueError
         When the network has several inputs, fewer than two layers (with
         ``name=None``), no layer called ``name``, or the layer's output is
         not 2-D. The message lists the network's layers.
     """
-    if len(model.inputs) != 1:
+    inputs = graph_inputs(model, stage)
+    if len(inputs) != 1:
         raise ValueError(
-            f"{stage}: network A has {len(model.inputs)} inputs; expected exactly one input tensor"
+            f"{stage}: network A has {len(inputs)} inputs; expected exactly one input tensor"
         )
     layers = network_layers(model)
     if name is None:

@@ -44,7 +44,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     # What the mixin is mixed into (scikeras is untyped: Any to mypy).
-    from scikeras.wrappers import BaseWrapper as _WrapperBase
+    from ._scikeras import BaseWrapper as _WrapperBase
 else:
     _WrapperBase = object
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 import keras  # noqa: E402
 import numpy as np
 from numpy.typing import ArrayLike  # noqa: E402
-from scikeras.wrappers import BaseWrapper, KerasClassifier
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
 from sklearn.utils import check_array, check_consistent_length
@@ -21,6 +20,7 @@ from sklearn.utils.multiclass import type_of_target
 from ._base import check_fitted
 from ._heads import ClassificationHead
 from ._network import BlockNetworkMixin
+from ._scikeras import BaseWrapper, KerasClassifier
 from ._sklearn_decorators import with_callbacks
 from ._validation import check_fit_arguments, validate_float32
 from ._weights import class_sample_weight

@@ -26,7 +26,6 @@ from typing import Any, ClassVar, Literal
 import keras  # noqa: E402
 import numpy as np
 from numpy.typing import ArrayLike  # noqa: E402
-from scikeras.wrappers import BaseWrapper
 from sklearn.base import TransformerMixin
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
@@ -38,6 +37,7 @@ from ._network_a_checks import DatasetAChecksMixin
 from ._network_a_from_model import FromModelMixin
 from ._network_a_outputs import LayerOutputsMixin
 from ._network_a_training import NetworkATrainingMixin
+from ._scikeras import BaseWrapper
 from ._seeding import KeptRandomStateMixin
 from ._sklearn_decorators import available_if
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 import keras  # noqa: E402
 import numpy as np
 from numpy.typing import ArrayLike  # noqa: E402
-from scikeras.wrappers import KerasRegressor
 from sklearn.base import (
     RegressorMixin,
     TransformerMixin,  # noqa: E402
@@ -21,6 +20,7 @@ from sklearn.utils._tags import RegressorTags
 from ._base import check_fitted
 from ._heads import RegressionHead
 from ._network import BlockNetworkMixin, _split_columns, input_blocks  # noqa: F401 (saved files)
+from ._scikeras import KerasRegressor
 from ._sklearn_decorators import with_callbacks
 from ._target import fit_target_scaler, scaled_target
 from ._validation import check_fit_arguments, validate_float32
