@@ -64,6 +64,36 @@ class CompiledModelMixin:
             compiled[key] = CompiledForward(build_model(), **options)
         return compiled[key]
 
+    def __sklearn_clone__(self) -> Self:
+        """``sklearn.base.clone``, copying a ``keras.Model`` parameter with :func:`copy_network`.
+
+        scikit-learn deep-copies parameters that are not estimators; a Keras
+        network deep-copies through Keras' saving, which seeds the copy's layers
+        from Python's global ``random`` (a process-wide change) and, for a
+        compiled network that never trained, warns that it skips the
+        optimizer's state.
+        """
+        params = self.get_params(deep=False)  # type: ignore[attr-defined]  # mixin: BaseEstimator's
+        networks = {k: v for k, v in params.items() if isinstance(v, keras.Model)}
+        if not networks:
+            return BaseEstimator.__sklearn_clone__(self)
+        stand_in = copy.copy(self)  # shares everything; only its network parameters change
+        for name, network in networks.items():
+            setattr(stand_in, name, _NetworkParameter(network, _stage_of(self)))
+        return BaseEstimator.__sklearn_clone__(stand_in)
+
+    def _get_compile_kwargs(self) -> dict[str, Any]:
+        kwargs = super()._get_compile_kwargs()  # type: ignore[misc]  # mixin: scikeras' method
+        optimizer: Any = kwargs.get("optimizer")
+        users_own = optimizer is getattr(self, "optimizer", None)
+        if users_own and isinstance(optimizer, keras.optimizers.Optimizer):
+            # The user's optimizer instance: scikeras would compile with it, so that fit
+            # trained it in place (its state, built for this fit's network, then refused
+            # the next fit's: Keras' "Unknown variable" ValueError). Each fit gets a new
+            # optimizer of the same class and configuration.
+            kwargs["optimizer"] = type(optimizer).from_config(optimizer.get_config())
+        return dict(kwargs)
+
     def _clear_compiled(self) -> None:
         """Forget compiled functions; called whenever the network changes."""
         _compiled_functions.pop(self, None)
@@ -114,9 +144,9 @@ class CompiledModelMixin:
         build = super()._check_model_param()  # type: ignore[misc]  # mixin: scikeras' method
         if isinstance(self.model, keras.Model):
             # scikeras would train (and compile) the user's own network: train a copy.
-            network = self.model
-            graph_inputs(network, getattr(self, "_STAGE", type(self).__name__))
-            return lambda: copy_network(network)
+            network, stage = self.model, _stage_of(self)
+            graph_inputs(network, stage)
+            return lambda: copy_user_network(network, stage)
         return build
 
     def _fit_keras_model(
@@ -174,6 +204,17 @@ class CompiledModelMixin:
     # scikeras prints every parameter on its own line; scikit-learn's repr
     # (changed parameters only) is what users of pipelines expect.
     __repr__ = BaseEstimator.__repr__
+
+
+class _NetworkParameter:
+    """A ``keras.Model`` parameter inside ``clone``: cloned by :func:`copy_network`."""
+
+    def __init__(self, network: keras.Model, stage: str) -> None:
+        self.network = network
+        self.stage = stage
+
+    def __sklearn_clone__(self) -> keras.Model:
+        return copy_user_network(self.network, self.stage)
 
 
 class _PickledNetwork:
@@ -246,6 +287,25 @@ def copy_network(network: keras.Model) -> keras.Model:
     """A copy of a Keras network (weights, compile settings, optimizer state), nothing drawn."""
     network_bytes, how = _saved(network)
     return _load_network(network_bytes, **how)
+
+
+def copy_user_network(network: keras.Model, stage: str) -> keras.Model:
+    """:func:`copy_network` of the user's ``model=``; a failure names ``stage``."""
+    try:
+        return copy_network(network)
+    except (TypeError, ValueError) as exc:  # Keras could not load what it saved
+        kind = TypeError if isinstance(exc, TypeError) else ValueError
+        raise kind(
+            f"{stage}: model= could not be copied (the estimator trains a copy; Keras"
+            " copies a network by saving and loading it, and the loading failed:"
+            " register the network's own layers and classes with"
+            f" keras.saving.register_keras_serializable). Keras said: {exc}"
+        ) from exc
+
+
+def _stage_of(estimator: Any) -> str:
+    """The stage an estimator's errors name."""
+    return str(getattr(estimator, "_STAGE", type(estimator).__name__))
 
 
 def graph_inputs(network: keras.Model, stage: str) -> list[Any]:

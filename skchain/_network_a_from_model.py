@@ -8,6 +8,7 @@ import keras
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import graph_inputs
 from ._network_a_outputs import resolve_output_layer
 from ._validation import validate_float32
 
@@ -65,7 +66,8 @@ class FromModelMixin(_WrapperBase):
         Raises
         ------
         TypeError
-            When ``model`` is not a ``keras.Model``.
+            When ``model`` is not a ``keras.Model``, or has no graph of layers
+            (a subclassed ``keras.Model``).
         ValueError
             When the network is not built, or ``output_layer`` is not one of
             its layers with a 2-D output.
@@ -88,12 +90,13 @@ class FromModelMixin(_WrapperBase):
             raise TypeError(
                 f"{_STAGE}: from_model expects a keras.Model; got {type(model).__name__}"
             )
-        if not model.built or not model.inputs:
+        inputs = graph_inputs(model, _STAGE) if model.built else []
+        if not inputs:
             raise ValueError(
                 f"{_STAGE}: from_model needs a built network with a known input"
                 " shape (call it once or give it a keras.Input)"
             )
-        width = model.inputs[0].shape[-1]
+        width = inputs[0].shape[-1]
         if scaler is not None:
             check_is_fitted(
                 scaler,

@@ -54,14 +54,22 @@ def _put_back(saved: list[Any]) -> None:
 
 
 def _import_wrappers() -> Any:
-    """``scikeras.wrappers``; Keras' own methods put back if this import loaded scikeras."""
+    """``scikeras.wrappers``; Keras' own methods put back if this import loaded scikeras.
+
+    The bare package is imported first (its ``__init__`` replaces the methods
+    as its last statements) and the methods are put back as soon as it
+    returns, before the wrappers' imports: another thread pickling a Keras
+    object sees scikeras' methods only between those few statements.
+    """
     first = "scikeras" not in sys.modules
     saved = _own_attributes()
     try:
-        import scikeras.wrappers as wrappers
+        import scikeras  # noqa: F401
     finally:
         if first:
             _put_back(saved)
+    import scikeras.wrappers as wrappers
+
     return wrappers
 
 

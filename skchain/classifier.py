@@ -82,6 +82,8 @@ validation_batch_size, build_fn
         As in :class:`scikeras.wrappers.KerasClassifier`; ``optimizer``
         defaults to ``"adam"``, ``loss`` to ``None`` (chosen from the target,
         above), ``epochs`` to 20, ``batch_size`` to 32 and ``verbose`` to 0.
+        An optimizer instance is a template: each fit trains a new optimizer of
+        its class and configuration, and the instance is never trained.
     **kwargs
         Routed parameters (``model__*``, ``optimizer__*``, ``fit__*``, ...).
 

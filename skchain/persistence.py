@@ -391,6 +391,9 @@ def _load_network(
         return keras.saving.load_model(file, safe_mode=True)
     except Exception as exc:
         raise UntrustedFileError(
-            f"skchain.load: {path}: the network {member} was refused by Keras'"
-            f" safe_mode loading: {exc}"
+            f"skchain.load: {path}: the network {member} could not be loaded by Keras"
+            " with safe_mode=True: it refuses code (Lambda layers), and a layer or model"
+            " class of your own loads only once the module that registers it"
+            " (keras.saving.register_keras_serializable) is imported before"
+            f" skchain.load. Keras said: {exc}"
         ) from None

@@ -135,6 +135,8 @@ callbacks, random_state, verbose, shuffle, warm_start, run_eagerly, \
 validation_batch_size, build_fn
         As in :class:`scikeras.wrappers.BaseWrapper`. ``verbose`` defaults to
         0 here and ``optimizer`` to ``"adam"``.
+        An optimizer instance is a template: each fit trains a new optimizer of
+        its class and configuration, and the instance is never trained.
     **kwargs
         Routed parameters (``model__*``, ``optimizer__*``, ``fit__*``, ...),
         as in scikeras.

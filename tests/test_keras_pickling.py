@@ -10,12 +10,15 @@ starts: the first import of skchain is the one that loads scikeras.
 
 import json
 import pickle
+import random
 import textwrap
+import warnings
 
 import keras
 import numpy as np
 import pytest
 from conftest import run_fresh
+from sklearn.base import clone
 
 from skchain import ChainRegressor, KerasTransformer
 from skchain._base import copy_network
@@ -169,3 +172,77 @@ def test_a_network_without_a_graph_of_layers_is_a_named_type_error(dataset_a, es
     for network in (_subclassed_network(), keras.Sequential([keras.layers.Dense(1)])):
         with pytest.raises(TypeError, match=stage + r".*functional or Sequential.*no defined"):
             estimator.set_params(model=network).fit(X, y)
+
+
+def test_from_model_of_a_subclassed_network_is_a_named_type_error(dataset_a):
+    network = _subclassed_network()
+    with pytest.raises(TypeError, match=r"KerasTransformer \(network A\).*no defined inputs"):
+        KerasTransformer.from_model(network)
+
+
+def _functional_network(compiled=True):
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(4, name="embedding")(inputs)
+    network = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    if compiled:
+        network.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    return network
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_clone_copies_a_network_parameter_without_drawing_or_warning(dataset_a, trained):
+    """scikit-learn's clone deep-copies it: Keras' saving seeded the copy's layers from
+    Python's global random and warned about an untrained optimizer's missing state."""
+    X, y = dataset_a
+    network = _functional_network()
+    if trained:
+        network.fit(X, y, epochs=1, verbose=0)
+    estimator = KerasTransformer(model=network, output_layer="embedding", loss="mse", epochs=1)
+    state = random.getstate()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        copy = clone(estimator)
+    assert random.getstate() == state, "clone drew from Python's global random"
+    assert [str(w.message) for w in caught if issubclass(w.category, UserWarning)] == []
+    assert copy.model is not network and copy.get_params()["output_layer"] == "embedding"
+    for mine, theirs in zip(copy.model.get_weights(), network.get_weights(), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+    assert copy.model.get_compile_config() == network.get_compile_config()
+    assert int(copy.model.optimizer.iterations) == int(network.optimizer.iterations)
+    # ... and the clone fits as the original does.
+    np.testing.assert_array_equal(
+        copy.set_params(random_state=0).fit(X, y).transform(X[:5]),
+        clone(estimator).set_params(random_state=0).fit(X, y).transform(X[:5]),
+    )
+
+
+@keras.saving.register_keras_serializable(package="skchain_tests")
+class _Registered(keras.layers.Layer):
+    def call(self, inputs):
+        return inputs * 2.0
+
+
+class _Unregistered(keras.layers.Layer):
+    def call(self, inputs):
+        return inputs * 2.0
+
+
+def _network_with(layer):
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(4, name="embedding")(layer()(inputs))
+    network = keras.Model(inputs, keras.layers.Dense(1)(hidden))
+    network.compile(optimizer="adam", loss="mse")
+    return network
+
+
+def test_a_network_keras_cannot_reload_is_a_named_error(dataset_a):
+    X, y = dataset_a
+    pre = KerasTransformer(model=_network_with(_Registered), output_layer="embedding", epochs=1)
+    assert pre.fit(X, y).transform(X[:2]).shape == (2, 4)  # registered: copied and trained
+    unregistered = KerasTransformer(
+        model=_network_with(_Unregistered), output_layer="embedding", epochs=1
+    )
+    with pytest.raises(
+        TypeError, match=r"KerasTransformer \(network A\): model= could not be copied.*register"
+    ):
+        unregistered.fit(X, y)

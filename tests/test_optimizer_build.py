@@ -204,3 +204,36 @@ def test_training_is_keras_own_bit_for_bit(monkeypatch, fitted_pre, dataset_b, f
     ours, keras_own = (_fitted_weights(monkeypatch, build, make, df, y) for build in (True, False))
     _assert_same_training(ours.named_steps["regressor"], keras_own.named_steps["regressor"])
     np.testing.assert_array_equal(ours.predict(df), keras_own.predict(df))
+
+
+@pytest.mark.parametrize("kind", ["regressor", "classifier", "network A"])
+def test_an_optimizer_instance_is_the_users_and_every_fit_starts_afresh(dataset_a, kind):
+    """scikeras compiled with the user's instance: fit trained it in place, and the next
+    fit (a refit, or a clone's, which deep-copies it) failed with Keras' 'Unknown
+    variable' ValueError."""
+    from sklearn.base import clone
+
+    X, y = dataset_a
+    if kind == "classifier":
+        y = y > np.median(y)
+
+    def make(optimizer, **extra):
+        settings = dict(optimizer=optimizer, epochs=2, random_state=0, **extra)
+        if kind == "network A":
+            return KerasTransformer(
+                build_network_a, loss="mse", output_layer="embedding", **settings
+            )
+        return (ChainClassifier if kind == "classifier" else ChainRegressor)(**settings)
+
+    def answer(estimator):
+        return estimator.transform(X[:8]) if kind == "network A" else estimator.predict(X[:8])
+
+    users = keras.optimizers.Adam(0.01)
+    estimator = make(users)
+    first = answer(estimator.fit(X, y))
+    assert estimator.model_.optimizer is not users and estimator.model_.optimizer.built
+    np.testing.assert_array_equal(answer(estimator.fit(X, y)), first)  # the refit
+    np.testing.assert_array_equal(answer(clone(estimator).fit(X, y)), first)
+    assert not users.built and int(users.iterations) == 0  # never trained
+    by_name = make("adam", optimizer__learning_rate=0.01)
+    np.testing.assert_array_equal(answer(by_name.fit(X, y)), first)
