@@ -185,7 +185,10 @@ def fence(text):
     return f"{ticks}\n{text.rstrip()}\n{ticks}"
 
 
-def render(results, env, invocation, total_seconds, left_out=()):
+SLOW = "slow; their own dated sections below"
+
+
+def render(results, env, invocation, total_seconds, left_out=(), why=SLOW):
     """The generated section (between the markers) for ``results`` of ``run_one``."""
     versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
     lines = [
@@ -200,8 +203,7 @@ def render(results, env, invocation, total_seconds, left_out=()):
     ]
     if left_out:
         lines.append(
-            "- left out of this run (slow; their own dated sections below): "
-            + ", ".join(f"`{script}`" for script in left_out)
+            f"- left out of this run ({why}): " + ", ".join(f"`{script}`" for script in left_out)
         )
     lines += ["", "### Targets", ""]
     lines += ["| script | target | measured | bound | verdict |", "|---|---|---|---|---|"]
@@ -276,7 +278,8 @@ def main(argv=None):
         print(f"$ {result['command']}\n{result['stdout'].rstrip()}\n", flush=True)
         results.append(result)
     total = time.perf_counter() - start
-    section = render(results, env, invocation, total, left_out)
+    why = "not named by --only" if args.only else SLOW
+    section = render(results, env, invocation, total, left_out, why)
     if args.no_write or args.only:
         print(section)
         if args.only and not args.no_write:

@@ -39,7 +39,8 @@ def as_pandas(X: Any, stage: str) -> Any:
     (no pyarrow needed; a polars null becomes ``None`` or ``NaN``, which
     skchain treats as missing everywhere). pandas frames, arrays and lists
     pass through unchanged. A Series, where rows are expected, is a
-    ``TypeError`` that says how to pass one row.
+    ``TypeError`` that says how to pass one row; a pandas frame with a column
+    name twice, a ``ValueError`` naming it.
 
     Parameters
     ----------
@@ -60,7 +61,15 @@ def as_pandas(X: Any, stage: str) -> Any:
     0  30.0
     1   NaN
     """
-    if isinstance(X, (pd.DataFrame, np.ndarray)):
+    if isinstance(X, pd.DataFrame):
+        if X.columns.has_duplicates:
+            repeated = sorted({str(name) for name in X.columns[X.columns.duplicated()]})
+            raise ValueError(
+                f"{stage}: the columns {repeated} appear more than once in X; expected"
+                " unique column names (drop or rename the copies)"
+            )
+        return X
+    if isinstance(X, np.ndarray):
         return X
     if isinstance(X, pd.Series) or type(X).__name__ == "Series":
         raise TypeError(

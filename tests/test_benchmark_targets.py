@@ -252,7 +252,16 @@ def test_readme_writer_keeps_the_text_outside_the_markers(tmp_path):
     assert "| `bench_fit.py` | chain.fit time / hand-written Keras' | 1.20x | <= 1.05x |" in written
     assert "**NOT met**" in written and "**failed**" in written and "ValueError: boom" in written
     assert "````" in written  # the output's own ``` cannot close its fence
-    assert "`bench_drift.py`" in written
+    assert "`bench_drift.py`" in written and "(slow; their own dated sections below)" in written
+    only = run_all.render(
+        fake_results(),
+        FAKE_ENV,
+        "python benchmarks/run_all.py --only fit",
+        15.0,
+        ["bench_search.py"],
+        "not named by --only",
+    )
+    assert "- left out of this run (not named by --only): `bench_search.py`" in only
 
     # writing again (another run) replaces the section, nothing else
     again = run_all.replace_section(written, "other\n")
