@@ -207,7 +207,7 @@ class CompiledModelMixin:
 
 
 class _NetworkParameter:
-    """A ``keras.Model`` parameter inside ``clone``: cloned by :func:`copy_network`."""
+    """A ``keras.Model`` parameter inside ``clone``: cloned by :func:`copy_user_network`."""
 
     def __init__(self, network: keras.Model, stage: str) -> None:
         self.network = network
@@ -267,14 +267,13 @@ def _load_network(
     # The name pickles refer to: keep it (and its first argument alone), so that
     # files load in every version.
     with nothing_drawn():
-        if compile_config is None:
-            return saving_lib.load_model(
-                io.BytesIO(network_bytes), custom_objects=custom_objects, compile=True
-            )
         network = saving_lib.load_model(
-            io.BytesIO(network_bytes), custom_objects=custom_objects, compile=False
+            io.BytesIO(network_bytes),
+            custom_objects=custom_objects,
+            compile=compile_config is None,  # else: no optimizer state to load
         )
-        network.compile_from_config(compile_config)
+        if compile_config is not None:
+            network.compile_from_config(compile_config)
         return network
 
 
